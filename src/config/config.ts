@@ -1,0 +1,183 @@
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { parse as parseDotenv } from 'dotenv';
+import { z } from 'zod';
+
+/**
+ * The lab's configuration: environment variables and an optional `.env`, parsed once at
+ * start-up and validated. Nothing else in the lab reads `process.env`.
+ */
+
+const booleanFlag = z
+  .string()
+  .trim()
+  .toLowerCase()
+  .refine((value) => ['true', 'false', '1', '0', 'yes', 'no', 'on', 'off'].includes(value), 'must be true or false')
+  .transform((value) => ['true', '1', 'yes', 'on'].includes(value));
+
+const positiveNumber = z.coerce.number({ message: 'must be a number' }).positive('must be greater than 0');
+const positiveInteger = z.coerce.number({ message: 'must be a number' }).int('must be a whole number').positive('must be at least 1');
+
+const envSchema = z.object({
+  PORT: z.coerce.number({ message: 'must be a number' }).int('must be a whole number').min(0).max(65535, 'must be 0-65535').default(7860),
+  HOST: z.string().trim().min(1, 'must not be empty').default('127.0.0.1'),
+  OPENROUTER_API_KEY: z
+    .string()
+    .optional()
+    .transform((value) => (value && value.trim() !== '' ? value.trim() : undefined)),
+  OPENROUTER_BASE_URL: z
+    .string()
+    .trim()
+    .url('must be a URL such as https://openrouter.ai/api/v1')
+    .refine((value) => /^https?:\/\//.test(value), 'must be an http(s) URL')
+    .transform((value) => value.replace(/\/+$/, ''))
+    .default('https://openrouter.ai/api/v1'),
+  DATA_DIR: z.string().trim().min(1).default('./data'),
+  LOG_FILE: z.string().trim().min(1).default('./logs/app.log'),
+  LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal']).default('info'),
+  ACCESS_LOG: z.string().trim().min(1).default('./logs/access.log'),
+  BACKUP_DIR: z.string().trim().min(1).default('./backups'),
+  BACKUP_INTERVAL_HOURS: z.coerce.number({ message: 'must be a number' }).min(0, 'must be 0 (off) or more').default(6),
+  BACKUP_RETENTION_DAYS: positiveNumber.default(90),
+  READ_ONLY_FLAG: z.string().trim().min(1).default('./READ_ONLY_MODE'),
+  MAINTENANCE_FLAG: z.string().trim().min(1).default('./MAINTENANCE_MODE'),
+  STREAMING_ENABLED: booleanFlag.default(true),
+  FETCH_ALLOWLIST: z
+    .string()
+    .default('example.com,api.github.com,raw.githubusercontent.com')
+    .transform((value) =>
+      value
+        .split(',')
+        .map((host) => host.trim().toLowerCase())
+        .filter((host) => host !== ''),
+    ),
+  FETCH_ALLOW_PRIVATE: booleanFlag.default(false),
+  LAB_AUTH_TOKEN: z
+    .string()
+    .optional()
+    .transform((value) => (value && value.trim() !== '' ? value.trim() : undefined))
+    .refine((value) => value === undefined || value.length >= 8, 'must be at least 8 characters'),
+  RATE_LIMIT_PER_MINUTE: positiveInteger.default(600),
+  BREAKER_FAILURE_THRESHOLD: positiveInteger.default(5),
+  BREAKER_RESET_SECONDS: positiveNumber.default(60),
+  RETRY_MAX_ATTEMPTS: positiveInteger.max(10, 'must be at most 10').default(3),
+  ALLOW_INSECURE_BIND: booleanFlag.default(false),
+  LOCAL_MODEL_PATH: z.string().trim().optional().transform((value) => (value ? value : undefined)),
+  MODEL_CATALOG_TTL_SECONDS: positiveNumber.default(3600),
+  PROVIDER_TIMEOUT_SECONDS: positiveNumber.default(30),
+  CHUNK_TIMEOUT_SECONDS: positiveNumber.default(60),
+  SHUTDOWN_TIMEOUT_SECONDS: positiveNumber.default(10),
+  MAX_BODY_BYTES: positiveInteger.default(1_048_576),
+  TRUST_PROXY: z.string().trim().optional().transform((value) => (value ? value : undefined)),
+  PUBLIC_URL: z.string().trim().url('must be a URL').optional(),
+});
+
+/** The validated configuration, with paths resolved against the working directory. */
+export interface LabConfig {
+  port: number;
+  host: string;
+  openRouterApiKey: string | undefined;
+  openRouterBaseUrl: string;
+  dataDir: string;
+  logFile: string;
+  logLevel: 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal';
+  accessLog: string;
+  backupDir: string;
+  backupIntervalHours: number;
+  backupRetentionDays: number;
+  readOnlyFlag: string;
+  maintenanceFlag: string;
+  streamingEnabled: boolean;
+  fetchAllowlist: string[];
+  fetchAllowPrivate: boolean;
+  labAuthToken: string | undefined;
+  rateLimitPerMinute: number;
+  breakerFailureThreshold: number;
+  breakerResetSeconds: number;
+  retryMaxAttempts: number;
+  allowInsecureBind: boolean;
+  localModelPath: string | undefined;
+  modelCatalogTtlSeconds: number;
+  providerTimeoutSeconds: number;
+  chunkTimeoutSeconds: number;
+  shutdownTimeoutSeconds: number;
+  maxBodyBytes: number;
+  trustProxy: string | undefined;
+  publicUrl: string;
+}
+
+/** Thrown when a variable is invalid: the message names the variable and the rule. */
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+}
+
+/**
+ * Parse the environment (values from `env` win over `.env` in `cwd`) into a LabConfig.
+ * Throws ConfigError naming every invalid variable.
+ */
+export function loadConfig(options: { env?: NodeJS.ProcessEnv; cwd?: string; dotenvFile?: string | false } = {}): LabConfig {
+  const cwd = options.cwd ?? process.cwd();
+  const env = options.env ?? process.env;
+  const dotenvPath = options.dotenvFile === false ? undefined : path.resolve(cwd, options.dotenvFile ?? '.env');
+  let fromFile: Record<string, string> = {};
+  if (dotenvPath && existsSync(dotenvPath)) {
+    try {
+      fromFile = parseDotenv(readFileSync(dotenvPath));
+    } catch (error) {
+      throw new ConfigError(`Could not read ${dotenvPath}: ${(error as Error).message}`, { cause: error });
+    }
+  }
+  const merged: Record<string, string | undefined> = { ...fromFile };
+  for (const key of Object.keys(envSchema.shape)) {
+    if (env[key] !== undefined) merged[key] = env[key];
+  }
+  const parsed = envSchema.safeParse(merged);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((issue) => {
+      const variable = String(issue.path[0] ?? 'environment');
+      const value = variable.includes('KEY') || variable.includes('TOKEN') ? '' : ` (got "${String(merged[variable] ?? '')}")`;
+      return `${variable} ${issue.message}${value}`;
+    });
+    throw new ConfigError(`Invalid configuration: ${problems.join('; ')}`);
+  }
+  const value = parsed.data;
+  const resolve = (target: string) => path.resolve(cwd, target);
+  const config: LabConfig = {
+    port: value.PORT,
+    host: value.HOST,
+    openRouterApiKey: value.OPENROUTER_API_KEY,
+    openRouterBaseUrl: value.OPENROUTER_BASE_URL,
+    dataDir: resolve(value.DATA_DIR),
+    logFile: resolve(value.LOG_FILE),
+    logLevel: value.LOG_LEVEL,
+    accessLog: resolve(value.ACCESS_LOG),
+    backupDir: resolve(value.BACKUP_DIR),
+    backupIntervalHours: value.BACKUP_INTERVAL_HOURS,
+    backupRetentionDays: value.BACKUP_RETENTION_DAYS,
+    readOnlyFlag: resolve(value.READ_ONLY_FLAG),
+    maintenanceFlag: resolve(value.MAINTENANCE_FLAG),
+    streamingEnabled: value.STREAMING_ENABLED,
+    fetchAllowlist: value.FETCH_ALLOWLIST,
+    fetchAllowPrivate: value.FETCH_ALLOW_PRIVATE,
+    labAuthToken: value.LAB_AUTH_TOKEN,
+    rateLimitPerMinute: value.RATE_LIMIT_PER_MINUTE,
+    breakerFailureThreshold: value.BREAKER_FAILURE_THRESHOLD,
+    breakerResetSeconds: value.BREAKER_RESET_SECONDS,
+    retryMaxAttempts: value.RETRY_MAX_ATTEMPTS,
+    allowInsecureBind: value.ALLOW_INSECURE_BIND,
+    localModelPath: value.LOCAL_MODEL_PATH ? resolve(value.LOCAL_MODEL_PATH) : undefined,
+    modelCatalogTtlSeconds: value.MODEL_CATALOG_TTL_SECONDS,
+    providerTimeoutSeconds: value.PROVIDER_TIMEOUT_SECONDS,
+    chunkTimeoutSeconds: value.CHUNK_TIMEOUT_SECONDS,
+    shutdownTimeoutSeconds: value.SHUTDOWN_TIMEOUT_SECONDS,
+    maxBodyBytes: value.MAX_BODY_BYTES,
+    trustProxy: value.TRUST_PROXY,
+    publicUrl: value.PUBLIC_URL ?? `http://${value.HOST.includes(':') ? `[${value.HOST}]` : value.HOST}:${value.PORT}`,
+  };
+  return config;
+}
+
+/** True for loopback bind addresses, where running without a token is safe. */
+export function isLoopbackHost(host: string): boolean {
+  return host === 'localhost' || host === '::1' || host === '[::1]' || /^127\./.test(host);
+}
