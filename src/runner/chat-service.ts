@@ -1,0 +1,213 @@
+import { v7 as uuidv7 } from 'uuid';
+import { z } from 'zod';
+import { agentInputSchema, type Agent } from '../domain/agent.js';
+import { LabError } from '../domain/errors.js';
+import type { ModelListSource, RunRecord } from '../domain/run.js';
+import { FIELD_CAPS } from '../domain/run.js';
+import type { Session, TranscriptEntry } from '../domain/session.js';
+import { sessionIdSchema } from '../domain/session.js';
+import type { ChatMessage, Usage } from '../domain/stream-part.js';
+import type { Logger } from '../ops/logger.js';
+import type { RunObserver } from '../ops/observers.js';
+import type { ChatProvider } from '../providers/provider.js';
+import type { RunEvent } from './run-events.js';
+import { runAgent, type RunTags, type ToolRunner } from './run-agent.js';
+import type { RunRegistry } from './run-registry.js';
+
+/** Longest user message the lab accepts (characters). */
+export const MAX_MESSAGE_CHARS = 100_000;
+
+const tagText = z.string().max(FIELD_CAPS.tag, `must be at most ${FIELD_CAPS.tag} characters`);
+
+/** The body of `POST /api/chat`. */
+export const chatRequestSchema = z
+  .object({
+    agent_id: z.string().min(1).max(64).optional(),
+    agent: agentInputSchema.optional(),
+    session_id: sessionIdSchema.optional(),
+    message: z
+      .string({ message: 'message must be a string' })
+      .min(1, 'message must not be empty')
+      .max(MAX_MESSAGE_CHARS, `message must be at most ${MAX_MESSAGE_CHARS} characters`),
+    tags: z
+      .object({ experiment_id: tagText.optional(), task_label: tagText.optional(), run_notes: tagText.optional() })
+      .strict()
+      .optional(),
+    stream: z.boolean().default(true),
+  })
+  .strict()
+  .refine((body) => body.agent_id !== undefined || body.agent !== undefined, {
+    message: 'give agent_id (a saved agent) or agent (an inline config)',
+    path: ['agent_id'],
+  });
+export type ChatRequestBody = z.output<typeof chatRequestSchema>;
+
+/** The storage the chat needs (implemented in src/store). */
+export interface ChatStores {
+  agents: { get(id: string): Promise<Agent> };
+  sessions: {
+    get(id: string): Promise<Session>;
+    appendTurn(options: {
+      sessionId: string;
+      createIfMissing?: { name?: string; agent_config: Record<string, unknown>; model_id: string };
+      entries: TranscriptEntry[];
+      run?: Record<string, unknown>;
+    }): Promise<Session>;
+  };
+  runs: { append(run: RunRecord): Promise<void> };
+}
+
+/** Which provider serves a model, and where the model came from. */
+export type ProviderSelector = (model: string) => { provider: ChatProvider; source: ModelListSource };
+
+export interface ChatServiceOptions {
+  stores: ChatStores;
+  selectProvider: ProviderSelector;
+  tools: ToolRunner;
+  priceRun: (model: string, usage: Usage) => number | null;
+  streamingEnabled: boolean;
+  registry: RunRegistry;
+  observer: RunObserver;
+  logger: Logger;
+}
+
+/** A chat request checked against the stores, ready to run. */
+export interface PreparedChat {
+  runId: string;
+  agent: Agent;
+  sessionId: string;
+  isNewSession: boolean;
+  history: ChatMessage[];
+  message: string;
+  tags: RunTags;
+  bakeoffId?: string;
+}
+
+/** The result of a chat run once it is stored. */
+export interface ChatResult {
+  run: RunRecord;
+  text: string;
+  error: LabError | null;
+}
+
+function historyFrom(session: Session): ChatMessage[] {
+  const history: ChatMessage[] = [];
+  for (const entry of session.transcript) {
+    if (entry.role === 'user') history.push({ role: 'user', content: entry.content });
+    else if (entry.role === 'assistant' && entry.content !== '') history.push({ role: 'assistant', content: entry.content });
+  }
+  return history;
+}
+
+/**
+ * The chat use case: resolve the agent and session, run the agent, then store the run in
+ * runs.csv and in its session before reporting `run-end`.
+ */
+export class ChatService {
+  constructor(private readonly options: ChatServiceOptions) {}
+
+  /** Validate the request against the stores; throws 4xx LabErrors before any stream starts. */
+  async prepare(body: ChatRequestBody, extra: { bakeoffId?: string } = {}): Promise<PreparedChat> {
+    const agent: Agent = body.agent_id
+      ? await this.options.stores.agents.get(body.agent_id)
+      : (() => {
+          const now = new Date().toISOString();
+          return { ...agentInputSchema.parse(body.agent), id: 'inline', created_at: now, updated_at: now };
+        })();
+    let history: ChatMessage[] = [];
+    let sessionId: string;
+    let isNewSession = false;
+    if (body.session_id) {
+      const session = await this.options.stores.sessions.get(body.session_id);
+      history = historyFrom(session);
+      sessionId = session.id;
+    } else {
+      sessionId = uuidv7();
+      isNewSession = true;
+    }
+    return {
+      runId: uuidv7(),
+      agent,
+      sessionId,
+      isNewSession,
+      history,
+      message: body.message,
+      tags: {
+        experiment_id: body.tags?.experiment_id ?? '',
+        task_label: body.tags?.task_label ?? '',
+        run_notes: body.tags?.run_notes ?? '',
+      },
+      ...(extra.bakeoffId ? { bakeoffId: extra.bakeoffId } : {}),
+    };
+  }
+
+  /**
+   * Run a prepared chat, streaming events through `emit`. The run is appended to runs.csv
+   * and saved in its session before `run-end` is emitted; a storage failure is an `error`
+   * event instead.
+   */
+  async execute(prepared: PreparedChat, options: { signal: AbortSignal; emit: (event: RunEvent) => void }): Promise<ChatResult> {
+    const { agent } = prepared;
+    const { provider, source } = this.options.selectProvider(agent.model);
+    const registration = this.options.registry.register(prepared.runId, options.signal);
+    const log = this.options.logger.child({ run_id: prepared.runId, session_id: prepared.sessionId, model: agent.model });
+    log.info('Chat stream started');
+    try {
+      const outcome = await runAgent({
+        runId: prepared.runId,
+        agent,
+        sessionId: prepared.sessionId,
+        history: prepared.history,
+        message: prepared.message,
+        tags: prepared.tags,
+        ...(prepared.bakeoffId ? { bakeoffId: prepared.bakeoffId } : {}),
+        provider,
+        tools: this.options.tools,
+        streaming: this.options.streamingEnabled,
+        modelListSource: source,
+        priceRun: (usage) => this.options.priceRun(agent.model, usage),
+        signal: registration.signal,
+        emit: options.emit,
+        observer: this.options.observer,
+      });
+      const { run } = outcome;
+      if (run.aborted) log.info({ completion_tokens: run.completion_tokens }, 'Chat stream aborted by the client');
+      else if (outcome.error) log.error({ code: outcome.error.code, error: outcome.error.message }, 'Chat stream failed with a provider error');
+      else log.info({ latency_ms: run.latency_ms, ttft_ms: run.ttft_ms, tokens: run.total_tokens }, 'Chat stream completed');
+
+      try {
+        await this.store(prepared, outcome.run, outcome.text);
+      } catch (error) {
+        const storeError =
+          error instanceof LabError ? error : new LabError('unavailable:store', 'The run could not be saved; see the log.', { cause: error });
+        log.error({ err: error }, 'Failed to persist the run');
+        options.emit({ event: 'error', data: { code: storeError.code, message: storeError.message, retryable: storeError.retryable } });
+        return { run, text: outcome.text, error: storeError };
+      }
+      if (outcome.error) {
+        options.emit({ event: 'error', data: { code: outcome.error.code, message: outcome.error.message, retryable: outcome.error.retryable } });
+      }
+      options.emit({ event: 'run-end', data: { run } });
+      return { run, text: outcome.text, error: outcome.error };
+    } finally {
+      registration.done();
+    }
+  }
+
+  private async store(prepared: PreparedChat, run: RunRecord, text: string): Promise<void> {
+    await this.options.stores.runs.append(run);
+    const now = new Date().toISOString();
+    const { id: _ignored, ...config } = prepared.agent;
+    await this.options.stores.sessions.appendTurn({
+      sessionId: prepared.sessionId,
+      ...(prepared.isNewSession
+        ? { createIfMissing: { name: prepared.message.slice(0, 60), agent_config: { ...config, agent_id: prepared.agent.id }, model_id: prepared.agent.model } }
+        : {}),
+      entries: [
+        { role: 'user', content: prepared.message, ts: run.ts },
+        { role: 'assistant', content: text, ts: now, run_id: run.run_id },
+      ],
+      run: { ...run },
+    });
+  }
+}

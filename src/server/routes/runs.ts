@@ -1,0 +1,68 @@
+import type { FastifyInstance } from 'fastify';
+import { stringify } from 'csv-stringify/sync';
+import { z } from 'zod';
+import { RUN_COLUMNS, runToCsvFields, type RunRecord } from '../../domain/run.js';
+import { summariseRuns } from '../../domain/run-summary.js';
+import { parseOrThrow } from '../http-error.js';
+
+/** The runs storage the routes need (src/store RunsCsv). */
+export interface RunsPort {
+  readRuns(): Promise<RunRecord[]>;
+}
+
+const filterSchema = z
+  .object({
+    experiment_id: z.string().max(10_000).optional(),
+    task_label: z.string().max(10_000).optional(),
+    model: z.string().max(200).optional(),
+    agent: z.string().max(200).optional(),
+    session_id: z.string().max(64).optional(),
+    bakeoff_id: z.string().max(64).optional(),
+    since: z
+      .string()
+      .refine((value) => !Number.isNaN(Date.parse(value)), 'since must be an ISO 8601 date or time, such as 2026-11-30 or 2026-11-30T12:00:00Z')
+      .optional(),
+    limit: z.coerce.number().int().min(1).max(100_000).optional(),
+  })
+  .strict();
+type RunFilter = z.output<typeof filterSchema>;
+
+function applyFilter(runs: RunRecord[], filter: RunFilter): RunRecord[] {
+  const since = filter.since ? Date.parse(filter.since) : undefined;
+  const matched = runs.filter(
+    (run) =>
+      (filter.experiment_id === undefined || run.experiment_id === filter.experiment_id) &&
+      (filter.task_label === undefined || run.task_label === filter.task_label) &&
+      (filter.model === undefined || run.model === filter.model) &&
+      (filter.agent === undefined || run.agent_name === filter.agent || run.agent_id === filter.agent) &&
+      (filter.session_id === undefined || run.session_id === filter.session_id) &&
+      (filter.bakeoff_id === undefined || run.bakeoff_id === filter.bakeoff_id) &&
+      (since === undefined || Date.parse(run.ts) >= since),
+  );
+  return filter.limit ? matched.slice(-filter.limit) : matched;
+}
+
+/** `GET /api/runs` (filters), `GET /api/runs.csv` (download), `GET /api/runs/summary` (per model). */
+export function runRoutes(app: FastifyInstance, options: { runs: RunsPort }): void {
+  app.get('/api/runs', async (request) => {
+    const filter = parseOrThrow(filterSchema, request.query, 'filter');
+    const runs = applyFilter(await options.runs.readRuns(), filter);
+    return { count: runs.length, runs };
+  });
+
+  app.get('/api/runs.csv', async (request, reply) => {
+    const filter = parseOrThrow(filterSchema, request.query, 'filter');
+    const runs = applyFilter(await options.runs.readRuns(), filter);
+    const csv = stringify([[...RUN_COLUMNS], ...runs.map(runToCsvFields)], { record_delimiter: '\n' });
+    return reply
+      .header('content-type', 'text/csv; charset=utf-8')
+      .header('content-disposition', 'attachment; filename="runs.csv"')
+      .send(csv);
+  });
+
+  app.get('/api/runs/summary', async (request) => {
+    const filter = parseOrThrow(filterSchema, request.query, 'filter');
+    const runs = applyFilter(await options.runs.readRuns(), filter);
+    return { count: runs.length, models: summariseRuns(runs) };
+  });
+}
