@@ -1,0 +1,70 @@
+import { existsSync } from 'node:fs';
+import fastifyStatic from '@fastify/static';
+import Fastify, { type FastifyInstance } from 'fastify';
+import { LabError } from '../domain/errors.js';
+import type { Logger } from '../ops/logger.js';
+import type { ChatService } from '../runner/chat-service.js';
+import type { RunRegistry } from '../runner/run-registry.js';
+import { sendError } from './http-error.js';
+import { agentRoutes, type AgentsPort } from './routes/agents.js';
+import { chatRoutes } from './routes/chat.js';
+import { modelRoutes, type ModelsPort } from './routes/models.js';
+import { runRoutes, type RunsPort } from './routes/runs.js';
+import { sessionRoutes, type SessionsPort } from './routes/sessions.js';
+
+/** Everything the HTTP layer serves; built by `createLab` (or by a test). */
+export interface AppDependencies {
+  logger: Logger;
+  maxBodyBytes: number;
+  trustProxy?: string | undefined;
+  agents: AgentsPort;
+  sessions: SessionsPort;
+  runs: RunsPort;
+  catalog: ModelsPort;
+  isKnownModel: (model: string) => boolean;
+  chat: ChatService;
+  registry: RunRegistry;
+  /** The built UI (web/dist); absent in API-only tests. */
+  webDir?: string | undefined;
+  /** Registers health, metrics, flags, auth, rate limits and logs before the API routes. */
+  registerOperations?: (app: FastifyInstance) => Promise<void>;
+}
+
+let requestCounter = 0;
+
+/** Build the Fastify app: operations first (their hooks cover every route), then the API, then the UI. */
+export async function buildApp(dependencies: AppDependencies): Promise<FastifyInstance> {
+  const app = Fastify({
+    loggerInstance: dependencies.logger,
+    disableRequestLogging: true,
+    bodyLimit: dependencies.maxBodyBytes,
+    trustProxy: dependencies.trustProxy ? dependencies.trustProxy.split(',').map((entry) => entry.trim()) : false,
+    genReqId: () => `req-${Date.now().toString(36)}-${(requestCounter++).toString(36)}`,
+    requestIdLogLabel: 'request_id',
+    return503OnClosing: true,
+    forceCloseConnections: true,
+  });
+
+  app.setErrorHandler((error, request, reply) => sendError(request, reply, error));
+
+  if (dependencies.registerOperations) await dependencies.registerOperations(app);
+
+  agentRoutes(app, { agents: dependencies.agents, isKnownModel: dependencies.isKnownModel });
+  chatRoutes(app, { chat: dependencies.chat, registry: dependencies.registry });
+  sessionRoutes(app, { sessions: dependencies.sessions });
+  runRoutes(app, { runs: dependencies.runs });
+  modelRoutes(app, { catalog: dependencies.catalog });
+
+  const webDir = dependencies.webDir;
+  if (webDir && existsSync(webDir)) {
+    await app.register(fastifyStatic, { root: webDir, prefix: '/', wildcard: false, index: ['index.html'] });
+  }
+
+  app.setNotFoundHandler((request, reply) => {
+    const wantsPage = request.method === 'GET' && !request.url.startsWith('/api/') && (request.headers.accept ?? '').includes('text/html');
+    if (wantsPage && webDir && existsSync(`${webDir}/index.html`)) return reply.type('text/html').sendFile('index.html');
+    return sendError(request, reply, new LabError('not_found:route', `No route ${request.method} ${request.url.split('?')[0]}.`));
+  });
+
+  return app;
+}

@@ -1,0 +1,126 @@
+import path from 'node:path';
+import type { FastifyInstance } from 'fastify';
+import type { LabConfig } from '../config/config.js';
+import type { Usage } from '../domain/stream-part.js';
+import { createLabMetrics, createHealth, createServiceFlags } from '../ops/index.js';
+import type { Logger } from '../ops/logger.js';
+import { ModelCatalog, computeCost, createOpenAICompatibleProvider, createResilientProvider } from '../providers/index.js';
+import { createLocalProvider, listLocalModels, SHIPPED_MODEL_PATH } from '../providers/local/index.js';
+import { ChatService } from '../runner/chat-service.js';
+import { RunRegistry } from '../runner/run-registry.js';
+import { AgentStore, RunsCsv, SessionStore } from '../store/index.js';
+import { createToolRegistry } from '../tools/index.js';
+import { buildApp } from './app.js';
+import type { BreakerInfo, CatalogInfo, LabStatusSources } from './context.js';
+import { registerOperations } from './plugins/index.js';
+import { LAB_VERSION, REPO_ROOT } from './version.js';
+
+
+/** A running lab's parts, for main.ts and tests. */
+export interface Lab {
+  app: FastifyInstance;
+  config: LabConfig;
+  registry: RunRegistry;
+  runsCsv: RunsCsv;
+  /** Stop background work (flag polling, schedules). */
+  stopBackground(): void;
+}
+
+/**
+ * The composition root: every store, provider and service built from the config, then the
+ * HTTP app. Start-up work that can fail on bad data (migrating runs.csv, a torn record)
+ * happens here, before anything listens.
+ */
+export async function createLab(options: { config: LabConfig; logger: Logger }): Promise<Lab> {
+  const { config, logger } = options;
+  const runsCsv = new RunsCsv({ dataDir: config.dataDir });
+  const init = await runsCsv.init();
+  if (init.migratedFrom) logger.warn({ backup: init.backupPath, columns: init.migratedFrom }, 'Migrated runs.csv from the earlier Agent Lab format');
+  if (init.repairedTornRecord) logger.warn({ file: runsCsv.path }, 'Repaired a torn last record in runs.csv');
+  const sessions = new SessionStore({ dataDir: config.dataDir });
+  const agents = new AgentStore({ dataDir: config.dataDir });
+
+  const localModels = await listLocalModels({ localModelPath: config.localModelPath, shippedModelPath: SHIPPED_MODEL_PATH }).catch((error: unknown) => {
+    logger.error({ err: error, path: config.localModelPath }, 'Failed to load local models from LOCAL_MODEL_PATH');
+    return listLocalModels({ shippedModelPath: SHIPPED_MODEL_PATH }).catch(() => []);
+  });
+  const catalog = new ModelCatalog({
+    baseUrl: config.openRouterBaseUrl,
+    apiKey: config.openRouterApiKey,
+    ttlSeconds: config.modelCatalogTtlSeconds,
+    timeoutMs: config.providerTimeoutSeconds * 1000,
+    localModels: () => localModels,
+  });
+
+  const registry = new RunRegistry();
+  const startedAt = new Date();
+  let breakerStates: () => BreakerInfo[] = () => [];
+  const sources: LabStatusSources = {
+    config,
+    logger,
+    version: LAB_VERSION,
+    startedAt,
+    catalogInfo: (): CatalogInfo => catalog.info(),
+    breakerStates: () => breakerStates(),
+    activeRuns: () => registry.size,
+  };
+  const flags = createServiceFlags({ readOnlyFlag: config.readOnlyFlag, maintenanceFlag: config.maintenanceFlag, logger });
+  const metrics = createLabMetrics({ sources });
+  const health = createHealth({ sources, flags, metrics });
+
+  const remote = createResilientProvider({
+    provider: createOpenAICompatibleProvider({
+      baseUrl: config.openRouterBaseUrl,
+      apiKey: config.openRouterApiKey,
+      appUrl: config.publicUrl,
+      appName: 'Agent Lab',
+      timeoutMs: config.providerTimeoutSeconds * 1000,
+      chunkTimeoutMs: config.chunkTimeoutSeconds * 1000,
+    }),
+    baseUrl: config.openRouterBaseUrl,
+    maxAttempts: config.retryMaxAttempts,
+    failureThreshold: config.breakerFailureThreshold,
+    resetSeconds: config.breakerResetSeconds,
+    observer: metrics.providerObserver,
+  });
+  breakerStates = () => remote.breakerStates();
+  const local = createLocalProvider({ models: localModels });
+  const tools = createToolRegistry({ fetchAllowlist: config.fetchAllowlist, allowPrivate: config.fetchAllowPrivate });
+
+  const chat = new ChatService({
+    stores: { agents, sessions, runs: runsCsv },
+    selectProvider: (model) =>
+      localModels.some((entry) => entry.id === model) ? { provider: local, source: 'local' } : { provider: remote, source: catalog.info().source },
+    tools,
+    priceRun: (model: string, usage: Usage) => computeCost({ usage, model: catalog.find(model) }),
+    streamingEnabled: config.streamingEnabled,
+    registry,
+    observer: metrics.runObserver,
+    logger,
+  });
+
+  const app = await buildApp({
+    logger,
+    maxBodyBytes: config.maxBodyBytes,
+    trustProxy: config.trustProxy,
+    agents,
+    sessions,
+    runs: { readRuns: () => runsCsv.readRuns() },
+    catalog: { get: () => catalog.get(), refresh: () => catalog.refresh() },
+    isKnownModel: (model) => catalog.find(model) !== undefined,
+    chat,
+    registry,
+    webDir: path.join(REPO_ROOT, 'web', 'dist'),
+    registerOperations: (instance) => registerOperations(instance, { sources, flags, metrics, health }),
+  });
+
+  void catalog.load().catch((error: unknown) => logger.warn({ err: error }, 'Model catalog fetch failed; using the fallback list'));
+
+  return {
+    app,
+    config,
+    registry,
+    runsCsv,
+    stopBackground: () => flags.close(),
+  };
+}

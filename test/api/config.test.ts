@@ -1,0 +1,57 @@
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { loadConfig } from '../../src/config/config.js';
+import { SERVER_ENTRY } from '../support/start-lab.js';
+
+describe('configuration', () => {
+  it('has the documented defaults; an empty API key counts as missing', () => {
+    const config = loadConfig({ env: { OPENROUTER_API_KEY: '  ' }, dotenvFile: false, cwd: '/srv/lab' });
+    expect(config).toMatchObject({
+      port: 7860,
+      host: '127.0.0.1',
+      openRouterApiKey: undefined,
+      openRouterBaseUrl: 'https://openrouter.ai/api/v1',
+      dataDir: '/srv/lab/data',
+      logFile: '/srv/lab/logs/app.log',
+      readOnlyFlag: '/srv/lab/READ_ONLY_MODE',
+      streamingEnabled: true,
+      breakerFailureThreshold: 5,
+      breakerResetSeconds: 60,
+      retryMaxAttempts: 3,
+      fetchAllowlist: ['example.com', 'api.github.com', 'raw.githubusercontent.com'],
+    });
+  });
+
+  it.each([
+    [{ PORT: 'eighty' }, 'PORT'],
+    [{ PORT: '70000' }, 'PORT'],
+    [{ STREAMING_ENABLED: 'maybe' }, 'STREAMING_ENABLED'],
+    [{ OPENROUTER_BASE_URL: 'not a url' }, 'OPENROUTER_BASE_URL'],
+    [{ RETRY_MAX_ATTEMPTS: '0' }, 'RETRY_MAX_ATTEMPTS'],
+    [{ BREAKER_RESET_SECONDS: '-1' }, 'BREAKER_RESET_SECONDS'],
+  ])('%j stops start-up with a message naming %s', (env, variable) => {
+    expect(() => loadConfig({ env, dotenvFile: false })).toThrow(new RegExp(variable));
+    const cwd = mkdtempSync(path.join(os.tmpdir(), 'agent-lab-config-'));
+    const result = spawnSync(process.execPath, [SERVER_ENTRY], { cwd, env: { PATH: process.env.PATH, ...env }, encoding: 'utf8', timeout: 15_000 });
+    expect(result.status).toBe(1);
+    expect(result.stderr).toContain(variable);
+  });
+
+  it('reads .env, and the environment wins over it', () => {
+    const cwd = mkdtempSync(path.join(os.tmpdir(), 'agent-lab-dotenv-'));
+    writeFileSync(path.join(cwd, '.env'), 'PORT=9000\nHOST=127.0.0.2\n');
+    const config = loadConfig({ env: { HOST: '127.0.0.3' }, cwd });
+    expect(config.port).toBe(9000);
+    expect(config.host).toBe('127.0.0.3');
+  });
+
+  it('refuses a non-loopback HOST without LAB_AUTH_TOKEN', () => {
+    const cwd = mkdtempSync(path.join(os.tmpdir(), 'agent-lab-bind-'));
+    const result = spawnSync(process.execPath, [SERVER_ENTRY], { cwd, env: { PATH: process.env.PATH, HOST: '0.0.0.0' }, encoding: 'utf8', timeout: 15_000 });
+    expect(result.status).toBe(1);
+    expect(result.stderr).toContain('LAB_AUTH_TOKEN');
+  });
+});
