@@ -62,6 +62,8 @@ export function createOpenAICompatibleProvider(options: OpenAICompatibleProvider
     signal.addEventListener('abort', forwardAbort, { once: true });
     let headersTimer: NodeJS.Timeout | undefined = setTimeout(() => controller.abort(new TimeoutAbort('headers')), options.timeoutMs);
     let completed = false;
+    /** Set once `[DONE]` came: the answer is whole even if the body has not ended yet. */
+    let drainable: ReadableStreamDefaultReader<string> | undefined;
     let yielded = 0;
     const what = `POST ${endpoint}`;
 
@@ -154,6 +156,7 @@ export function createOpenAICompatibleProvider(options: OpenAICompatibleProvider
       for (;;) {
         const piece = await read();
         const parts = 'error' in piece ? [piece.error as ErrorPart] : 'end' in piece ? decoder.end() : decoder.feed(piece.text);
+        if (!('error' in piece) && !('end' in piece) && decoder.done && parts.at(-1)?.type === 'finish') drainable = reader;
         for (const part of parts) {
           yield part.type === 'error' ? failure(part as ErrorPart) : part;
           yielded++;
@@ -162,21 +165,23 @@ export function createOpenAICompatibleProvider(options: OpenAICompatibleProvider
           completed = true;
           return;
         }
-        if ('error' in piece || decoder.done) {
-          if (!('error' in piece) && parts.at(-1)?.type === 'finish') {
-            // `[DONE]` arrived; let the response end on its own so the connection can be reused.
-            completed = true;
-            drain(reader, controller);
-          }
+        if (drainable) {
+          // `[DONE]` arrived; let the response end on its own so the connection is reused.
+          await drain(reader, controller);
+          completed = true;
           return;
         }
+        if ('error' in piece || decoder.done) return;
       }
     } finally {
       if (headersTimer) clearTimeout(headersTimer);
       signal.removeEventListener('abort', forwardAbort);
       // Early return, error, [DONE] before the socket ended, or a consumer that stopped
       // reading: close the upstream connection now rather than let it drain.
-      if (!completed && !controller.signal.aborted) controller.abort(new Error('stream closed by the consumer'));
+      if (!completed && !controller.signal.aborted) {
+        if (drainable && !signal.aborted) void drain(drainable, controller);
+        else controller.abort(new Error('stream closed by the consumer'));
+      }
     }
   }
 
@@ -184,10 +189,10 @@ export function createOpenAICompatibleProvider(options: OpenAICompatibleProvider
 }
 
 /** Read what is left after `[DONE]` (normally nothing), closing the connection if it lingers. */
-function drain(reader: ReadableStreamDefaultReader<string>, controller: AbortController): void {
+function drain(reader: ReadableStreamDefaultReader<string>, controller: AbortController): Promise<void> {
   const timer = setTimeout(() => controller.abort(new Error('response did not end after [DONE]')), 1000);
   const next = (): Promise<void> => reader.read().then((result) => (result.done ? undefined : next()));
-  next()
+  return next()
     .catch(() => undefined) // the answer is complete; a late socket error changes nothing
     .finally(() => clearTimeout(timer));
 }

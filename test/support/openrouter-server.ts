@@ -71,6 +71,8 @@ export interface RecordedRequest {
   headers: http.IncomingHttpHeaders;
   /** Parsed JSON body, or the raw text when it is not JSON, or undefined for none. */
   body: unknown;
+  /** The client's port: equal on two requests when the connection was reused. */
+  remotePort: number | undefined;
   /** Name of the scenario that answered (chat requests). */
   scenario?: string;
   /** `performance.now()` when the request arrived. */
@@ -194,6 +196,7 @@ export async function startOpenRouterServer(options: OpenRouterServerOptions = {
         path: request.url ?? '/',
         headers: request.headers,
         body,
+        remotePort: request.socket.remotePort,
         receivedAt: performance.now(),
         aborted: false,
       };
