@@ -1,0 +1,323 @@
+import { mkdir, readdir, stat, unlink } from 'node:fs/promises';
+import path from 'node:path';
+import { v7 as uuidv7 } from 'uuid';
+import { z } from 'zod';
+import { LabError } from '../domain/errors.js';
+import type { RunRecord } from '../domain/run.js';
+import { SESSION_ID_PATTERN, sessionSchema, toSession, transcriptEntrySchema } from '../domain/session.js';
+import type { Session, TranscriptEntry } from '../domain/session.js';
+import { DamagedFileError, fsyncDirectory, readJsonFile, writeJsonAtomic } from './atomic-file.js';
+import { withDataLock } from './data-lock.js';
+
+/**
+ * `data/sessions/<id>.json`: one conversation per file, replaced atomically on every
+ * save, so each file parses at every instant. Writes run under the data lock, whose
+ * in-process queue also serialises them: two runs finishing on one session both land.
+ * Files of the Python Agent Lab load, and saving one keeps the fields the lab does not know.
+ */
+
+/** A session in the list: enough to show and sort it without its transcript. */
+export interface SessionListEntry {
+  id: string;
+  name: string;
+  created_at: string;
+  updated_at: string;
+  model_id: string;
+  /** User messages in the transcript (one turn = a message and its answer). */
+  turns: number;
+  /** Runs recorded in the session. */
+  runs: number;
+  damaged?: false;
+}
+
+/** A file in `sessions/` that cannot be read as a session. */
+export interface DamagedSessionEntry {
+  id: string;
+  damaged: true;
+  error: string;
+}
+
+export type SessionSummary = SessionListEntry | DamagedSessionEntry;
+
+/** Fields a client may set when creating or updating a session. */
+export interface SessionInput {
+  name?: string;
+  notes?: string;
+  agent_config?: Record<string, unknown> | null;
+  model_id?: string;
+  transcript?: TranscriptEntry[];
+}
+
+/** What the chat runner records after each run. */
+export interface AppendTurnOptions {
+  sessionId: string;
+  /** Start the session with this id when it does not exist yet (a chat without `session_id`). */
+  createIfMissing?: { name?: string; agent_config: Record<string, unknown> | null; model_id: string };
+  /** The transcript entries of the turn (the user message, the assistant answer, tool turns). */
+  entries: TranscriptEntry[];
+  /** The full run record; one with the same `run_id` already present is replaced. */
+  run?: RunRecord | Record<string, unknown>;
+}
+
+const KNOWN_FIELDS = ['id', 'created_at', 'updated_at', 'name', 'notes', 'agent_config', 'model_id', 'transcript', 'runs'];
+const transcriptSchema = z.array(transcriptEntrySchema);
+const LIST_CONCURRENCY = 32;
+
+/** The session files of one data directory. */
+export class SessionStore {
+  readonly dataDir: string;
+  readonly directory: string;
+  readonly #summaries = new Map<string, { key: string; summary: SessionSummary }>();
+
+  constructor(options: { dataDir: string }) {
+    this.dataDir = path.resolve(options.dataDir);
+    this.directory = path.join(this.dataDir, 'sessions');
+  }
+
+  /** Every session, newest first; unreadable files are listed as damaged rather than thrown. */
+  async list(): Promise<SessionSummary[]> {
+    let names: string[];
+    try {
+      names = await readdir(this.directory);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
+      throw error;
+    }
+    const files = names.filter((name) => name.endsWith('.json') && !name.startsWith('.'));
+    const entries: Array<{ summary: SessionSummary; time: number }> = [];
+    for (let index = 0; index < files.length; index += LIST_CONCURRENCY) {
+      const batch = files.slice(index, index + LIST_CONCURRENCY);
+      const results = await Promise.all(batch.map((name) => this.#summarise(name.slice(0, -'.json'.length))));
+      for (const result of results) if (result) entries.push(result);
+    }
+    const live = new Set(files.map((name) => name.slice(0, -'.json'.length)));
+    for (const id of this.#summaries.keys()) if (!live.has(id)) this.#summaries.delete(id);
+    entries.sort((a, b) => b.time - a.time || (a.summary.id < b.summary.id ? 1 : a.summary.id > b.summary.id ? -1 : 0));
+    return entries.map((entry) => entry.summary);
+  }
+
+  async #summarise(id: string): Promise<{ summary: SessionSummary; time: number } | undefined> {
+    let info;
+    try {
+      info = await stat(this.#pathOf(id, { validate: false }));
+    } catch (error) {
+      // Deleted between readdir and stat: it is simply no longer in the list.
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+      throw error;
+    }
+    const key = `${info.ino}:${info.size}:${info.mtimeMs}`;
+    let summary = this.#summaries.get(id)?.key === key ? this.#summaries.get(id)?.summary : undefined;
+    if (!summary) {
+      try {
+        const session = await this.#load(id);
+        summary = {
+          id: session.id,
+          name: session.name,
+          created_at: session.created_at,
+          updated_at: session.updated_at,
+          model_id: session.model_id,
+          turns: session.transcript.filter((entry) => entry.role === 'user').length,
+          runs: session.runs.length,
+        };
+      } catch (error) {
+        if (error instanceof LabError && error.code === 'not_found:session') return undefined;
+        summary = { id, damaged: true, error: error instanceof Error ? error.message : String(error) };
+      }
+      this.#summaries.set(id, { key, summary });
+    }
+    const time = summary.damaged ? info.mtimeMs : Date.parse(summary.updated_at) || Date.parse(summary.created_at) || info.mtimeMs;
+    return { summary, time };
+  }
+
+  /**
+   * One session. Rejects with LabError `bad_request:id` for an id that is not 1-64
+   * characters of `[A-Za-z0-9_-]`, `not_found:session`, or `unavailable:store` when the
+   * file is damaged.
+   */
+  async get(id: string): Promise<Session> {
+    return this.#load(id);
+  }
+
+  /** Start a session with a new UUIDv7 id (time-ordered, so `ls sessions | tail` shows the newest). */
+  async create(input: SessionInput = {}): Promise<Session> {
+    const now = new Date().toISOString();
+    const session: Session = {
+      id: uuidv7(),
+      created_at: now,
+      updated_at: now,
+      name: input.name ?? '',
+      notes: input.notes ?? '',
+      agent_config: input.agent_config ?? null,
+      model_id: input.model_id ?? modelOf(input.agent_config),
+      transcript: parseTranscript(input.transcript ?? []),
+      runs: [],
+    };
+    await withDataLock(this.dataDir, () => this.#save(session));
+    return session;
+  }
+
+  /** Change the given fields of a session (the others, and fields the lab does not know, are kept). */
+  async update(id: string, patch: SessionInput): Promise<Session> {
+    this.#pathOf(id);
+    const transcript = patch.transcript === undefined ? undefined : parseTranscript(patch.transcript);
+    return withDataLock(this.dataDir, async () => {
+      const session = await this.#load(id);
+      const updated: Session = {
+        ...session,
+        ...definedOnly({ name: patch.name, notes: patch.notes, model_id: patch.model_id, transcript }),
+        ...(patch.agent_config === undefined ? {} : { agent_config: patch.agent_config }),
+        updated_at: laterTimestamp(session.updated_at),
+      };
+      await this.#save(updated);
+      return updated;
+    });
+  }
+
+  /** Remove a session file. Rejects with `not_found:session` when there is none. */
+  async delete(id: string): Promise<void> {
+    const file = this.#pathOf(id);
+    await withDataLock(this.dataDir, async () => {
+      try {
+        await unlink(file);
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code === 'ENOENT') {
+          throw new LabError('not_found:session', `Session ${id} does not exist`, { cause: error });
+        }
+        throw error;
+      }
+      await fsyncDirectory(this.directory);
+      this.#summaries.delete(id);
+    });
+  }
+
+  /**
+   * Add one turn to a session after a run: its transcript entries and the full run record.
+   * Creates the session (with the given id) when `createIfMissing` is set and there is none.
+   */
+  async appendTurn(options: AppendTurnOptions): Promise<Session> {
+    const { sessionId } = options;
+    this.#pathOf(sessionId);
+    const entries = parseTranscript(options.entries);
+    return withDataLock(this.dataDir, async () => {
+      let session: Session;
+      try {
+        session = await this.#load(sessionId);
+      } catch (error) {
+        if (!(error instanceof LabError && error.code === 'not_found:session' && options.createIfMissing)) throw error;
+        const now = new Date().toISOString();
+        const start = options.createIfMissing;
+        session = {
+          id: sessionId,
+          created_at: now,
+          updated_at: now,
+          name: start.name ?? '',
+          notes: '',
+          agent_config: start.agent_config,
+          model_id: start.model_id,
+          transcript: [],
+          runs: [],
+        };
+      }
+      const runs = [...session.runs];
+      if (options.run) {
+        const run: Record<string, unknown> = { ...options.run };
+        const existing = runs.findIndex((candidate) => candidate.run_id !== undefined && candidate.run_id === run.run_id);
+        if (existing >= 0) runs[existing] = run;
+        else runs.push(run);
+      }
+      const updated: Session = {
+        ...session,
+        transcript: [...session.transcript, ...entries],
+        runs,
+        updated_at: laterTimestamp(session.updated_at),
+      };
+      await this.#save(updated);
+      return updated;
+    });
+  }
+
+  /** Path of a session file; validates the id unless told not to (listing existing files). */
+  #pathOf(id: string, options: { validate?: boolean } = {}): string {
+    if ((options.validate ?? true) && !SESSION_ID_PATTERN.test(id)) {
+      throw new LabError('bad_request:id', 'Session id must be 1-64 characters of A-Z, a-z, 0-9, _ or -');
+    }
+    return path.join(this.directory, `${id}.json`);
+  }
+
+  async #load(id: string): Promise<Session> {
+    const file = this.#pathOf(id);
+    let raw: unknown;
+    try {
+      raw = await readJsonFile(file);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') {
+        throw new LabError('not_found:session', `Session ${id} does not exist`, { cause: error });
+      }
+      if (error instanceof DamagedFileError) throw damaged(id, 'it is not valid JSON', error);
+      throw error;
+    }
+    const parsed = sessionSchema.safeParse(raw);
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0];
+      const where = issue && issue.path.length > 0 ? ` at ${issue.path.join('.')}` : '';
+      throw damaged(id, `it is not a session (${issue?.message ?? 'invalid'}${where})`, parsed.error);
+    }
+    return toSession(parsed.data, id);
+  }
+
+  async #save(session: Session): Promise<void> {
+    await mkdir(this.directory, { recursive: true });
+    await writeJsonAtomic(this.#pathOf(session.id), toFileShape(session));
+  }
+}
+
+function damaged(id: string, reason: string, cause: unknown): LabError {
+  return new LabError(
+    'unavailable:store',
+    `Session file sessions/${id}.json is damaged: ${reason}. Run \`npx --no-install agent-lab check\` (and \`quarantine\` or \`restore\`).`,
+    { cause, retryable: false },
+  );
+}
+
+/** The lab's fields first, in a stable order, then any the lab does not know (kept as they were). */
+function toFileShape(session: Session): Record<string, unknown> {
+  const extras = Object.fromEntries(Object.entries(session).filter(([key]) => !KNOWN_FIELDS.includes(key)));
+  return {
+    id: session.id,
+    created_at: session.created_at,
+    updated_at: session.updated_at,
+    name: session.name,
+    notes: session.notes,
+    agent_config: session.agent_config,
+    model_id: session.model_id,
+    transcript: session.transcript,
+    runs: session.runs,
+    ...extras,
+  };
+}
+
+function parseTranscript(entries: unknown): TranscriptEntry[] {
+  const parsed = transcriptSchema.safeParse(entries);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw new LabError('bad_request:body', `transcript${issue ? `.${issue.path.join('.')}` : ''}: ${issue?.message ?? 'invalid'}`, {
+      cause: parsed.error,
+    });
+  }
+  return parsed.data;
+}
+
+function modelOf(agentConfig: Record<string, unknown> | null | undefined): string {
+  return typeof agentConfig?.model === 'string' ? agentConfig.model : '';
+}
+
+/** Now, or just after `previous` if the clock is behind it, so updated_at never goes back. */
+function laterTimestamp(previous: string): string {
+  const now = Date.now();
+  const before = Date.parse(previous);
+  return new Date(Number.isFinite(before) && before >= now ? before + 1 : now).toISOString();
+}
+
+function definedOnly<T extends Record<string, unknown>>(value: T): Partial<T> {
+  return Object.fromEntries(Object.entries(value).filter(([, field]) => field !== undefined)) as Partial<T>;
+}
