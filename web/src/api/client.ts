@@ -1,0 +1,163 @@
+import { waitForLogin } from './auth-gate.js';
+import type {
+  Agent,
+  AgentInput,
+  ApiErrorBody,
+  LabStatus,
+  ModelCatalog,
+  RunFilters,
+  RunRecord,
+  RunsSummaryRow,
+  Session,
+  SessionListItem,
+} from './types.js';
+
+/**
+ * The lab's HTTP API as functions. Every call goes through `request`, which turns an error
+ * body into an ApiError and, on 401, waits for the token prompt and tries again.
+ */
+
+/** A failed API call: the HTTP status and the server's stable error code. */
+export class ApiError extends Error {
+  override readonly name = 'ApiError';
+  readonly status: number;
+  readonly code: string;
+  readonly retryable: boolean;
+
+  constructor(options: { status: number; code: string; message: string; retryable?: boolean; cause?: unknown }) {
+    super(options.message, { cause: options.cause });
+    this.status = options.status;
+    this.code = options.code;
+    this.retryable = options.retryable ?? (options.status === 408 || options.status === 429 || options.status >= 500);
+  }
+}
+
+/** Reads `{ error: { code, message } }` from a failed response, whatever the body turns out to be. */
+export async function toApiError(response: Response, what: string): Promise<ApiError> {
+  const text = await response.text().catch(() => '');
+  let body: Partial<ApiErrorBody> | undefined;
+  try {
+    body = JSON.parse(text) as Partial<ApiErrorBody>;
+  } catch {
+    body = undefined; // not JSON (a proxy page, a maintenance page): the status says enough
+  }
+  const error = body?.error;
+  return new ApiError({
+    status: response.status,
+    code: typeof error?.code === 'string' ? error.code : `http:${response.status}`,
+    message:
+      typeof error?.message === 'string' && error.message !== ''
+        ? error.message
+        : `${what} failed with HTTP ${response.status}${response.statusText ? ` ${response.statusText}` : ''}`,
+    ...(typeof error?.retryable === 'boolean' ? { retryable: error.retryable } : {}),
+  });
+}
+
+/** fetch with the lab's conventions: same-origin cookie, JSON, 401 → log in and retry. */
+export async function labFetch(path: string, init: RequestInit = {}): Promise<Response> {
+  const what = `${init.method ?? 'GET'} ${path}`;
+  for (;;) {
+    let response: Response;
+    try {
+      response = await fetch(path, { credentials: 'same-origin', ...init });
+    } catch (error) {
+      if (init.signal?.aborted) throw error;
+      throw new ApiError({ status: 0, code: 'network:fetch', message: `Could not reach the lab: ${what}`, retryable: true, cause: error });
+    }
+    if (response.status === 401 && !path.startsWith('/api/auth/')) {
+      await response.body?.cancel().catch(() => undefined);
+      await waitForLogin();
+      continue;
+    }
+    if (!response.ok) throw await toApiError(response, what);
+    return response;
+  }
+}
+
+async function json<T>(path: string, init: RequestInit & { body?: string } = {}): Promise<T> {
+  const headers: Record<string, string> = { accept: 'application/json' };
+  if (init.body !== undefined) headers['content-type'] = 'application/json';
+  const response = await labFetch(path, { ...init, headers: { ...headers, ...(init.headers as Record<string, string> | undefined) } });
+  if (response.status === 204) return undefined as T;
+  return (await response.json()) as T;
+}
+
+/** Lists come back as an array or wrapped (`{ agents: [...] }`); take either. */
+function unwrapList<T>(value: unknown, key: string): T[] {
+  if (Array.isArray(value)) return value as T[];
+  if (value && typeof value === 'object') {
+    const record = value as Record<string, unknown>;
+    for (const candidate of [key, 'items', 'data', 'results']) {
+      if (Array.isArray(record[candidate])) return record[candidate] as T[];
+    }
+  }
+  return [];
+}
+
+/** Single objects may come back bare or wrapped (`{ agent: {...} }`). */
+function unwrapObject<T>(value: unknown, key: string): T {
+  if (value && typeof value === 'object' && key in value) {
+    const inner = (value as Record<string, unknown>)[key];
+    if (inner && typeof inner === 'object' && !Array.isArray(inner)) return inner as T;
+  }
+  return value as T;
+}
+
+export function filtersToQuery(filters: Partial<RunFilters>): string {
+  const params = new URLSearchParams();
+  for (const [key, value] of Object.entries(filters)) {
+    if (typeof value === 'string' && value.trim() !== '') params.set(key, value.trim());
+  }
+  const query = params.toString();
+  return query === '' ? '' : `?${query}`;
+}
+
+export const api = {
+  listAgents: async (): Promise<Agent[]> => unwrapList<Agent>(await json('/api/agents'), 'agents'),
+  createAgent: async (input: AgentInput): Promise<Agent> =>
+    unwrapObject<Agent>(await json('/api/agents', { method: 'POST', body: JSON.stringify(input) }), 'agent'),
+  updateAgent: async (id: string, input: AgentInput): Promise<Agent> =>
+    unwrapObject<Agent>(
+      await json(`/api/agents/${encodeURIComponent(id)}`, { method: 'PUT', body: JSON.stringify(input) }),
+      'agent',
+    ),
+  deleteAgent: (id: string): Promise<void> => json(`/api/agents/${encodeURIComponent(id)}`, { method: 'DELETE' }),
+
+  listModels: (): Promise<ModelCatalog> => json('/api/models'),
+  refreshModels: (): Promise<ModelCatalog> => json('/api/models/refresh', { method: 'POST', body: '{}' }),
+
+  listSessions: async (): Promise<SessionListItem[]> =>
+    unwrapList<SessionListItem>(await json('/api/sessions'), 'sessions'),
+  getSession: async (id: string): Promise<Session> =>
+    unwrapObject<Session>(await json(`/api/sessions/${encodeURIComponent(id)}`), 'session'),
+  createSession: async (body: Record<string, unknown>): Promise<Session> =>
+    unwrapObject<Session>(await json('/api/sessions', { method: 'POST', body: JSON.stringify(body) }), 'session'),
+  updateSession: async (id: string, body: Record<string, unknown>): Promise<Session> =>
+    unwrapObject<Session>(
+      await json(`/api/sessions/${encodeURIComponent(id)}`, { method: 'PUT', body: JSON.stringify(body) }),
+      'session',
+    ),
+  deleteSession: (id: string): Promise<void> => json(`/api/sessions/${encodeURIComponent(id)}`, { method: 'DELETE' }),
+
+  listRuns: async (filters: Partial<RunFilters> = {}, signal?: AbortSignal): Promise<RunRecord[]> =>
+    unwrapList<RunRecord>(await json(`/api/runs${filtersToQuery(filters)}`, signal ? { signal } : {}), 'runs'),
+  runsSummary: async (): Promise<RunsSummaryRow[]> => {
+    const body = await json<unknown>('/api/runs/summary');
+    const list = unwrapList<RunsSummaryRow>(body, 'models');
+    if (list.length > 0 || Array.isArray(body)) return list;
+    const wrapped = unwrapList<RunsSummaryRow>(body, 'summary');
+    if (wrapped.length > 0) return wrapped;
+    // Keyed by model: { "openai/gpt-4o-mini": { count, ... } }
+    const record = unwrapObject<Record<string, unknown>>(body, 'summary');
+    return Object.entries(record ?? {})
+      .filter(([, value]) => value !== null && typeof value === 'object' && !Array.isArray(value))
+      .map(([model, value]) => ({ model, ...(value as Record<string, unknown>) }));
+  },
+  cancelRun: (runId: string): Promise<void> =>
+    json(`/api/runs/${encodeURIComponent(runId)}/cancel`, { method: 'POST', body: '{}' }),
+
+  status: (): Promise<LabStatus> => json('/api/status'),
+  login: async (token: string): Promise<void> => {
+    await json('/api/auth/login', { method: 'POST', body: JSON.stringify({ token }) });
+  },
+};

@@ -1,0 +1,138 @@
+import { useCallback, useEffect, useRef, useState } from 'react';
+import { api } from '../api/client.js';
+import type { Agent, AgentInput } from '../api/types.js';
+import { defaultDraft, sameDraft, toDraft } from './agent-draft.js';
+import { messageOf } from './use-models.js';
+
+/**
+ * The agents list and the form being edited. `ensureSaved` is what Send calls: the run
+ * always uses the config on screen, saved first (created or updated) when it changed.
+ */
+export interface AgentsState {
+  agents: Agent[];
+  loaded: boolean;
+  selectedId: string | null;
+  draft: AgentInput;
+  dirty: boolean;
+  saving: boolean;
+  error: string | null;
+  setDraft: (update: (draft: AgentInput) => AgentInput) => void;
+  select: (id: string) => void;
+  startNew: () => void;
+  save: () => Promise<Agent | null>;
+  ensureSaved: () => Promise<string>;
+  /** Puts a session's config on the form (selecting its agent when it still exists). */
+  restore: (config: Partial<Agent> | null) => void;
+}
+
+export function useAgents(options: { defaultModel: string }): AgentsState {
+  const { defaultModel } = options;
+  const [agents, setAgents] = useState<Agent[]>([]);
+  const [loaded, setLoaded] = useState(false);
+  const [selectedId, setSelectedId] = useState<string | null>(null);
+  const [draft, setDraftState] = useState<AgentInput>(() => defaultDraft(''));
+  const [saved, setSaved] = useState<AgentInput | null>(null);
+  const [saving, setSaving] = useState(false);
+  const [error, setError] = useState<string | null>(null);
+  const latest = useRef({ draft, saved, selectedId, agents });
+  latest.current = { draft, saved, selectedId, agents };
+
+  useEffect(() => {
+    let cancelled = false;
+    api
+      .listAgents()
+      .then((list) => {
+        if (cancelled) return;
+        setAgents(list);
+        const remembered = localStorage.getItem('agent-lab:agent');
+        const first = list.find((agent) => agent.id === remembered) ?? list[list.length - 1];
+        if (first && latest.current.selectedId === null && latest.current.saved === null) {
+          setSelectedId(first.id);
+          setDraftState(toDraft(first));
+          setSaved(toDraft(first));
+        }
+      })
+      .catch((caught: unknown) => !cancelled && setError(messageOf(caught)))
+      .finally(() => !cancelled && setLoaded(true));
+    return () => {
+      cancelled = true;
+    };
+  }, []);
+
+  // A fresh form gets the catalog's default model once the catalog arrives.
+  useEffect(() => {
+    if (defaultModel !== '') setDraftState((current) => (current.model === '' ? { ...current, model: defaultModel } : current));
+  }, [defaultModel]);
+
+  useEffect(() => {
+    if (selectedId) localStorage.setItem('agent-lab:agent', selectedId);
+  }, [selectedId]);
+
+  const setDraft = useCallback((update: (draft: AgentInput) => AgentInput) => setDraftState(update), []);
+
+  const select = useCallback((id: string) => {
+    const agent = latest.current.agents.find((candidate) => candidate.id === id);
+    if (!agent) return;
+    setSelectedId(agent.id);
+    setDraftState(toDraft(agent));
+    setSaved(toDraft(agent));
+    setError(null);
+  }, []);
+
+  const startNew = useCallback(() => {
+    setSelectedId(null);
+    setSaved(null);
+    setDraftState((current) => ({ ...defaultDraft(current.model || defaultModel), name: 'New agent' }));
+    setError(null);
+  }, [defaultModel]);
+
+  const save = useCallback(async (): Promise<Agent | null> => {
+    const { draft: values, selectedId: id } = latest.current;
+    setSaving(true);
+    setError(null);
+    try {
+      const agent = id ? await api.updateAgent(id, values) : await api.createAgent(values);
+      setAgents((list) => {
+        const index = list.findIndex((candidate) => candidate.id === agent.id);
+        return index >= 0 ? list.map((candidate) => (candidate.id === agent.id ? agent : candidate)) : [...list, agent];
+      });
+      setSelectedId(agent.id);
+      setSaved(values);
+      latest.current = { ...latest.current, selectedId: agent.id, saved: values };
+      return agent;
+    } catch (caught) {
+      setError(messageOf(caught));
+      throw caught;
+    } finally {
+      setSaving(false);
+    }
+  }, []);
+
+  const ensureSaved = useCallback(async (): Promise<string> => {
+    const { draft: values, saved: savedValues, selectedId: id } = latest.current;
+    if (id && savedValues && sameDraft(values, savedValues)) return id;
+    const agent = await save();
+    if (!agent) throw new Error('The agent could not be saved.');
+    return agent.id;
+  }, [save]);
+
+  const restore = useCallback(
+    (config: Partial<Agent> | null) => {
+      if (!config) return;
+      const values = toDraft(config, defaultModel);
+      const agent = typeof config.id === 'string' ? latest.current.agents.find((candidate) => candidate.id === config.id) : undefined;
+      setDraftState(values);
+      if (agent) {
+        setSelectedId(agent.id);
+        setSaved(toDraft(agent));
+      } else {
+        setSelectedId(null);
+        setSaved(null);
+      }
+    },
+    [defaultModel],
+  );
+
+  const dirty = saved === null || !sameDraft(draft, saved);
+  return { agents, loaded, selectedId, draft, dirty, saving, error, setDraft, select, startNew, save, ensureSaved, restore };
+}
