@@ -1,0 +1,361 @@
+import { accessSync, constants as fsConstants, statSync } from 'node:fs';
+import { access, open, readdir, stat, statfs, unlink, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { SEED_COLUMNS } from '../domain/run.js';
+import type { LabStatusSources } from '../server/context.js';
+import type { EventLoopLag, LabMetrics } from './metrics.js';
+import type { ServiceFlags } from './service-flags.js';
+
+/**
+ * Health for load balancers and people. `basic()` is what `/health` answers: no I/O on the
+ * request path (a background check of the data directory refreshes a cached verdict), a
+ * body of constant length. `detailed()` checks every dependency with its own status and
+ * timing, each bounded in time; the provider probe is cached.
+ */
+
+export type ComponentStatus = 'ok' | 'degraded' | 'down';
+export type OverallStatus = 'healthy' | 'degraded' | 'read_only' | 'maintenance' | 'unhealthy';
+
+export interface BasicHealth {
+  statusCode: 200 | 503;
+  body: { status: OverallStatus; service: 'agent-lab' };
+}
+
+/** One dependency's verdict and its details. */
+export interface CheckResult {
+  status: ComponentStatus;
+  error?: string;
+  [detail: string]: unknown;
+}
+
+export interface ComponentCheck extends CheckResult {
+  duration_ms: number;
+}
+
+export interface DetailedHealth {
+  status: OverallStatus;
+  checked_at: string;
+  version: string;
+  uptime_seconds: number;
+  api_key_configured: boolean;
+  auth_required: boolean;
+  read_only: boolean;
+  maintenance: boolean;
+  active_runs: number;
+  memory: { rss_mb: number; heap_used_mb: number; heap_total_mb: number };
+  /** Null when no metrics instance measures it. */
+  event_loop_lag_ms: EventLoopLag | null;
+  checks: {
+    data_dir: ComponentCheck;
+    runs_csv: ComponentCheck;
+    sessions: ComponentCheck;
+    provider: ComponentCheck;
+    circuit_breakers: ComponentCheck;
+    catalog: ComponentCheck;
+    flags: ComponentCheck;
+  };
+}
+
+export interface LabHealth {
+  basic(): BasicHealth;
+  detailed(): Promise<{ statusCode: 200 | 503; body: DetailedHealth }>;
+  /** Run the background data-directory check now (tests). */
+  refresh(): Promise<void>;
+  close(): void;
+}
+
+/** Below this much free space the data directory is `degraded`. */
+const LOW_DISK_BYTES = 100 * 1_048_576;
+const CHECK_TIMEOUT_MS = 2000;
+
+const BASIC_BODIES: Record<OverallStatus, BasicHealth['body']> = {
+  healthy: { status: 'healthy', service: 'agent-lab' },
+  degraded: { status: 'degraded', service: 'agent-lab' },
+  read_only: { status: 'read_only', service: 'agent-lab' },
+  maintenance: { status: 'maintenance', service: 'agent-lab' },
+  unhealthy: { status: 'unhealthy', service: 'agent-lab' },
+};
+
+interface DataDirState {
+  readable: boolean;
+  writable: boolean;
+  error: string | undefined;
+}
+
+const errorText = (error: unknown) => (error instanceof Error ? ((error as NodeJS.ErrnoException).code ?? error.message) : String(error));
+const megabytes = (bytes: number) => Math.round((bytes / 1_048_576) * 10) / 10;
+
+/** Reject when `promise` takes longer than `ms`; the check then reports `down` with a timeout. */
+async function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_resolve, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what} timed out after ${ms} ms`)), ms);
+  });
+  try {
+    return await Promise.race([promise, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** Time a check; a throw becomes a `down` component carrying the error. */
+async function timed(body: () => Promise<CheckResult>, what: string): Promise<ComponentCheck> {
+  const started = performance.now();
+  try {
+    const result = await within(body(), CHECK_TIMEOUT_MS, what);
+    return { ...result, duration_ms: Math.round((performance.now() - started) * 10) / 10 };
+  } catch (error) {
+    return { status: 'down', error: errorText(error), duration_ms: Math.round((performance.now() - started) * 10) / 10 };
+  }
+}
+
+/** Write and remove a temporary file (never `.json`, so no tool mistakes it for a session). */
+async function writeProbe(directory: string): Promise<void> {
+  const probe = path.join(directory, `.health-probe-${process.pid}-${randomBytes(4).toString('hex')}.tmp`);
+  await writeFile(probe, 'ok');
+  await unlink(probe);
+}
+
+async function firstLine(file: string): Promise<string> {
+  const handle = await open(file, 'r');
+  try {
+    const buffer = Buffer.alloc(8192);
+    const { bytesRead } = await handle.read(buffer, 0, buffer.length, 0);
+    return buffer.subarray(0, bytesRead).toString('utf8').split('\n')[0]?.replace(/\r$/, '') ?? '';
+  } finally {
+    await handle.close();
+  }
+}
+
+/** The base URL without any credentials (detailed health is open to monitors). */
+function displayUrl(url: string): string {
+  try {
+    const parsed = new URL(url);
+    parsed.username = '';
+    parsed.password = '';
+    parsed.search = '';
+    return parsed.toString().replace(/\/$/, '');
+  } catch {
+    return '[invalid url]';
+  }
+}
+
+/** Build the health checks. */
+export function createHealth(options: {
+  sources: LabStatusSources;
+  flags: ServiceFlags;
+  metrics?: LabMetrics;
+  /** How often the background data-directory check runs. */
+  refreshMs?: number;
+  /** How long a provider probe result is reused. */
+  providerCacheMs?: number;
+  providerTimeoutMs?: number;
+}): LabHealth {
+  const { sources, flags, metrics, refreshMs = 5000, providerCacheMs = 30_000, providerTimeoutMs = 3000 } = options;
+  const { config, logger } = sources;
+
+  // a synchronous first verdict, so /health is right from the first request
+  const initial = (): DataDirState => {
+    try {
+      if (!statSync(config.dataDir).isDirectory()) return { readable: false, writable: false, error: 'ENOTDIR' };
+      accessSync(config.dataDir, fsConstants.R_OK | fsConstants.X_OK);
+    } catch (error) {
+      return { readable: false, writable: false, error: errorText(error) };
+    }
+    try {
+      accessSync(config.dataDir, fsConstants.W_OK);
+      return { readable: true, writable: true, error: undefined };
+    } catch (error) {
+      return { readable: true, writable: false, error: errorText(error) };
+    }
+  };
+  let dataDir = initial();
+
+  const checkDataDir = async (): Promise<DataDirState> => {
+    try {
+      const info = await stat(config.dataDir);
+      if (!info.isDirectory()) return { readable: false, writable: false, error: 'ENOTDIR' };
+      await access(config.dataDir, fsConstants.R_OK | fsConstants.X_OK);
+    } catch (error) {
+      return { readable: false, writable: false, error: errorText(error) };
+    }
+    try {
+      await writeProbe(config.dataDir);
+      return { readable: true, writable: true, error: undefined };
+    } catch (error) {
+      return { readable: true, writable: false, error: errorText(error) };
+    }
+  };
+
+  const usable = (state: DataDirState) => state.readable && (state.writable || flags.readOnly());
+  let checking = false;
+  const refresh = async () => {
+    if (checking) return;
+    checking = true;
+    try {
+      const next = await within(checkDataDir(), CHECK_TIMEOUT_MS, 'data directory check').catch(
+        (error: unknown): DataDirState => ({ readable: false, writable: false, error: errorText(error) }),
+      );
+      const wasUsable = usable(dataDir);
+      dataDir = next;
+      if (wasUsable && !usable(next)) logger.error({ dataDir: config.dataDir, error: next.error }, 'Data directory is unusable: health reports 503');
+      else if (!wasUsable && usable(next)) logger.info({ dataDir: config.dataDir }, 'Data directory is usable again');
+    } finally {
+      checking = false;
+    }
+  };
+  const timer = setInterval(() => void refresh(), refreshMs);
+  timer.unref();
+  if (!usable(dataDir)) logger.error({ dataDir: config.dataDir, error: dataDir.error }, 'Data directory is unusable: health reports 503');
+
+  const basic = (): BasicHealth => {
+    if (!usable(dataDir)) return { statusCode: 503, body: BASIC_BODIES.unhealthy };
+    if (flags.maintenance()) return { statusCode: 200, body: BASIC_BODIES.maintenance };
+    if (flags.readOnly()) return { statusCode: 200, body: BASIC_BODIES.read_only };
+    return { statusCode: 200, body: BASIC_BODIES.healthy };
+  };
+
+  // --- provider reachability: cached, one probe in flight at a time
+  let providerCache: { at: number; result: CheckResult & { checked_at: string } } | undefined;
+  let providerProbe: Promise<NonNullable<typeof providerCache>['result']> | undefined;
+  const probeProvider = async (): Promise<NonNullable<typeof providerCache>['result']> => {
+    const started = performance.now();
+    const url = `${config.openRouterBaseUrl}/models`;
+    const base = { base_url: displayUrl(config.openRouterBaseUrl), checked_at: new Date().toISOString() };
+    try {
+      const response = await fetch(url, { method: 'GET', signal: AbortSignal.timeout(providerTimeoutMs), headers: { accept: 'application/json' } });
+      // reachability is the question: the catalog body (often large) is not needed
+      await response.body?.cancel();
+      const latency = Math.round(performance.now() - started);
+      return { ...base, status: response.status < 500 ? 'ok' : 'degraded', reachable: true, http_status: response.status, latency_ms: latency };
+    } catch (error) {
+      const latency = Math.round(performance.now() - started);
+      const reason = (error as Error).name === 'TimeoutError' ? `no answer within ${providerTimeoutMs} ms` : errorText((error as Error).cause ?? error);
+      return { ...base, status: 'degraded', reachable: false, latency_ms: latency, error: reason };
+    }
+  };
+  const provider = async (): Promise<ComponentCheck> => {
+    const started = performance.now();
+    if (providerCache && Date.now() - providerCache.at < providerCacheMs) {
+      return { ...providerCache.result, cached: true, duration_ms: Math.round((performance.now() - started) * 10) / 10 };
+    }
+    providerProbe ??= probeProvider().finally(() => {
+      providerProbe = undefined;
+    });
+    const result = await providerProbe;
+    providerCache = { at: Date.now(), result };
+    return { ...result, cached: false, duration_ms: Math.round((performance.now() - started) * 10) / 10 };
+  };
+
+  const detailed = async (): Promise<{ statusCode: 200 | 503; body: DetailedHealth }> => {
+    const readOnly = flags.readOnly();
+    const maintenance = flags.maintenance();
+    const [dataDirCheck, runsCsv, sessions, providerCheck] = await Promise.all([
+      timed(async () => {
+        const state = await checkDataDir();
+        dataDir = state;
+        let free: Record<string, unknown> = {};
+        let status: ComponentStatus = state.readable && (state.writable || readOnly) ? 'ok' : 'down';
+        if (state.readable) {
+          const disk = await statfs(config.dataDir);
+          const freeBytes = disk.bavail * disk.bsize;
+          const totalBytes = disk.blocks * disk.bsize;
+          free = { free_mb: megabytes(freeBytes), free_percent: totalBytes > 0 ? Math.round((freeBytes / totalBytes) * 1000) / 10 : null };
+          if (status === 'ok' && freeBytes < LOW_DISK_BYTES) status = 'degraded';
+        }
+        return { status, path: config.dataDir, readable: state.readable, writable: state.writable, ...free, ...(state.error ? { error: state.error } : {}) };
+      }, 'data directory check'),
+      timed(async () => {
+        const file = path.join(config.dataDir, 'runs.csv');
+        let header: string;
+        try {
+          header = await firstLine(file);
+        } catch (error) {
+          return { status: 'degraded', path: file, exists: false, header_ok: false, error: errorText(error) };
+        }
+        const columns = header.split(',');
+        const headerOk = SEED_COLUMNS.every((column, index) => columns[index] === column);
+        return {
+          status: headerOk ? 'ok' : 'degraded',
+          path: file,
+          exists: true,
+          header_ok: headerOk,
+          columns: columns.length,
+          ...(headerOk ? {} : { error: 'the header does not start with the 16 seed columns' }),
+        };
+      }, 'runs.csv check'),
+      timed(async () => {
+        const directory = path.join(config.dataDir, 'sessions');
+        try {
+          const names = await readdir(directory);
+          return { status: 'ok', path: directory, readable: true, files: names.filter((name) => name.endsWith('.json')).length };
+        } catch (error) {
+          return { status: 'degraded', path: directory, readable: false, error: errorText(error) };
+        }
+      }, 'sessions check'),
+      provider().catch((error: unknown): ComponentCheck => ({ status: 'degraded', duration_ms: 0, error: errorText(error) })),
+    ]);
+
+    const breakers = sources.breakerStates();
+    const openBreakers = breakers.filter((breaker) => breaker.state === 'open').length;
+    const catalog = sources.catalogInfo();
+    const fetchedAt = catalog.fetched_at ? Date.parse(catalog.fetched_at) : Number.NaN;
+    const checks: DetailedHealth['checks'] = {
+      data_dir: dataDirCheck,
+      runs_csv: runsCsv,
+      sessions,
+      provider: providerCheck,
+      circuit_breakers: { status: openBreakers > 0 ? 'degraded' : 'ok', duration_ms: 0, open: openBreakers, breakers },
+      catalog: {
+        status: catalog.source === 'dynamic' ? 'ok' : 'degraded',
+        duration_ms: 0,
+        source: catalog.source,
+        fetched_at: catalog.fetched_at,
+        age_seconds: Number.isFinite(fetchedAt) ? Math.max(0, Math.round((Date.now() - fetchedAt) / 1000)) : null,
+        model_count: catalog.model_count,
+        last_error: catalog.last_error,
+      },
+      flags: {
+        status: readOnly || maintenance ? 'degraded' : 'ok',
+        duration_ms: 0,
+        read_only: readOnly,
+        maintenance,
+        read_only_flag: config.readOnlyFlag,
+        maintenance_flag: config.maintenanceFlag,
+      },
+    };
+    const statuses = Object.values(checks).map((check) => check.status);
+    // only the data directory decides whether the lab can serve; the rest degrades
+    const status: OverallStatus =
+      dataDirCheck.status === 'down'
+        ? 'unhealthy'
+        : maintenance
+          ? 'maintenance'
+          : readOnly
+            ? 'read_only'
+            : statuses.includes('degraded') || statuses.includes('down')
+              ? 'degraded'
+              : 'healthy';
+    const memory = process.memoryUsage();
+    return {
+      statusCode: status === 'unhealthy' ? 503 : 200,
+      body: {
+        status,
+        checked_at: new Date().toISOString(),
+        version: sources.version,
+        uptime_seconds: Math.round((Date.now() - sources.startedAt.getTime()) / 1000),
+        api_key_configured: Boolean(config.openRouterApiKey),
+        auth_required: Boolean(config.labAuthToken),
+        read_only: readOnly,
+        maintenance,
+        active_runs: sources.activeRuns(),
+        memory: { rss_mb: megabytes(memory.rss), heap_used_mb: megabytes(memory.heapUsed), heap_total_mb: megabytes(memory.heapTotal) },
+        event_loop_lag_ms: metrics ? metrics.eventLoopLag() : null,
+        checks,
+      },
+    };
+  };
+
+  return { basic, detailed, refresh, close: () => clearInterval(timer) };
+}

@@ -1,0 +1,15 @@
+import type { FastifyInstance } from 'fastify';
+import type { LabHealth } from '../../ops/health.js';
+
+/** `GET /health` (cached verdict, constant-length body) and `GET /health/detailed`. */
+export function registerHealthRoutes(app: FastifyInstance, options: { health: LabHealth }): void {
+  const { health } = options;
+  app.get('/health', (_request, reply) => {
+    const { statusCode, body } = health.basic();
+    return reply.status(statusCode).header('cache-control', 'no-store').send(body);
+  });
+  app.get('/health/detailed', async (_request, reply) => {
+    const { statusCode, body } = await health.detailed();
+    return reply.status(statusCode).header('cache-control', 'no-store').send(body);
+  });
+}
