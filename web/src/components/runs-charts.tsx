@@ -50,7 +50,7 @@ export default function RunsCharts({ runs }: { runs: RunRecord[] }) {
             <ScatterChart margin={{ top: 8, right: 12, bottom: 8, left: 4 }}>
               <CartesianGrid strokeDasharray="3 3" stroke="var(--border)" />
               <XAxis type="number" dataKey="latency" name="Latency" unit=" ms" stroke="var(--muted)" fontSize={11} />
-              <YAxis type="number" dataKey="cost" name="Cost" unit=" $" stroke="var(--muted)" fontSize={11} width={70} />
+              <YAxis type="number" dataKey="cost" name="Cost (USD)" tickFormatter={(value: number) => `$${value}`} stroke="var(--muted)" fontSize={11} width={76} />
               <Tooltip cursor={{ strokeDasharray: '3 3' }} contentStyle={{ background: 'var(--surface)', border: '1px solid var(--border)' }} />
               <Legend wrapperStyle={{ fontSize: 11 }} />
               {[...byModel.entries()].map(([model, points], index) => (

@@ -13,7 +13,7 @@ export function pricePerMillion(value: string | number | null | undefined): numb
 function usd(value: number): string {
   if (value === 0) return '$0';
   if (value >= 100) return `$${value.toFixed(0)}`;
-  if (value >= 1) return `$${value.toFixed(2)}`;
+  if (value >= 0.01) return `$${value.toFixed(2)}`;
   return `$${Number(value.toPrecision(3))}`;
 }
 

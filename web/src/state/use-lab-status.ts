@@ -43,14 +43,23 @@ export function statusFromHealth(body: unknown): LabStatus {
   };
 }
 
+/** Set once `/api/status` answered 404: this lab has no status route, so ask health directly. */
+let noStatusRoute = false;
+
+async function statusFromHealthRoute(): Promise<LabStatus> {
+  const response = await fetch('/health/detailed', { headers: { accept: 'application/json' } });
+  return statusFromHealth(await response.json().catch(() => ({})));
+}
+
 async function fetchStatus(): Promise<LabStatus> {
+  if (noStatusRoute) return statusFromHealthRoute();
   try {
     return await api.status();
   } catch (error) {
     if (!(error instanceof ApiError) || (error.status !== 404 && error.status !== 503)) throw error;
+    if (error.status === 404) noStatusRoute = true;
     // No status route yet, or maintenance answering 503: the health document still answers.
-    const response = await fetch('/health/detailed', { headers: { accept: 'application/json' } });
-    const status = statusFromHealth(await response.json().catch(() => ({})));
+    const status = await statusFromHealthRoute();
     if (error.code.startsWith('maintenance')) status.maintenance = true;
     if (error.code.startsWith('read_only')) status.read_only = true;
     return status;

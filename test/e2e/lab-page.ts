@@ -1,0 +1,92 @@
+import { mkdir } from 'node:fs/promises';
+import path from 'node:path';
+import { chromium, type Browser, type Locator, type Page } from 'playwright-core';
+import { REPO_ROOT } from '../support/start-lab.js';
+
+/**
+ * The lab's page as the browser tests drive it (a page object): every selector is a
+ * `data-testid`, so the tests read as what a user does.
+ */
+
+export const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+export const CHROMIUM_ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--no-first-run',
+];
+export const SCREENSHOT_DIR = path.join(REPO_ROOT, 'test-results', 'screenshots');
+
+export async function launchChromium(): Promise<Browser> {
+  return chromium.launch({ executablePath: CHROMIUM_PATH, args: CHROMIUM_ARGS, headless: true });
+}
+
+export class LabPage {
+  constructor(readonly page: Page) {}
+
+  testId(id: string): Locator {
+    return this.page.getByTestId(id);
+  }
+
+  /** Opens the page and resolves once it is usable (agents and catalog loaded); returns the ms it took. */
+  async open(url: string): Promise<number> {
+    const started = Date.now();
+    await this.page.goto(url);
+    await this.page.locator('[data-testid="app"][data-ready="true"]').waitFor({ timeout: 15_000 });
+    return Date.now() - started;
+  }
+
+  async chooseModel(modelId: string): Promise<void> {
+    await this.testId('model-search').fill(modelId);
+    await this.page.locator(`[data-testid="model-option"][data-model-id="${modelId}"]`).click();
+    await this.page.locator(`[data-testid="model-selected"][data-model-id="${modelId}"]`).waitFor();
+  }
+
+  async createAgent(options: { name: string; model: string; systemPrompt?: string; temperature?: number }): Promise<void> {
+    await this.testId('agent-new').click();
+    await this.testId('agent-name').fill(options.name);
+    await this.chooseModel(options.model);
+    if (options.systemPrompt !== undefined) await this.testId('system-prompt').fill(options.systemPrompt);
+    if (options.temperature !== undefined) await this.testId('temperature-input').fill(String(options.temperature));
+    await this.testId('agent-save').click();
+    await this.page.waitForFunction(() => document.querySelector('[data-testid="agent-state"]')?.textContent === 'Saved');
+  }
+
+  async setTool(tool: 'add_numbers' | 'utc_now' | 'fetch_url', on: boolean): Promise<void> {
+    await this.testId(`tool-${tool}`).setChecked(on);
+  }
+
+  /** Types a message and sends it with Enter. */
+  async send(message: string): Promise<void> {
+    await this.testId('chat-input').fill(message);
+    await this.testId('chat-input').press('Enter');
+  }
+
+  /** Resolves when no answer is streaming any more. */
+  async waitForAnswer(timeout = 20_000): Promise<void> {
+    await this.testId('send').waitFor({ timeout });
+    await this.testId('message-live').waitFor({ state: 'detached', timeout });
+  }
+
+  messages(role?: 'user' | 'assistant'): Locator {
+    return this.page.locator(role ? `[data-testid="message"][data-role="${role}"]` : '[data-testid="message"]');
+  }
+
+  async transcriptTexts(): Promise<string[]> {
+    return this.messages().evaluateAll((elements) =>
+      elements.map((element) => `${element.getAttribute('data-role')}: ${[...element.querySelectorAll('[data-testid="message-content"]')].map((node) => node.textContent ?? '').join('')}`),
+    );
+  }
+
+  async badgeState(): Promise<string | null> {
+    return this.testId('web-badge').getAttribute('data-state');
+  }
+
+  async screenshot(name: string): Promise<void> {
+    await mkdir(SCREENSHOT_DIR, { recursive: true });
+    await this.page.screenshot({ path: path.join(SCREENSHOT_DIR, `${name}.png`), fullPage: false });
+  }
+}

@@ -1,0 +1,236 @@
+import { randomUUID } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { REPO_ROOT, startLab, type RunningLab } from '../support/start-lab.js';
+import { CHROMIUM_PATH, LabPage, launchChromium } from './lab-page.js';
+
+/**
+ * The lab in a real browser: Debian's Chromium driven by playwright-core against the built
+ * lab and the OpenRouter-format test server. Each test is something a user does and sees.
+ */
+
+const haveBrowser = existsSync(CHROMIUM_PATH);
+const MODEL = 'openai/gpt-4o-mini';
+
+describe.skipIf(!haveBrowser)('the lab in the browser', () => {
+  let lab: RunningLab;
+  let browser: Browser;
+  let context: BrowserContext;
+  let page: Page;
+  let ui: LabPage;
+  const pageErrors: string[] = [];
+  const dialogs: string[] = [];
+
+  beforeAll(async () => {
+    lab = await startLab();
+    browser = await launchChromium();
+    context = await browser.newContext({ viewport: { width: 1280, height: 800 }, colorScheme: 'light', acceptDownloads: true });
+    page = await context.newPage();
+    page.on('pageerror', (error) => pageErrors.push(error.message));
+    page.on('dialog', (dialog) => {
+      dialogs.push(dialog.message());
+      void dialog.dismiss();
+    });
+    ui = new LabPage(page);
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    await lab?.close();
+  });
+
+  it('becomes usable quickly and creates an agent', async () => {
+    const usableMs = await ui.open(lab.url);
+    console.info(`time to usable: ${usableMs} ms`);
+    await mkdir(path.join(REPO_ROOT, 'test-results'), { recursive: true });
+    await writeFile(path.join(REPO_ROOT, 'test-results', 'e2e-time-to-usable.json'), JSON.stringify({ usable_ms: usableMs, at: new Date().toISOString() }));
+
+    await expect.poll(() => ui.testId('catalog-caption').textContent()).toMatch(/^Dynamic \(fetched \d\d:\d\d\)$/);
+    await ui.createAgent({ name: 'E2E agent', model: MODEL, systemPrompt: 'You are a test agent.' });
+
+    const agents = (await (await fetch(`${lab.url}/api/agents`)).json()) as { agents?: Array<{ name: string; model: string }> } | Array<{ name: string; model: string }>;
+    const list = Array.isArray(agents) ? agents : (agents.agents ?? []);
+    expect(list.some((agent) => agent.name === 'E2E agent' && agent.model === MODEL)).toBe(true);
+    expect(await ui.testId('agent-select').locator('option', { hasText: 'E2E agent' }).count()).toBe(1);
+    expect(await ui.badgeState()).toBe('off');
+  });
+
+  it('shows the answer growing over several paints before it completes', async () => {
+    await page.evaluate(() => {
+      const state = window as unknown as { __samples: number[]; __sampling: boolean };
+      state.__samples = [];
+      state.__sampling = true;
+      const tick = (): void => {
+        const live = document.querySelector('[data-testid="message-live"]');
+        if (live) state.__samples.push((live.querySelector('[data-testid="message-content"]')?.textContent ?? '').length);
+        if (state.__sampling) requestAnimationFrame(tick);
+      };
+      requestAnimationFrame(tick);
+    });
+    await ui.send('[[scenario:slow delay=60 tokens=30]] tell me a story');
+    await ui.waitForAnswer();
+    const samples = await page.evaluate(() => {
+      const state = window as unknown as { __samples: number[]; __sampling: boolean };
+      state.__sampling = false;
+      return state.__samples;
+    });
+    const grown = [...new Set(samples.filter((length) => length > 0))];
+    expect(grown.length).toBeGreaterThanOrEqual(3);
+    expect([...grown].sort((a, b) => a - b)).toEqual(grown); // only ever grows
+    const answer = (await ui.messages('assistant').last().textContent()) ?? '';
+    expect(answer.length).toBeGreaterThan(Math.max(...grown) - 1);
+    expect(answer).toContain('lorem');
+
+    await expect.poll(() => ui.testId('run-status').getAttribute('data-status')).toBe('done');
+    expect(await ui.testId('run-completion-tokens').textContent()).toBe('30');
+    expect(await ui.testId('run-cost').textContent()).toMatch(/^\$/);
+    expect(await ui.testId('run-ttft').textContent()).toMatch(/ms|s$/);
+  });
+
+  it('stops mid-stream: the text stops growing and the run is recorded as aborted', async () => {
+    const before = lab.provider.chatRequests().length;
+    await ui.send('[[scenario:slow delay=100 tokens=300]] a long answer please');
+    await page.waitForFunction(() => (document.querySelector('[data-testid="message-live"] [data-testid="message-content"]')?.textContent ?? '').length > 20);
+    await page.keyboard.press('Escape');
+    const stopped = ui.messages('assistant').last();
+    await expect.poll(() => stopped.getAttribute('data-state')).toBe('aborted');
+    const textAtStop = await stopped.textContent();
+    await page.waitForTimeout(800);
+    expect(await stopped.textContent()).toBe(textAtStop);
+    expect(await ui.testId('message-live').count()).toBe(0);
+
+    const upstream = await lab.provider.waitForClose(before);
+    expect(upstream.aborted).toBe(true);
+    await expect.poll(() => ui.testId('run-status').getAttribute('data-status'), { timeout: 10_000 }).toBe('aborted');
+    const runId = await ui.testId('latest-run').getAttribute('data-run-id');
+    const runs = (await (await fetch(`${lab.url}/api/runs`)).json()) as { runs: Array<{ run_id: string; aborted: boolean }> };
+    expect(runs.runs.find((run) => run.run_id === runId)?.aborted).toBe(true);
+  });
+
+  it('saves a session, starts a new one, and loads it back with transcript and config', async () => {
+    await ui.testId('temperature-input').fill('0.35');
+    await ui.testId('system-prompt').fill('Answer briefly.');
+    await ui.send('[[scenario:normal text="Saved answer with **bold** and `code`."]] remember this');
+    await ui.waitForAnswer();
+    const transcript = await ui.transcriptTexts();
+    const config = {
+      name: await ui.testId('agent-name').inputValue(),
+      model: await ui.testId('model-selected').getAttribute('data-model-id'),
+      prompt: await ui.testId('system-prompt').inputValue(),
+      temperature: await ui.testId('temperature-input').inputValue(),
+    };
+    expect(transcript.length).toBeGreaterThanOrEqual(6);
+    const sessionId = await ui.testId('session-current').getAttribute('data-session-id');
+    expect(sessionId).toBeTruthy();
+
+    await ui.testId('session-name').fill('E2E saved session');
+    await ui.testId('session-save').click();
+    const item = page.locator(`[data-testid="session-item"][data-session-id="${sessionId}"]`);
+    await expect.poll(() => item.textContent()).toContain('E2E saved session');
+
+    await ui.testId('session-new').click();
+    await expect.poll(() => ui.messages().count()).toBe(0);
+    expect(await ui.testId('agent-name').inputValue()).toBe(config.name); // New keeps the config
+    await ui.testId('system-prompt').fill('Something else entirely.');
+    await ui.testId('temperature-input').fill('1.5');
+
+    await item.getByTestId('session-load').click();
+    await expect.poll(() => ui.messages().count()).toBe(transcript.length);
+    expect(await ui.transcriptTexts()).toEqual(transcript);
+    expect(await ui.testId('agent-name').inputValue()).toBe(config.name);
+    expect(await ui.testId('model-selected').getAttribute('data-model-id')).toBe(config.model);
+    expect(await ui.testId('system-prompt').inputValue()).toBe(config.prompt);
+    expect(await ui.testId('temperature-input').inputValue()).toBe(config.temperature);
+    expect(await page.locator('[data-testid="message"] strong', { hasText: 'bold' }).count()).toBeGreaterThan(0);
+  });
+
+  it('turns the web badge blue when fetch is enabled and red when the allow-list refuses a fetch', async () => {
+    await ui.testId('session-new').click();
+    await ui.setTool('fetch_url', true);
+    await expect.poll(() => ui.badgeState()).toBe('on');
+    await ui.send('[[scenario:tool-fetch url=https://evil.example.net/secrets]] fetch that page');
+    await ui.waitForAnswer();
+    await expect.poll(() => ui.badgeState()).toBe('blocked');
+    const tool = page.locator('[data-testid="tool-call"][data-tool="fetch_url"]').last();
+    await tool.locator('summary').click();
+    expect(await tool.getByTestId('tool-result').textContent()).toContain("Refused: domain 'evil.example.net' not in allow-list.");
+    await ui.screenshot('web-badge-blocked-light');
+  });
+
+  it('downloads runs.csv with the runs', async () => {
+    const [download] = await Promise.all([page.waitForEvent('download'), ui.testId('runs-csv-link').click()]);
+    const csv = await readFile(await download.path(), 'utf8');
+    const lines = csv.trim().split('\n');
+    expect(lines[0]).toMatch(/^ts,agent_name,model,prompt_tokens,completion_tokens,total_tokens,latency_ms,cost_usd,experiment_id,task_label,run_notes,streaming,model_list_source,tool_web_enabled,web_status,aborted,run_id/);
+    const runs = (await (await fetch(`${lab.url}/api/runs`)).json()) as { runs: Array<{ run_id: string }> };
+    expect(runs.runs.length).toBeGreaterThanOrEqual(4);
+    for (const run of runs.runs) expect(csv).toContain(run.run_id);
+    await expect.poll(() => ui.testId('runs-row').count()).toBe(runs.runs.length);
+  });
+
+  it('shows the read-only banner when the flag file appears, and drops it when it goes', async () => {
+    const flag = path.join(lab.cwd, 'READ_ONLY_MODE');
+    await writeFile(flag, '');
+    await ui.testId('banner-read-only').waitFor({ timeout: 10_000 });
+    await ui.screenshot('read-only-banner-light');
+    await rm(flag);
+    await ui.testId('banner-read-only').waitFor({ state: 'detached', timeout: 10_000 });
+  });
+
+  it('renders a hostile transcript as text and runs none of it', async () => {
+    const hostileUser = '<script>window.__pwned = "script"</script> hello';
+    const hostileAnswer = 'Look: <img src="x" onerror="window.__pwned = \'img\'"> <svg onload="window.__pwned = \'svg\'"></svg> [click](javascript:window.__pwned=1)';
+    const session = { name: 'Hostile session', transcript: [{ role: 'user', content: hostileUser }, { role: 'assistant', content: hostileAnswer }] };
+    let sessionId: string;
+    const created = await fetch(`${lab.url}/api/sessions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(session) });
+    if (created.ok) sessionId = ((await created.json()) as { id: string }).id;
+    else {
+      // A lab that refuses hostile-looking input over the API: the file on disk is just as hostile.
+      sessionId = randomUUID();
+      const now = new Date().toISOString();
+      await writeFile(path.join(lab.dataDir, 'sessions', `${sessionId}.json`), JSON.stringify({ id: sessionId, created_at: now, updated_at: now, runs: [], ...session }));
+    }
+    await ui.open(lab.url);
+    await page.locator(`[data-testid="session-item"][data-session-id="${sessionId}"] [data-testid="session-load"]`).click();
+    await expect.poll(() => ui.messages().count()).toBe(2);
+    await page.waitForFunction(() => document.querySelector('[data-testid="message-content"]:not(.plain)') !== null);
+    const texts = await ui.transcriptTexts();
+    expect(texts[0]).toContain('<script>');
+    expect(texts[1]).toContain('<img src="x" onerror=');
+
+    // And the same through a streamed answer (the test provider echoes the prompt).
+    await ui.send('<img src=x onerror="window.__pwned = \'live\'"> <script>window.__pwned = "live-script"</script>');
+    await ui.waitForAnswer();
+    await page.waitForTimeout(300);
+    expect(await page.evaluate(() => (window as unknown as { __pwned?: unknown }).__pwned)).toBeUndefined();
+    expect(await page.locator('.transcript script, .transcript img[onerror], .transcript svg, .transcript a[href^="javascript"]').count()).toBe(0);
+    expect(dialogs).toEqual([]);
+  });
+
+  it('saves screenshots of the main views in light and dark', async () => {
+    await ui.open(lab.url);
+    const first = page.locator('[data-testid="session-item"] [data-testid="session-load"]').last();
+    await first.click();
+    await ui.screenshot('main-light');
+    await ui.testId('runs-tab-charts').click();
+    await ui.testId('charts').waitFor();
+    await page.locator('[data-testid="charts"] .recharts-surface').first().waitFor();
+    await ui.screenshot('charts-light');
+    await page.emulateMedia({ colorScheme: 'dark' });
+    await ui.screenshot('charts-dark');
+    await ui.testId('runs-tab-summary').click();
+    await ui.testId('runs-summary').waitFor();
+    await ui.screenshot('summary-dark');
+    await ui.testId('runs-tab-table').click();
+    await ui.screenshot('main-dark');
+    await page.setViewportSize({ width: 420, height: 860 });
+    await ui.screenshot('narrow-dark');
+    await page.emulateMedia({ colorScheme: 'light' });
+    await ui.screenshot('narrow-light');
+    await page.setViewportSize({ width: 1280, height: 800 });
+    expect(pageErrors).toEqual([]);
+  });
+});
