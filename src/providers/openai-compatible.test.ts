@@ -16,8 +16,8 @@ beforeAll(async () => {
     apiKey: 'sk-or-test-key',
     appUrl: 'http://127.0.0.1:7860',
     appName: 'Agent Lab',
-    timeoutMs: 2000,
-    chunkTimeoutMs: 300,
+    timeoutMs: 5000,
+    chunkTimeoutMs: 5000,
   });
 });
 afterAll(() => server.close());
@@ -128,7 +128,8 @@ describe('OpenAI-compatible provider against the OpenRouter test server', () => 
   });
 
   it('ends with a timeout error part when chunks stop coming, and closes the connection', async () => {
-    const parts = await run(chat('[[scenario:stall after=2]]'));
+    const impatient = createOpenAICompatibleProvider({ baseUrl: server.url, appUrl: 'http://x', appName: 'Lab', timeoutMs: 5000, chunkTimeoutMs: 300 });
+    const parts = await collect(impatient.streamChat(chat('[[scenario:stall after=2]]'), { signal: new AbortController().signal }));
     expect(parts.at(-1)).toMatchObject({ type: 'error', code: 'provider:timeout', message: expect.stringContaining('0.3 s') });
     const closed = await server.waitForClose(0);
     expect(closed.aborted).toBe(true);
@@ -284,5 +285,17 @@ describe('parseRetryAfter', () => {
     expect(parseRetryAfter(new Date(10_000).toUTCString(), 4_000)).toBe(6);
     expect(parseRetryAfter('soon')).toBeUndefined();
     expect(parseRetryAfter(null)).toBeUndefined();
+  });
+});
+
+describe('under load', () => {
+  it('streams 200 concurrent answers completely', async () => {
+    // Generous timeouts: this checks completeness under concurrency, not speed (that is bench/).
+    const patient = createOpenAICompatibleProvider({ baseUrl: server.url, appUrl: 'http://x', appName: 'Lab', timeoutMs: 20_000, chunkTimeoutMs: 20_000 });
+    const results = await Promise.all(
+      Array.from({ length: 200 }, (_, index) => collect(patient.streamChat(chat(`request ${index} [[scenario:long tokens=50]]`), { signal: new AbortController().signal }))),
+    );
+    expect(results.every((parts) => parts.filter((part) => part.type === 'text-delta').length === 50 && parts.at(-1)?.type === 'finish')).toBe(true);
+    expect(server.chatRequests()).toHaveLength(200);
   });
 });

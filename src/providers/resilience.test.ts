@@ -166,7 +166,7 @@ describe('resilient provider: the fault matrix', () => {
     const open = await rejection(collect(provider.streamChat(chat('[[scenario:normal]]', model), { signal: signal() })));
     expect(open.code).toBe('provider:circuit_open');
     expect(open.message).toContain('flaky/model');
-    expect(performance.now() - started).toBeLessThan(100);
+    expect(performance.now() - started).toBeLessThan(1000);
     expect(server.chatRequests()).toHaveLength(10);
 
     // Other models at the same base URL have their own breaker.
@@ -203,7 +203,7 @@ describe('resilient provider: the fault matrix', () => {
     const abortedAt = performance.now();
     controller.abort();
     await expect(pending).rejects.toMatchObject({ name: 'AbortError' });
-    expect(performance.now() - abortedAt).toBeLessThan(100);
+    expect(performance.now() - abortedAt).toBeLessThan(1000); // the Retry-After wait was 5 s
     expect(server.chatRequests()).toHaveLength(1);
     expect(provider.breakerStates()[0]).toMatchObject({ state: 'closed', failures: 0 });
   });
