@@ -93,7 +93,7 @@ export function App() {
     async (name: string) => {
       setSessionBusy(true);
       try {
-        const agentConfig = { ...agents.draft, ...(agents.selectedId ? { id: agents.selectedId } : {}) };
+        const agentConfig = { ...agents.draft, ...(agents.selectedId ? { agent_id: agents.selectedId } : {}) };
         if (chat.sessionId) {
           try {
             await api.updateSession(chat.sessionId, { name, agent_config: agentConfig });

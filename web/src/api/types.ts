@@ -97,7 +97,7 @@ export interface Session {
   updated_at: string;
   name: string;
   notes: string;
-  agent_config: Partial<Agent> | null;
+  agent_config: (Partial<Agent> & { agent_id?: string }) | null;
   model_id: string;
   transcript: TranscriptEntry[];
   runs: Array<Partial<RunRecord>>;
@@ -111,9 +111,13 @@ export interface SessionListItem {
   created_at?: string | null;
   updated_at?: string | null;
   model_id?: string | null;
-  message_count?: number | null;
-  run_count?: number | null;
-  transcript?: TranscriptEntry[];
+  /** User messages in the session. */
+  turns?: number | null;
+  /** Runs recorded in the session. */
+  runs?: number | null;
+  /** A file the lab could not read; listed so it can be deleted. */
+  damaged?: boolean;
+  error?: string;
 }
 
 /** Run tags sent with each chat message and recorded on the run. */

@@ -81,9 +81,12 @@ export function SessionsPanel(props: {
         {!sessions.loading && shown.length === 0 && <li className="muted">No sessions{search ? ' match' : ' yet'}.</li>}
         {shown.map((session) => (
           <li key={session.id} className={session.id === currentId ? 'session current' : 'session'} data-testid="session-item" data-session-id={session.id}>
-            <button type="button" className="link-button session-load" onClick={() => void run(() => onLoad(session.id))} data-testid="session-load" disabled={busy}>
+            <button type="button" className="link-button session-load" onClick={() => void run(() => onLoad(session.id))} data-testid="session-load" disabled={busy || session.damaged === true}>
               <span className="session-title">{label(session)}</span>
-              <span className="muted small">{formatDateTime(session.updated_at ?? session.created_at)}</span>
+              <span className="muted small">
+                {session.damaged ? `damaged: ${session.error ?? 'unreadable'}` : formatDateTime(session.updated_at ?? session.created_at)}
+                {typeof session.turns === 'number' ? ` · ${session.turns} message${session.turns === 1 ? '' : 's'}` : ''}
+              </span>
             </button>
             {confirming === session.id ? (
               <span className="confirm" role="group" aria-label={`Delete ${label(session)}?`}>

@@ -22,7 +22,7 @@ export interface AgentsState {
   save: () => Promise<Agent | null>;
   ensureSaved: () => Promise<string>;
   /** Puts a session's config on the form (selecting its agent when it still exists). */
-  restore: (config: Partial<Agent> | null) => void;
+  restore: (config: (Partial<Agent> & { agent_id?: unknown }) | null) => void;
 }
 
 export function useAgents(options: { defaultModel: string }): AgentsState {
@@ -117,10 +117,13 @@ export function useAgents(options: { defaultModel: string }): AgentsState {
   }, [save]);
 
   const restore = useCallback(
-    (config: Partial<Agent> | null) => {
+    (config: (Partial<Agent> & { agent_id?: unknown }) | null) => {
       if (!config) return;
       const values = toDraft(config, defaultModel);
-      const agent = typeof config.id === 'string' ? latest.current.agents.find((candidate) => candidate.id === config.id) : undefined;
+      // Sessions keep the agent's id as `agent_id` (the lab's snapshot) or `id`.
+      const snapshot = config as Partial<Agent> & { agent_id?: unknown };
+      const agentId = typeof snapshot.agent_id === 'string' ? snapshot.agent_id : snapshot.id;
+      const agent = typeof agentId === 'string' ? latest.current.agents.find((candidate) => candidate.id === agentId) : undefined;
       setDraftState(values);
       if (agent) {
         setSelectedId(agent.id);
