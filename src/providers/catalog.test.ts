@@ -64,12 +64,12 @@ describe('ModelCatalog', () => {
     expect(snapshot).toMatchObject({ source: 'fallback', fetched_at: null });
     expect(snapshot.models.length).toBeGreaterThanOrEqual(8);
     expect(snapshot.models.every((model) => model.source === 'fallback')).toBe(true);
-    expect(models.status()).toMatchObject({ source: 'fallback', last_error: expect.stringContaining('answered 500') });
+    expect(models.info()).toMatchObject({ source: 'fallback', model_count: snapshot.models.length, last_error: expect.stringContaining('answered 500') });
     expect(models.find('openai/gpt-4o-mini')?.pricing).toEqual({ prompt: 0.00000015, completion: 0.0000006 });
 
     server.setModelsFailure(undefined);
     expect((await models.refresh()).source).toBe('dynamic');
-    expect(models.status().last_error).toBeNull();
+    expect(models.info().last_error).toBeNull();
   });
 
   it('falls back when the catalog is not reachable in time, or has no data array', async () => {
@@ -78,7 +78,7 @@ describe('ModelCatalog', () => {
     await dead.close();
     const unreachable = catalog({ baseUrl: deadUrl });
     expect((await unreachable.load()).source).toBe('fallback');
-    expect(unreachable.status().last_error).toContain('Model catalog request failed');
+    expect(unreachable.info().last_error).toContain('Model catalog request failed');
 
     server.setModels('nope' as unknown as unknown[]);
     expect((await catalog().load()).source).toBe('fallback');

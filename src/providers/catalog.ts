@@ -31,6 +31,8 @@ export interface CatalogSnapshot {
 export interface CatalogStatus {
   source: 'dynamic' | 'fallback';
   fetched_at: string | null;
+  /** Models in the current snapshot, local ones included. */
+  model_count: number;
   /** Why the last fetch failed, when it did. */
   last_error: string | null;
   last_attempt_at: string | null;
@@ -104,10 +106,13 @@ export class ModelCatalog {
     return bare.length === 1 ? bare[0] : undefined;
   }
 
-  status(): CatalogStatus {
+  /** The catalog's state for health and metrics, without fetching. */
+  info(): CatalogStatus {
+    const snapshot = this.#withLocal(this.#snapshot ?? fallbackSnapshot());
     return {
-      source: this.#snapshot?.source ?? 'fallback',
-      fetched_at: this.#snapshot?.fetched_at ?? null,
+      source: snapshot.source,
+      fetched_at: snapshot.fetched_at,
+      model_count: snapshot.models.length,
       last_error: this.#lastError,
       last_attempt_at: this.#lastAttemptAt,
     };
