@@ -1,0 +1,44 @@
+import type { Command } from 'commander';
+import { checkData } from '../../recovery/check.js';
+import { displayPath, EXIT_CODES_HELP, runRecoveryCommand, withUsageExit, type CommandContext } from '../../recovery/cli-support.js';
+import { EXIT_CODES } from '../../recovery/recovery-error.js';
+
+/** `agent-lab check`: validate every session file, runs.csv and agents.json. */
+export function register(program: Command, context: CommandContext): void {
+  const command = program
+    .command('check')
+    .description('validate every session file, runs.csv (header, field counts, column types) and agents.json')
+    .option('--json', 'print the result as JSON, for scripts')
+    .addHelpText('after', `${EXIT_CODES_HELP}\n  (check changes nothing; 1 means damage was found.)`)
+    .action(async (options: { json?: boolean }) => {
+      await runRecoveryCommand({
+        context,
+        json: Boolean(options.json),
+        body: async ({ config, onProgress }) => {
+          const report = await checkData({ dataDir: config.dataDir, onProgress });
+          const lines = [
+            `Checked ${displayPath(report.dataDir)}`,
+            `Valid sessions: ${report.sessions.valid}, Invalid: ${report.sessions.invalid}`,
+            report.runsCsv.exists
+              ? `runs.csv: ${report.runsCsv.rowsChecked} rows checked, ${report.runsCsv.damagedRows} damaged${report.runsCsv.headerOk ? '' : ', header damaged'}`
+              : 'runs.csv: missing',
+            report.agents.exists ? `agents.json: ${report.agents.ok ? `ok (${report.agents.count} agents)` : 'damaged'}` : 'agents.json: none yet',
+          ];
+          const shown = report.problems.slice(0, 50);
+          if (shown.length > 0) {
+            lines.push(`Problems (${report.problems.length}):`);
+            for (const problem of shown) lines.push(`  ${problem.file}${problem.line === undefined ? '' : `:${problem.line}`}: ${problem.message}`);
+            if (report.problems.length > shown.length) lines.push(`  ... and ${report.problems.length - shown.length} more (--json lists all)`);
+          }
+          for (const warning of report.warnings) lines.push(`Warning: ${warning}`);
+          lines.push(
+            report.ok
+              ? 'No damage found.'
+              : 'Damage found: `npx --no-install agent-lab quarantine` moves it aside; then `restore` or `rebuild-csv`.',
+          );
+          return { exitCode: report.ok ? EXIT_CODES.ok : EXIT_CODES.damage, text: lines.join('\n'), json: report };
+        },
+      });
+    });
+  withUsageExit(command);
+}

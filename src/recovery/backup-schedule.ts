@@ -1,0 +1,85 @@
+import { mkdir } from 'node:fs/promises';
+import type { LabConfig } from '../config/config.js';
+import type { Logger } from '../ops/logger.js';
+import { createBackup, listBackups, pruneBackups } from './backup.js';
+import { isRecoveryError } from './recovery-error.js';
+
+/**
+ * The server's scheduled backup: every BACKUP_INTERVAL_HOURS a snapshot to BACKUP_DIR,
+ * then pruning to BACKUP_RETENTION_DAYS. The first one is due an interval after the newest
+ * snapshot already there (or a minute after start when there is none). Never throws into
+ * the server: failures are logged at ERROR and the next run is still scheduled.
+ */
+
+export interface BackupSchedule {
+  stop(): void;
+  /** Run one backup now (and prune); resolves when done. For tests and an admin trigger. */
+  runNow(): Promise<void>;
+}
+
+const HOUR_MS = 3_600_000;
+
+export function startBackupSchedule(options: {
+  config: Pick<LabConfig, 'dataDir' | 'backupDir' | 'backupIntervalHours' | 'backupRetentionDays'>;
+  logger: Pick<Logger, 'info' | 'warn' | 'error'>;
+  /** Delay before the first backup when BACKUP_DIR has none yet (default one minute). */
+  firstDelayMs?: number;
+}): BackupSchedule {
+  const { config, logger } = options;
+  const intervalMs = config.backupIntervalHours * HOUR_MS;
+  let timer: NodeJS.Timeout | undefined;
+  let stopped = false;
+  let running: Promise<void> | undefined;
+
+  const runOnce = async (): Promise<void> => {
+    try {
+      const result = await createBackup({ dataDir: config.dataDir, backupDir: config.backupDir });
+      logger.info(
+        { snapshot: result.name, files: result.files, linked: result.linked, bytes: result.bytes, duration_ms: result.durationMs },
+        'scheduled backup written',
+      );
+      const removed = await pruneBackups({ backupDir: config.backupDir, retentionDays: config.backupRetentionDays });
+      if (removed.length > 0) logger.info({ removed, retention_days: config.backupRetentionDays }, 'old backups pruned');
+    } catch (error) {
+      const message = isRecoveryError(error) ? error.line() : (error as Error).message;
+      logger.error({ error: message, backup_dir: config.backupDir }, 'scheduled backup failed');
+    }
+  };
+
+  const runNow = (): Promise<void> => {
+    running ??= runOnce().finally(() => {
+      running = undefined;
+    });
+    return running;
+  };
+
+  const schedule = (delayMs: number) => {
+    if (stopped) return;
+    timer = setTimeout(() => {
+      void runNow().then(() => schedule(intervalMs));
+    }, Math.max(0, Math.min(delayMs, 2_147_483_647)));
+    timer.unref();
+  };
+
+  // The folder is the configured one, so creating it here is intended (the CLI refuses a
+  // missing BACKUP_DIR instead, since there it may be a typo).
+  void mkdir(config.backupDir, { recursive: true })
+    .then(() => listBackups(config.backupDir))
+    .then((snapshots) => {
+      if (intervalMs <= 0) return;
+      const newest = snapshots[snapshots.length - 1];
+      const firstDelay = options.firstDelayMs ?? 60_000;
+      schedule(newest ? Math.max(firstDelay, newest.date.getTime() + intervalMs - Date.now()) : firstDelay);
+    })
+    .catch((error: unknown) => {
+      logger.error({ error: (error as Error).message, backup_dir: config.backupDir }, 'backup directory unusable; scheduled backups are off');
+    });
+
+  return {
+    stop() {
+      stopped = true;
+      if (timer) clearTimeout(timer);
+    },
+    runNow,
+  };
+}

@@ -1,0 +1,29 @@
+import path from 'node:path';
+
+/** Where the lab keeps its files inside DATA_DIR (SPEC.md "Files"). */
+export interface DataPaths {
+  dataDir: string;
+  sessionsDir: string;
+  runsCsv: string;
+  agentsJson: string;
+  /** One file per agent, when the store keeps agents that way. */
+  agentsDir: string;
+  quarantineDir: string;
+}
+
+export function dataPaths(dataDir: string): DataPaths {
+  const root = path.resolve(dataDir);
+  return {
+    dataDir: root,
+    sessionsDir: path.join(root, 'sessions'),
+    runsCsv: path.join(root, 'runs.csv'),
+    agentsJson: path.join(root, 'agents.json'),
+    agentsDir: path.join(root, 'agents'),
+    quarantineDir: path.join(root, 'quarantined'),
+  };
+}
+
+/** Session files are `<id>.json`; temporary files never end in `.json`. */
+export function isSessionFileName(name: string): boolean {
+  return name.endsWith('.json') && !name.startsWith('.');
+}
