@@ -1,10 +1,11 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
-import { mkdir, readFile, stat, unlink, utimes } from 'node:fs/promises';
+import { mkdir, readdir, stat, unlink, utimes, writeFile } from 'node:fs/promises';
+import type { Stats } from 'node:fs';
 import { hostname } from 'node:os';
 import path from 'node:path';
 import lockfile from 'proper-lockfile';
 import { LabError } from '../domain/errors.js';
-import { ignoreMissing, writeFileAtomic } from './atomic-file.js';
+import { ignoreMissing } from './atomic-file.js';
 
 /**
  * The data directory's lock: one writer at a time across processes (the server's
@@ -12,25 +13,19 @@ import { ignoreMissing, writeFileAtomic } from './atomic-file.js';
  * never contends with itself.
  *
  * The lock itself is proper-lockfile's directory `<dataDir>/.agent-lab.lock`, kept fresh
- * while held and considered stale 10 s after its holder stops refreshing it. Beside it,
- * `<dataDir>/.agent-lab.lock.owner` names the holder (pid, host), so that a lock left by
- * a process that was killed on this host is taken over at once instead of after 10 s.
+ * while held and considered stale 10 s after its holder stops refreshing it. So that a
+ * lock left by a process killed on this host is taken over at once rather than after
+ * 10 s, every process leaves a note `<dataDir>/.agent-lab.lock.<pid>@<host>` for as long
+ * as it holds or waits for the lock: written before it tries, removed after it releases.
+ * When the lock is held and no note names a live process but ourselves, its holder is
+ * dead, and the lock is marked stale so proper-lockfile's own rule removes it.
  */
 
 /** The lock directory's name inside the data directory. */
 export const DATA_LOCK_NAME = '.agent-lab.lock';
-const OWNER_SUFFIX = '.owner';
 const STALE_MS = 10_000;
 const DEFAULT_WAIT_MS = 10_000;
-
-interface Owner {
-  pid: number;
-  hostname: string;
-  /** Identity of the lock directory this note belongs to (inode and birth time). */
-  ino: number;
-  birth: number;
-  acquired_at: string;
-}
+const HOST = hostname().replace(/[^A-Za-z0-9.-]/g, '_');
 
 /** Per data directory: the tail of this process's queue. */
 const queues = new Map<string, Promise<void>>();
@@ -82,106 +77,98 @@ export async function withDataLock<T>(
 async function acquire(directory: string, waitMs: number): Promise<() => Promise<void>> {
   await mkdir(directory, { recursive: true });
   const lockPath = path.join(directory, DATA_LOCK_NAME);
+  const note = `${lockPath}.${process.pid}@${HOST}`;
+  await writeFile(note, '');
   const deadline = Date.now() + waitMs;
   let delay = 20;
-  for (;;) {
-    try {
-      const unlock = await lockfile.lock(directory, {
-        lockfilePath: lockPath,
-        realpath: false,
-        stale: STALE_MS,
-        retries: 0,
-        // The default throws from a timer and would crash the process. A compromised lock
-        // (someone removed it, or the event loop stalled past the stale time) is no longer
-        // ours; the write under way still completes, and release below tolerates it.
-        onCompromised: () => {},
-      });
-      const owner = await writeOwner(lockPath);
-      return async () => {
-        await removeOwner(lockPath, owner);
-        try {
-          await unlock();
-        } catch (error) {
-          // ERELEASED/ECOMPROMISED: the lock is no longer ours, so there is nothing to release.
-          const code = (error as NodeJS.ErrnoException).code;
-          if (code !== 'ERELEASED' && code !== 'ECOMPROMISED' && code !== 'ENOTACQUIRED') throw error;
+  try {
+    for (;;) {
+      try {
+        const unlock = await lockfile.lock(directory, {
+          lockfilePath: lockPath,
+          realpath: false,
+          stale: STALE_MS,
+          retries: 0,
+          // The default throws from a timer and would crash the process. A compromised lock
+          // (someone removed it, or the event loop stalled past the stale time) is no longer
+          // ours; the write under way still completes, and release below tolerates it.
+          onCompromised: () => {},
+        });
+        return async () => {
+          try {
+            await unlock();
+          } catch (error) {
+            // ERELEASED/ECOMPROMISED: the lock is no longer ours, so there is nothing to release.
+            const code = (error as NodeJS.ErrnoException).code;
+            if (code !== 'ERELEASED' && code !== 'ECOMPROMISED' && code !== 'ENOTACQUIRED') throw error;
+          } finally {
+            await unlink(note).catch(ignoreMissing);
+          }
+        };
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code !== 'ELOCKED') throw error;
+        if (await takeOverFromDeadHolder(directory, lockPath)) continue;
+        if (Date.now() >= deadline) {
+          const others = (await readNotes(directory)).filter((other) => !(other.pid === process.pid && other.host === HOST));
+          const users = others.map((other) => `pid ${other.pid} on ${other.host}`).join(', ');
+          throw new LabError(
+            'unavailable:store',
+            `Timed out after ${Math.round(waitMs / 1000)} s waiting for the data lock ${lockPath}` +
+              (users ? ` (in use by ${users})` : ''),
+            { cause: error, retryAfterSeconds: 1 },
+          );
         }
-      };
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'ELOCKED') throw error;
-      if (await takeOverFromDeadOwner(lockPath)) continue;
-      if (Date.now() >= deadline) {
-        const owner = await readOwner(lockPath);
-        const holder = owner ? ` (held by pid ${owner.pid} on ${owner.hostname} since ${owner.acquired_at})` : '';
-        throw new LabError(
-          'unavailable:store',
-          `Timed out after ${Math.round(waitMs / 1000)} s waiting for the data lock ${lockPath}${holder}`,
-          { cause: error, retryAfterSeconds: 1 },
-        );
+        await sleep(Math.min(delay, Math.max(0, deadline - Date.now())) * (0.5 + Math.random() / 2));
+        delay = Math.min(delay * 2, 250);
       }
-      await sleep(Math.min(delay, Math.max(0, deadline - Date.now())) * (0.5 + Math.random() / 2));
-      delay = Math.min(delay * 2, 250);
     }
-  }
-}
-
-async function writeOwner(lockPath: string): Promise<Owner> {
-  const info = await stat(lockPath, { bigint: false });
-  const owner: Owner = {
-    pid: process.pid,
-    hostname: hostname(),
-    ino: info.ino,
-    birth: info.birthtimeMs,
-    acquired_at: new Date().toISOString(),
-  };
-  // Not fsynced: after power loss every pid is gone and the mtime rule decides.
-  await writeFileAtomic(lockPath + OWNER_SUFFIX, JSON.stringify(owner), { durable: false });
-  return owner;
-}
-
-async function removeOwner(lockPath: string, owner: Owner): Promise<void> {
-  const current = await readOwner(lockPath);
-  if (current && current.pid === owner.pid && current.ino === owner.ino && current.birth === owner.birth) {
-    await unlink(lockPath + OWNER_SUFFIX).catch(ignoreMissing);
-  }
-}
-
-async function readOwner(lockPath: string): Promise<Owner | undefined> {
-  let text: string;
-  try {
-    text = await readFile(lockPath + OWNER_SUFFIX, 'utf8');
   } catch (error) {
-    ignoreMissing(error);
-    return undefined;
+    await unlink(note).catch(ignoreMissing);
+    throw error;
   }
-  try {
-    const value = JSON.parse(text) as Partial<Owner>;
-    if (typeof value.pid !== 'number' || typeof value.hostname !== 'string' || typeof value.ino !== 'number') return undefined;
-    return { pid: value.pid, hostname: value.hostname, ino: value.ino, birth: Number(value.birth ?? 0), acquired_at: String(value.acquired_at ?? '') };
-  } catch {
-    // A note torn by a crash names nobody; the mtime rule will free the lock.
-    return undefined;
-  }
+}
+
+interface Note {
+  name: string;
+  pid: number;
+  host: string;
+}
+
+async function readNotes(directory: string): Promise<Note[]> {
+  const prefix = `${DATA_LOCK_NAME}.`;
+  return (await readdir(directory)).flatMap((name) => {
+    const match = name.startsWith(prefix) ? /^(\d+)@(.+)$/.exec(name.slice(prefix.length)) : null;
+    return match ? [{ name, pid: Number(match[1]), host: match[2] as string }] : [];
+  });
 }
 
 /**
- * When the lock's owner note names a process on this host that no longer exists, and the
- * note belongs to the lock directory now present, mark the lock stale (mtime in the past)
- * so proper-lockfile's own stale rule removes it on the next attempt.
+ * When the lock is held and no note names a live process other than this one (and none is
+ * from another host, whose processes we cannot see), the holder is dead: clear the dead
+ * notes and set the lock's mtime far in the past, so proper-lockfile removes it as stale.
  */
-async function takeOverFromDeadOwner(lockPath: string): Promise<boolean> {
-  const owner = await readOwner(lockPath);
-  if (!owner || owner.hostname !== hostname() || owner.pid === process.pid || isAlive(owner.pid)) return false;
-  let info;
-  try {
-    info = await stat(lockPath);
-  } catch (error) {
-    ignoreMissing(error);
-    return true;
-  }
-  if (info.ino !== owner.ino || info.birthtimeMs !== owner.birth) return false;
+async function takeOverFromDeadHolder(directory: string, lockPath: string): Promise<boolean> {
+  const before = await statOrUndefined(lockPath);
+  if (!before) return true;
+  const notes = await readNotes(directory);
+  const others = notes.filter((note) => !(note.pid === process.pid && note.host === HOST));
+  if (others.some((note) => note.host !== HOST || isAlive(note.pid))) return false;
+  for (const note of others) await unlink(path.join(directory, note.name)).catch(ignoreMissing);
+  // Only the lock directory we judged: a new one made since belongs to a live process.
+  const now = await statOrUndefined(lockPath);
+  if (!now) return true;
+  if (now.ino !== before.ino || now.birthtimeMs !== before.birthtimeMs) return false;
   await utimes(lockPath, 0, 0).catch(ignoreMissing);
   return true;
+}
+
+async function statOrUndefined(file: string): Promise<Stats | undefined> {
+  try {
+    return await stat(file);
+  } catch (error) {
+    ignoreMissing(error);
+    return undefined;
+  }
 }
 
 function isAlive(pid: number): boolean {

@@ -1,0 +1,37 @@
+/**
+ * Child process for the kill -9 test: appends runs and saves sessions in a loop, from
+ * several concurrent workers, and prints each run id once it is recorded in both.
+ */
+import { RunsCsv } from '../runs-csv.js';
+import { SessionStore } from '../session-store.js';
+import { sampleRun } from '../test-support.js';
+
+const [dataDir] = process.argv.slice(2) as [string];
+const runs = new RunsCsv({ dataDir });
+const sessions = new SessionStore({ dataDir });
+await runs.init();
+
+let counter = 0;
+async function worker(index: number): Promise<never> {
+  const session = await sessions.create({ name: `worker ${index}`, model_id: 'm' });
+  for (;;) {
+    counter += 1;
+    const run = sampleRun({
+      run_id: `${process.pid}-${index}-${counter}`,
+      session_id: session.id,
+      run_notes: `notes, "quoted"\r\nline ${'é😀,'.repeat(counter % 300)}`,
+    });
+    await runs.append(run);
+    await sessions.appendTurn({
+      sessionId: session.id,
+      entries: [
+        { role: 'user', content: `question ${counter}` },
+        { role: 'assistant', content: 'answer '.repeat(counter % 200), run_id: run.run_id },
+      ],
+      run,
+    });
+    process.stdout.write(`${run.run_id}\n`);
+  }
+}
+
+await Promise.all([0, 1, 2].map(worker));

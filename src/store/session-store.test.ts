@@ -1,0 +1,186 @@
+import { mkdir, readFile, readdir, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import fc from 'fast-check';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { TranscriptEntry } from '../domain/session.js';
+import { SessionStore } from './session-store.js';
+import { sampleRun, temporaryDataDir } from './test-support.js';
+
+const text = fc.string({ unit: 'binary', maxLength: 30 });
+const entryArbitrary: fc.Arbitrary<TranscriptEntry> = fc.record(
+  {
+    role: fc.constantFrom('system', 'user', 'assistant', 'tool'),
+    content: text,
+    ts: fc.date({ noInvalidDate: true }).map((date) => date.toISOString()),
+    run_id: text,
+  },
+  { requiredKeys: ['role', 'content'] },
+);
+const jsonValue = fc.jsonValue().map((value) => JSON.parse(JSON.stringify(value)) as unknown);
+
+describe('SessionStore', () => {
+  let dataDir: string;
+  let cleanup: () => Promise<void>;
+  let store: SessionStore;
+
+  beforeEach(async () => {
+    ({ dataDir, cleanup } = await temporaryDataDir());
+    store = new SessionStore({ dataDir });
+  });
+  afterEach(async () => {
+    await cleanup();
+  });
+
+  it('round-trips any session through create, update and get', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.record({
+          name: text,
+          notes: text,
+          // zod drops `__proto__` keys when it parses a record (prototype-pollution safety).
+          agent_config: fc.option(fc.dictionary(text.filter((key) => key !== '__proto__'), jsonValue, { maxKeys: 4 }), {
+            nil: null,
+          }),
+          model_id: text,
+          transcript: fc.array(entryArbitrary, { maxLength: 6 }),
+        }),
+        fc.array(entryArbitrary, { maxLength: 3 }),
+        async (input, more) => {
+          const created = await store.create(input);
+          expect(created.id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-/);
+          expect(await store.get(created.id)).toEqual(created);
+          const updated = await store.update(created.id, { transcript: [...input.transcript, ...more], name: `${input.name}!` });
+          expect(await store.get(created.id)).toEqual(updated);
+          expect(updated.notes).toBe(input.notes);
+          const file = path.join(dataDir, 'sessions', `${created.id}.json`);
+          expect(JSON.parse(await readFile(file, 'utf8'))).toEqual(updated);
+        },
+      ),
+      { numRuns: 60 },
+    );
+    expect((await readdir(path.join(dataDir, 'sessions'))).every((name) => /^[0-9a-f-]{36}\.json$/.test(name))).toBe(true);
+  });
+
+  it('loads a Python Agent Lab file and keeps its unknown fields when saving it', async () => {
+    const legacy = {
+      id: 'something-else',
+      created_at: '2025-10-01 02:31:41.664704+00:00',
+      notes: 'My old chat',
+      agent_config: { model: 'openai/gpt-4o-mini', temperature: 0.3 },
+      transcript: [
+        { role: 'user', content: 'hi', ts: null, extra: 1 },
+        { role: 'assistant', content: 'hello' },
+      ],
+      python_version: '3.11',
+    };
+    await mkdir(path.join(dataDir, 'sessions'), { recursive: true });
+    await writeFile(path.join(dataDir, 'sessions', 'id.json'), JSON.stringify(legacy));
+
+    const session = await store.get('id');
+    expect(session).toMatchObject({
+      id: 'id',
+      created_at: '2025-10-01T02:31:41.664Z',
+      updated_at: '2025-10-01T02:31:41.664Z',
+      name: 'My old chat',
+      model_id: 'openai/gpt-4o-mini',
+      runs: [],
+    });
+    await store.appendTurn({
+      sessionId: 'id',
+      entries: [{ role: 'user', content: 'again' }],
+      run: sampleRun({ run_id: 'r1', session_id: 'id' }),
+    });
+    const saved = JSON.parse(await readFile(path.join(dataDir, 'sessions', 'id.json'), 'utf8'));
+    expect(saved.python_version).toBe('3.11');
+    expect(saved.transcript[0]).toEqual({ role: 'user', content: 'hi', ts: null, extra: 1 });
+    expect(saved.transcript).toHaveLength(3);
+    expect(saved.runs).toEqual([sampleRun({ run_id: 'r1', session_id: 'id' })]);
+  });
+
+  it('rejects ids that could name a path, and reports missing and damaged files by code', async () => {
+    for (const id of ['../agents', 'a/b', '', 'x'.repeat(65), 'a.json', 'a b']) {
+      await expect(store.get(id)).rejects.toMatchObject({ code: 'bad_request:id', status: 400 });
+      await expect(store.update(id, { name: 'x' })).rejects.toMatchObject({ code: 'bad_request:id' });
+      await expect(store.delete(id)).rejects.toMatchObject({ code: 'bad_request:id' });
+    }
+    await expect(store.get('missing')).rejects.toMatchObject({ code: 'not_found:session', status: 404 });
+    await expect(store.delete('missing')).rejects.toMatchObject({ code: 'not_found:session' });
+
+    await mkdir(path.join(dataDir, 'sessions'), { recursive: true });
+    await writeFile(path.join(dataDir, 'sessions', 'torn.json'), '{"id": "torn", "transcript": [');
+    await writeFile(path.join(dataDir, 'sessions', 'wrong.json'), '{"transcript": "not a list"}');
+    for (const id of ['torn', 'wrong']) {
+      const error = await store.get(id).catch((caught: unknown) => caught);
+      expect(error).toMatchObject({ code: 'unavailable:store' });
+      expect((error as Error).message).toMatch(/damaged.*agent-lab check/);
+    }
+    await expect(store.update('torn', { name: 'x' })).rejects.toMatchObject({ code: 'unavailable:store' });
+    expect(await readFile(path.join(dataDir, 'sessions', 'torn.json'), 'utf8')).toBe('{"id": "torn", "transcript": [');
+  });
+
+  it('lists sessions newest first with their counts, damaged files as damaged', async () => {
+    const first = await store.create({ name: 'first' });
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    const second = await store.create({ name: 'second', model_id: 'm' });
+    await store.appendTurn({
+      sessionId: second.id,
+      entries: [
+        { role: 'user', content: 'q' },
+        { role: 'assistant', content: 'a', run_id: 'r' },
+      ],
+      run: sampleRun({ run_id: 'r' }),
+    });
+    await writeFile(path.join(dataDir, 'sessions', 'broken.json'), 'not json');
+    await writeFile(path.join(dataDir, 'sessions', `.${first.id}.json.abc.tmp`), '{');
+
+    const list = await store.list();
+    const byId = new Map(list.map((entry) => [entry.id, entry]));
+    expect(list).toHaveLength(3);
+    expect(byId.get(second.id)).toEqual({
+      id: second.id,
+      name: 'second',
+      created_at: second.created_at,
+      updated_at: expect.any(String),
+      model_id: 'm',
+      turns: 1,
+      runs: 1,
+    });
+    expect(byId.get('broken')).toMatchObject({ damaged: true, error: expect.stringMatching(/damaged/) });
+    const healthy = list.filter((entry) => !entry.damaged).map((entry) => entry.id);
+    expect(healthy).toEqual([second.id, first.id]);
+
+    await store.delete(first.id);
+    expect((await store.list()).map((entry) => entry.id)).not.toContain(first.id);
+  });
+
+  it('keeps every turn when many runs finish on one session at once', async () => {
+    const sessionId = '0199a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b';
+    await Promise.all(
+      Array.from({ length: 25 }, (_, index) =>
+        store.appendTurn({
+          sessionId,
+          createIfMissing: { name: 'parallel', agent_config: { model: 'm' }, model_id: 'm' },
+          entries: [
+            { role: 'user', content: `q${index}` },
+            { role: 'assistant', content: `a${index}`, run_id: `r${index}` },
+          ],
+          run: sampleRun({ run_id: `r${index}`, session_id: sessionId }),
+        }),
+      ),
+    );
+    const session = await store.get(sessionId);
+    expect(session.name).toBe('parallel');
+    expect(session.transcript).toHaveLength(50);
+    expect(new Set(session.runs.map((run) => run.run_id)).size).toBe(25);
+    await expect(
+      store.appendTurn({ sessionId: 'not-there', entries: [{ role: 'user', content: 'x' }] }),
+    ).rejects.toMatchObject({ code: 'not_found:session' });
+  });
+
+  it('replaces a run recorded twice rather than duplicating it', async () => {
+    const session = await store.create({ name: 's' });
+    await store.appendTurn({ sessionId: session.id, entries: [], run: sampleRun({ run_id: 'same', latency_ms: 1 }) });
+    const after = await store.appendTurn({ sessionId: session.id, entries: [], run: sampleRun({ run_id: 'same', latency_ms: 2 }) });
+    expect(after.runs).toEqual([sampleRun({ run_id: 'same', latency_ms: 2 })]);
+  });
+});
