@@ -61,7 +61,8 @@ export function checkSessionBytes(bytes: Buffer): SessionProblem | undefined {
   } catch (error) {
     const message = (error as Error).message;
     const position = /at position (\d+)/.exec(message);
-    const truncated = /end of JSON input/i.test(message);
+    // A parse error at the very end of the text means the file stops early (a torn write).
+    const truncated = /end of JSON input/i.test(message) || (position !== null && Number(position[1]) >= text.trimEnd().length);
     const line = position ? lineAt(text, Number(position[1])) : lineAt(text, text.length);
     return { kind: 'json', message: truncated ? `truncated JSON (${message})` : `invalid JSON (${message})`, line };
   }
