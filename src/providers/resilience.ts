@@ -228,8 +228,9 @@ export function createResilientProvider({
       outcome.resolve(failed ? 'failed' : 'completed');
     } catch (error) {
       // A throw after the first part is a provider bug or the caller's abort.
-      if (!isAbort(error)) reportFailure(request.model, error);
-      outcome.resolve(isAbort(error) ? 'abandoned' : 'failed');
+      const stopped = isAbort(error) || signal.aborted;
+      if (!stopped) reportFailure(request.model, error);
+      outcome.resolve(stopped ? 'abandoned' : 'failed');
       throw error;
     } finally {
       outcome.resolve(failed ? 'failed' : 'abandoned');

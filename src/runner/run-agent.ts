@@ -177,7 +177,9 @@ export async function runAgent(options: RunAgentOptions): Promise<RunOutcome> {
 
   const aborted = signal.aborted;
   const endedAt = performance.now();
-  if (!usageSeen) {
+  if (!usageSeen && firstTokenAt !== null) {
+    // No usage reported (an aborted stream, a provider that sends none): estimate from what
+    // was sent and streamed. A run that never got a token reports zero, not a guess.
     usageTotal.prompt_tokens = estimateTokens(messages.map((message) => ('content' in message && message.content) || '').join('\n'));
     usageTotal.completion_tokens = Math.max(deltaCount, 0);
     usageTotal.total_tokens = usageTotal.prompt_tokens + usageTotal.completion_tokens;

@@ -26,12 +26,12 @@ export class RunRegistry {
   cancel(runId: string, reason = 'cancelled by request'): void {
     const controller = this.running.get(runId);
     if (!controller) throw new LabError('not_found:run', `Run ${runId} is not running (it may have finished already).`);
-    controller.abort(new Error(reason));
+    controller.abort(new DOMException(reason, 'AbortError'));
   }
 
   /** Stop every run (graceful shutdown). */
   cancelAll(reason: string): number {
-    for (const controller of this.running.values()) controller.abort(new Error(reason));
+    for (const controller of this.running.values()) controller.abort(new DOMException(reason, 'AbortError'));
     return this.running.size;
   }
 

@@ -1,12 +1,13 @@
 import { existsSync } from 'node:fs';
 import fastifyStatic from '@fastify/static';
-import Fastify, { type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import { LabError } from '../domain/errors.js';
 import type { Logger } from '../ops/logger.js';
 import type { ChatService } from '../runner/chat-service.js';
 import type { RunRegistry } from '../runner/run-registry.js';
 import { sendError } from './http-error.js';
 import { agentRoutes, type AgentsPort } from './routes/agents.js';
+import { bakeoffRoutes } from './routes/bakeoff.js';
 import { chatRoutes } from './routes/chat.js';
 import { modelRoutes, type ModelsPort } from './routes/models.js';
 import { runRoutes, type RunsPort } from './routes/runs.js';
@@ -16,7 +17,8 @@ import { sessionRoutes, type SessionsPort } from './routes/sessions.js';
 export interface AppDependencies {
   logger: Logger;
   maxBodyBytes: number;
-  trustProxy?: string | undefined;
+  /** Fastify options from the operations layer (request ids, proxy trust, log control). */
+  serverOptions?: object;
   agents: AgentsPort;
   sessions: SessionsPort;
   runs: RunsPort;
@@ -27,23 +29,18 @@ export interface AppDependencies {
   /** The built UI (web/dist); absent in API-only tests. */
   webDir?: string | undefined;
   /** Registers health, metrics, flags, auth, rate limits and logs before the API routes. */
-  registerOperations?: (app: FastifyInstance) => Promise<void>;
+  registerOperations?: (app: FastifyInstance) => Promise<unknown>;
 }
-
-let requestCounter = 0;
 
 /** Build the Fastify app: operations first (their hooks cover every route), then the API, then the UI. */
 export async function buildApp(dependencies: AppDependencies): Promise<FastifyInstance> {
   const app = Fastify({
     loggerInstance: dependencies.logger,
-    disableRequestLogging: true,
     bodyLimit: dependencies.maxBodyBytes,
-    trustProxy: dependencies.trustProxy ? dependencies.trustProxy.split(',').map((entry) => entry.trim()) : false,
-    genReqId: () => `req-${Date.now().toString(36)}-${(requestCounter++).toString(36)}`,
-    requestIdLogLabel: 'request_id',
     return503OnClosing: true,
     forceCloseConnections: true,
-  });
+    ...dependencies.serverOptions,
+  } as FastifyServerOptions) as unknown as FastifyInstance;
 
   app.setErrorHandler((error, request, reply) => sendError(request, reply, error));
 
@@ -51,6 +48,7 @@ export async function buildApp(dependencies: AppDependencies): Promise<FastifyIn
 
   agentRoutes(app, { agents: dependencies.agents, isKnownModel: dependencies.isKnownModel });
   chatRoutes(app, { chat: dependencies.chat, registry: dependencies.registry });
+  bakeoffRoutes(app, { chat: dependencies.chat });
   sessionRoutes(app, { sessions: dependencies.sessions });
   runRoutes(app, { runs: dependencies.runs });
   modelRoutes(app, { catalog: dependencies.catalog });

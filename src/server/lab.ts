@@ -5,14 +5,15 @@ import type { Usage } from '../domain/stream-part.js';
 import { createLabMetrics, createHealth, createServiceFlags } from '../ops/index.js';
 import type { Logger } from '../ops/logger.js';
 import { ModelCatalog, computeCost, createOpenAICompatibleProvider, createResilientProvider } from '../providers/index.js';
-import { createLocalProvider, listLocalModels, SHIPPED_MODEL_PATH } from '../providers/local/index.js';
+import { createLocalProvider, listLocalModels, SHIPPED_MODEL_PATH, type LocalModel } from '../providers/local/index.js';
 import { ChatService } from '../runner/chat-service.js';
 import { RunRegistry } from '../runner/run-registry.js';
-import { AgentStore, RunsCsv, SessionStore } from '../store/index.js';
+import { startBackupSchedule } from '../recovery/index.js';
+import { AgentStore, RunsCsv, SessionStore, parseRunRow } from '../store/index.js';
 import { createToolRegistry } from '../tools/index.js';
 import { buildApp } from './app.js';
 import type { BreakerInfo, CatalogInfo, LabStatusSources } from './context.js';
-import { registerOperations } from './plugins/index.js';
+import { operationsServerOptions, registerOperations, type Operations } from './plugins/index.js';
 import { LAB_VERSION, REPO_ROOT } from './version.js';
 
 
@@ -22,7 +23,9 @@ export interface Lab {
   config: LabConfig;
   registry: RunRegistry;
   runsCsv: RunsCsv;
-  /** Stop background work (flag polling, schedules). */
+  /** Reopen the access log (SIGHUP, after logrotate). */
+  reopenLogs(): void;
+  /** Stop background work (flag polling, health probes, metrics, schedules). */
   stopBackground(): void;
 }
 
@@ -40,10 +43,15 @@ export async function createLab(options: { config: LabConfig; logger: Logger }):
   const sessions = new SessionStore({ dataDir: config.dataDir });
   const agents = new AgentStore({ dataDir: config.dataDir });
 
-  const localModels = await listLocalModels({ localModelPath: config.localModelPath, shippedModelPath: SHIPPED_MODEL_PATH }).catch((error: unknown) => {
-    logger.error({ err: error, path: config.localModelPath }, 'Failed to load local models from LOCAL_MODEL_PATH');
-    return listLocalModels({ shippedModelPath: SHIPPED_MODEL_PATH }).catch(() => []);
-  });
+  const localModels: LocalModel[] = await listLocalModels({ localModelPath: config.localModelPath, shippedModelPath: SHIPPED_MODEL_PATH }).catch(
+    (error: unknown) => {
+      logger.error({ err: error, path: config.localModelPath }, 'Failed to load local models from LOCAL_MODEL_PATH; continuing without them');
+      return listLocalModels({ shippedModelPath: SHIPPED_MODEL_PATH }).catch((shippedError: unknown) => {
+        logger.error({ err: shippedError }, 'Failed to load the shipped local model');
+        return [];
+      });
+    },
+  );
   const catalog = new ModelCatalog({
     baseUrl: config.openRouterBaseUrl,
     apiKey: config.openRouterApiKey,
@@ -99,20 +107,24 @@ export async function createLab(options: { config: LabConfig; logger: Logger }):
     logger,
   });
 
+  let operations: Operations | undefined;
   const app = await buildApp({
     logger,
     maxBodyBytes: config.maxBodyBytes,
-    trustProxy: config.trustProxy,
+    serverOptions: operationsServerOptions({ config, logger }),
     agents,
     sessions,
-    runs: { readRuns: () => runsCsv.readRuns() },
+    runs: { readRuns: async () => (await runsCsv.readAll()).map(parseRunRow) },
     catalog: { get: () => catalog.get(), refresh: () => catalog.refresh() },
     isKnownModel: (model) => catalog.find(model) !== undefined,
     chat,
     registry,
     webDir: path.join(REPO_ROOT, 'web', 'dist'),
-    registerOperations: (instance) => registerOperations(instance, { sources, flags, metrics, health }),
+    registerOperations: async (instance) => {
+      operations = await registerOperations(instance, { sources, flags, metrics, health, webDir: path.join(REPO_ROOT, 'web', 'dist') });
+    },
   });
+  const backups = startBackupSchedule({ config, logger });
 
   void catalog.load().catch((error: unknown) => logger.warn({ err: error }, 'Model catalog fetch failed; using the fallback list'));
 
@@ -121,6 +133,12 @@ export async function createLab(options: { config: LabConfig; logger: Logger }):
     config,
     registry,
     runsCsv,
-    stopBackground: () => flags.close(),
+    reopenLogs: () => operations?.accessLog.reopen(),
+    stopBackground: () => {
+      flags.close();
+      health.close();
+      metrics.close();
+      backups.stop();
+    },
   };
 }

@@ -74,7 +74,7 @@ async function main(): Promise<void> {
   process.on('SIGINT', () => void shutdown('SIGINT'));
   process.on('SIGHUP', () => {
     reopen();
-    lab.reopenLogs?.();
+    lab.reopenLogs();
     logger.info('Log files reopened');
   });
 }

@@ -35,7 +35,7 @@ export function openSse(request: FastifyRequest, reply: FastifyReply, options: {
   reply.raw.on('close', () => {
     if (!reply.raw.writableFinished && !controller.signal.aborted) {
       request.log.info('Client disconnected from the stream');
-      controller.abort(new Error('client disconnected'));
+      controller.abort(new DOMException('client disconnected', 'AbortError'));
     }
     finish();
   });

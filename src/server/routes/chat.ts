@@ -21,7 +21,7 @@ export function chatRoutes(app: FastifyInstance, options: { chat: ChatService; r
     if (!body.stream) {
       const controller = new AbortController();
       reply.raw.on('close', () => {
-        if (!reply.raw.writableFinished) controller.abort(new Error('client disconnected'));
+        if (!reply.raw.writableFinished) controller.abort(new DOMException('client disconnected', 'AbortError'));
       });
       const toolEvents: RunEvent[] = [];
       const result = await options.chat.execute(prepared, {
