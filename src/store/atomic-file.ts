@@ -100,8 +100,14 @@ export async function removeStaleTemporaryFiles(
   for (const name of names) {
     if (!/^\..+\.[0-9a-f]{12}\.tmp$/.test(name)) continue;
     const full = path.join(directory, name);
-    const info = await stat(full).catch(() => undefined);
-    if (!info || Date.now() - info.mtimeMs < olderThanMs) continue;
+    let info;
+    try {
+      info = await stat(full);
+    } catch (error) {
+      ignoreMissing(error);
+      continue;
+    }
+    if (Date.now() - info.mtimeMs < olderThanMs) continue;
     await unlink(full).catch(ignoreMissing);
     removed.push(name);
   }

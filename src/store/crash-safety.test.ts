@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import type { ChildProcessWithoutNullStreams } from 'node:child_process';
 import { readFile, readdir } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -10,13 +11,18 @@ import { temporaryDataDir } from './test-support.js';
 
 const writer = fileURLToPath(new URL('./__fixtures__/crash-writer.ts', import.meta.url));
 const ROUNDS = 16;
+const PRELOADED = 3;
+
+/** A crash writer, loaded and waiting for the word to start. */
+function startWriter(dataDir: string): ChildProcessWithoutNullStreams {
+  return spawn(process.execPath, ['--import', 'tsx', writer, dataDir], { stdio: 'pipe' });
+}
 
 /**
- * Runs the crash writer (appending runs and saving sessions in a loop) and kills it with
- * SIGKILL at a random moment; resolves with the run ids it reported as recorded.
+ * Lets a waiting crash writer (appending runs and saving sessions in a loop) go, and kills
+ * it with SIGKILL at a random moment; resolves with the run ids it reported as recorded.
  */
-async function runAndKill(dataDir: string): Promise<{ completed: string[]; killedAfterOutput: boolean }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', writer, dataDir], { stdio: ['ignore', 'pipe', 'pipe'] });
+async function runAndKill(child: ChildProcessWithoutNullStreams): Promise<{ completed: string[]; killedAfterOutput: boolean }> {
   let stdout = '';
   let stderr = '';
   let killedAfterOutput = false;
@@ -30,13 +36,14 @@ async function runAndKill(dataDir: string): Promise<{ completed: string[]; kille
   child.stderr.on('data', (chunk: Buffer) => {
     stderr += chunk.toString('utf8');
   });
-  // Most rounds die mid-loop; some die during start-up (init, first session).
+  child.stdin.write('go\n');
+  // Most rounds die mid-loop; some die during start-up (init, first sessions).
   if (Math.random() < 0.8) {
     await Promise.race([firstOutput, closed]);
     killedAfterOutput = true;
-    await new Promise((resolve) => setTimeout(resolve, Math.random() * 250));
+    await new Promise((resolve) => setTimeout(resolve, Math.random() * 200));
   } else {
-    await new Promise((resolve) => setTimeout(resolve, 100 + Math.random() * 600));
+    await new Promise((resolve) => setTimeout(resolve, Math.random() * 40));
   }
   child.kill('SIGKILL');
   await closed;
@@ -49,19 +56,27 @@ async function runAndKill(dataDir: string): Promise<{ completed: string[]; kille
 describe('crash safety under kill -9', () => {
   let dataDir: string;
   let cleanup: () => Promise<void>;
+  const waiting: ChildProcessWithoutNullStreams[] = [];
 
   beforeAll(async () => {
     ({ dataDir, cleanup } = await temporaryDataDir());
   });
   afterAll(async () => {
+    // Writers preloaded for rounds a failure cut short.
+    for (const child of waiting.splice(0)) child.kill('SIGKILL');
     await cleanup();
   });
 
   it(`keeps every file whole and every reported run, across ${ROUNDS} kills at random moments`, { timeout: 60_000 }, async () => {
     const reported = new Set<string>();
     let roundsWithOutput = 0;
+    // Writers load ahead of their turn (Node and tsx take a while to start); each waits on
+    // stdin, so it touches nothing until its round.
+    for (let index = 0; index < Math.min(PRELOADED, ROUNDS); index += 1) waiting.push(startWriter(dataDir));
     for (let round = 0; round < ROUNDS; round += 1) {
-      const { completed, killedAfterOutput } = await runAndKill(dataDir);
+      const current = waiting.shift() as ChildProcessWithoutNullStreams;
+      if (round + waiting.length + 1 < ROUNDS) waiting.push(startWriter(dataDir));
+      const { completed, killedAfterOutput } = await runAndKill(current);
       for (const id of completed) reported.add(id);
       if (killedAfterOutput) roundsWithOutput += 1;
 

@@ -8,7 +8,7 @@ import { stringify } from 'csv-stringify/sync';
 import { LabError } from '../domain/errors.js';
 import { RUN_COLUMNS, SEED_COLUMNS, runToCsvFields } from '../domain/run.js';
 import type { RunRecord } from '../domain/run.js';
-import { writeFileAtomic } from './atomic-file.js';
+import { removeStaleTemporaryFiles, writeFileAtomic } from './atomic-file.js';
 import { scanCsvRecords } from './csv-records.js';
 import type { CsvRecordSpan } from './csv-records.js';
 import { withDataLock } from './data-lock.js';
@@ -36,6 +36,8 @@ export interface RunsCsvInitResult {
   tornPath?: string;
   /** Legacy rows whose field count did not match their header, kept aside when migrating. */
   damagedRowsPath?: string;
+  /** Temporary files left by writers killed mid-write, removed (set only when there were some). */
+  removedTemporaryFiles?: string[];
 }
 
 /** A whole read of runs.csv. */
@@ -86,8 +88,16 @@ export class RunsCsv {
    * knows (the file is then left untouched).
    */
   async init(): Promise<RunsCsvInitResult> {
-    await mkdir(path.join(this.dataDir, 'sessions'), { recursive: true });
-    return withDataLock(this.dataDir, () => this.#initLocked());
+    const sessions = path.join(this.dataDir, 'sessions');
+    await mkdir(sessions, { recursive: true });
+    return withDataLock(this.dataDir, async () => {
+      const result = await this.#initLocked();
+      const removed = [
+        ...(await removeStaleTemporaryFiles(this.dataDir)),
+        ...(await removeStaleTemporaryFiles(sessions)).map((name) => path.join('sessions', name)),
+      ];
+      return removed.length > 0 ? { ...result, removedTemporaryFiles: removed } : result;
+    });
   }
 
   async #initLocked(): Promise<RunsCsvInitResult> {
@@ -379,8 +389,9 @@ async function uniquePath(base: string): Promise<string> {
     const candidate = attempt === 0 ? base : `${base}.${attempt}`;
     try {
       await access(candidate);
-    } catch {
-      return candidate;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return candidate;
+      throw error;
     }
   }
 }

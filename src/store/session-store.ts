@@ -37,6 +37,7 @@ export interface DamagedSessionEntry {
   error: string;
 }
 
+/** One line of the session list: a readable session, or a file that could not be read. */
 export type SessionSummary = SessionListEntry | DamagedSessionEntry;
 
 /** Fields a client may set when creating or updating a session. */

@@ -1,12 +1,15 @@
 /**
  * Child process for the kill -9 test: appends runs and saves sessions in a loop, from
- * several concurrent workers, and prints each run id once it is recorded in both.
+ * several concurrent workers, and prints each run id once it is recorded in both. It loads
+ * first and starts only when it reads a line on stdin, so the test can start the next one early.
  */
+import { once } from 'node:events';
 import { RunsCsv } from '../runs-csv.js';
 import { SessionStore } from '../session-store.js';
 import { sampleRun } from '../test-support.js';
 
 const [dataDir] = process.argv.slice(2) as [string];
+await once(process.stdin, 'data');
 const runs = new RunsCsv({ dataDir });
 const sessions = new SessionStore({ dataDir });
 await runs.init();
