@@ -1,6 +1,7 @@
 import { readdir, readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { dataPaths, isSessionFileName } from './data-paths.js';
+import { withRecoveryLock } from './lock.js';
 import { mapLimit } from './parallel.js';
 import { noProgress, type ProgressCallback } from './progress.js';
 import { fromFileSystemError, RecoveryError } from './recovery-error.js';
@@ -102,7 +103,7 @@ export async function checkSessions(options: {
   });
 }
 
-/** Run every check on the data directory. Read-only; never takes the data lock. */
+/** Run every check on the data directory. Read-only; holds the data lock only to read runs.csv. */
 export async function checkData(options: { dataDir: string; onProgress?: ProgressCallback }): Promise<CheckReport> {
   const paths = dataPaths(options.dataDir);
   const onProgress = options.onProgress ?? noProgress;
@@ -124,7 +125,8 @@ export async function checkData(options: { dataDir: string; onProgress?: Progres
   }
 
   onProgress({ phase: 'runs.csv', done: 0, total: 1 });
-  const csvBytes = await readIfExists(paths.runsCsv);
+  // Under the data lock, so an append in flight is never mistaken for a torn record.
+  const csvBytes = await withRecoveryLock(paths.dataDir, () => readIfExists(paths.runsCsv));
   let csv: RunsCsvCheck | undefined;
   if (csvBytes === undefined) {
     warnings.push('runs.csv does not exist (the server creates it at start-up)');
