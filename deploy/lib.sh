@@ -126,10 +126,10 @@ preflight() {
 # the last lines of the lab's log that say what went wrong
 explain_failure() {
   local logs
-  logs=$(sh -c "$AGENT_LAB_LOGS_CMD" 2>&1 | tail -n 30 || true)
+  logs=$(sh -c "$AGENT_LAB_LOGS_CMD" 2>&1 9>&- | tail -n 30 || true)
   local clear
-  clear=$(echo "$logs" | grep -E 'preflight:|agent-lab:|FATAL|ERROR' | tail -n 5 || true)
-  if [ -n "$clear" ]; then echo "$clear" | sed 's/^/    /' >&2; elif [ -n "$logs" ]; then echo "$logs" | tail -n 10 | sed 's/^/    /' >&2; fi
+  clear=$(echo "$logs" | grep -E 'preflight:|agent-lab:|FATAL|ERROR|Error' | tail -n 5 || true)
+  if [ -n "$clear" ]; then echo "$clear" | sed 's/^/    /' >&2; elif [ -n "$logs" ]; then echo "$logs" | tail -n 5 | sed 's/^/    /' >&2; fi
 }
 
 http_ok() {
@@ -139,16 +139,17 @@ http_ok() {
 # restart, wait for /health, run the smoke test; 0 when all passed
 start_and_verify() {
   local release=$1 output deadline
-  if ! output=$(sh -c "$AGENT_LAB_RESTART_CMD" 2>&1); then
+  # fd 9 (the deploy lock) must not leak into a lab the restart command starts
+  if ! output=$(sh -c "$AGENT_LAB_RESTART_CMD" 2>&1 9>&-); then
     echo "$ACTION: restart failed ($AGENT_LAB_RESTART_CMD):" >&2
     [ -n "$output" ] && echo "$output" | grep -v '^$' | tail -n 5 | sed 's/^/    /' >&2
-    explain_failure
+    case $output in *preflight:*) ;; *) explain_failure ;; esac
     return 1
   fi
   deadline=$(($(date +%s) + AGENT_LAB_HEALTH_TIMEOUT))
   sleep 0.3
   until http_ok "$AGENT_LAB_URL/health"; do
-    if ! sh -c "$AGENT_LAB_ALIVE_CMD" >/dev/null 2>&1; then
+    if ! sh -c "$AGENT_LAB_ALIVE_CMD" >/dev/null 2>&1 9>&-; then
       echo "$ACTION: the lab stopped right after starting:" >&2
       explain_failure
       return 1

@@ -178,7 +178,11 @@ describe('agent-lab release', () => {
       expect(existsSync(path.join(releaseA, file)), file).toBe(true);
     }
     if (existsSync(path.join(REPO_ROOT, 'models'))) expect(existsSync(path.join(releaseA, 'models'))).toBe(true);
-    for (const devOnly of ['vitest', 'typescript', 'vite', 'playwright-core']) expect(existsSync(path.join(releaseA, 'node_modules', devOnly)), devOnly).toBe(false);
+    // every package the lockfile marks dev-only stays out (vitest, vite, playwright-core, ...)
+    const lock = JSON.parse(readFileSync(path.join(REPO_ROOT, 'package-lock.json'), 'utf8')) as { packages: Record<string, { dev?: boolean }> };
+    const devOnly = Object.entries(lock.packages).filter(([key, entry]) => key.startsWith('node_modules/') && entry.dev).map(([key]) => key);
+    expect(devOnly).toContain('node_modules/vitest');
+    expect(devOnly.filter((key) => existsSync(path.join(releaseA, key)))).toEqual([]);
     expect(existsSync(path.join(releaseA, '.env'))).toBe(false);
     expect(readdirSync(path.join(home, 'releases')).filter((name) => name.startsWith('.'))).toEqual([]);
     const meta = JSON.parse(readFileSync(path.join(releaseA, 'release.json'), 'utf8')) as { name: string; version: string };
@@ -207,6 +211,12 @@ describe('deploy/rollout.sh and deploy/rollback.sh', () => {
     expect(dataBefore.has(path.join('data', 'runs.csv'))).toBe(true);
     agentsBefore = await agentIds();
   }, 60_000);
+
+  it("runs the live release's CLI with the service's settings (deploy/agent-lab-cli.sh, /usr/local/bin/agent-lab)", async () => {
+    const result = await runAsync('sh', [deployFile('agent-lab-cli.sh'), 'check'], { env: deployEnv(), timeoutMs: 30_000 });
+    expect(result.status, `${result.stdout}${result.stderr}`).toBe(0);
+    expect(result.stdout).toContain('Valid sessions: 1, Invalid: 0');
+  });
 
   it('rolls a bad release back when it fails its smoke test; the data is untouched', async () => {
     const bad = await copyRelease(releaseA, '0.0.0-bad-20000101000000');
