@@ -62,6 +62,8 @@ export async function startLab(options: { env?: Record<string, string>; cwd?: st
     LOG_FILE: path.join(cwd, 'logs', 'app.log'),
     ACCESS_LOG: path.join(cwd, 'logs', 'access.log'),
     BACKUP_DIR: path.join(cwd, 'backups'),
+    READ_ONLY_FLAG: path.join(cwd, 'READ_ONLY_MODE'),
+    MAINTENANCE_FLAG: path.join(cwd, 'MAINTENANCE_MODE'),
     BACKUP_INTERVAL_HOURS: '0',
     FETCH_ALLOW_PRIVATE: 'false',
     RATE_LIMIT_PER_MINUTE: '100000',
