@@ -14,7 +14,7 @@ ACTION=rollback
 . "$(dirname "$(readlink -f "$0")")/lib.sh"
 
 if [ "${1:-}" = -h ] || [ "${1:-}" = --help ] || [ $# -gt 1 ]; then
-  sed -n '2,10p' "$0" | sed 's/^# \{0,1\}//'
+  awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "$0"
   [ $# -gt 1 ] && exit 2 || exit 0
 fi
 if [ $# -eq 1 ]; then

@@ -18,7 +18,7 @@ ACTION=rollout
 . "$(dirname "$(readlink -f "$0")")/lib.sh"
 
 if [ $# -ne 1 ] || [ "$1" = -h ] || [ "$1" = --help ]; then
-  sed -n '2,17p' "$0" | sed 's/^# \{0,1\}//'
+  awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "$0"
   [ $# -eq 1 ] && exit 0 || exit 2
 fi
 [ -d "$1" ] || die 2 "$1 is not a directory (usage: rollout.sh RELEASE_DIR)"

@@ -167,7 +167,7 @@ afterAll(async () => {
 describe('agent-lab release', () => {
   it('builds a versioned release directory with the built app and only production dependencies', async () => {
     const result = await runAsync(process.execPath, [CLI, 'release', '--into', path.join(home, 'releases'), '--json'], { timeoutMs: 120_000 });
-    expect(result.stderr).not.toMatch(/unknown command/);
+    expect(result.stderr, 'the release command is registered in src/cli/main.ts').not.toMatch(/unknown command/);
     expect(result.status, result.stderr).toBe(0);
     const built = JSON.parse(result.stdout.trim().split('\n').at(-1)!) as { name: string; path: string; version: string };
     const version = (JSON.parse(readFileSync(path.join(REPO_ROOT, 'package.json'), 'utf8')) as { version: string }).version;
@@ -255,8 +255,10 @@ process.on('SIGTERM', () => process.exit(0));
     expect(current()).toBe(releaseB);
     expect(previous()).toBe(releaseA);
 
-    const result = await rollback();
+    // keep no release beyond current and previous: the bad one goes
+    const result = await rollback({ AGENT_LAB_KEEP_RELEASES: '0' });
     expect(result.status, `${result.stdout}\n${result.stderr}`).toBe(0);
+    expect(readdirSync(path.join(home, 'releases')).sort()).toEqual([path.basename(releaseA), path.basename(releaseB)].sort());
     expect(result.stdout).toMatch(/done: .* is live/);
     expect(current()).toBe(releaseA);
     // a second rollback would undo the first
