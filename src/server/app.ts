@@ -9,6 +9,7 @@ import { sendError } from './http-error.js';
 import { agentRoutes, type AgentsPort } from './routes/agents.js';
 import { bakeoffRoutes } from './routes/bakeoff.js';
 import { chatRoutes } from './routes/chat.js';
+import { compareRoutes } from './routes/compare.js';
 import { modelRoutes, type ModelsPort } from './routes/models.js';
 import { runRoutes, type RunsPort } from './routes/runs.js';
 import { sessionRoutes, type SessionsPort } from './routes/sessions.js';
@@ -51,6 +52,7 @@ export async function buildApp(dependencies: AppDependencies): Promise<FastifyIn
   bakeoffRoutes(app, { chat: dependencies.chat });
   sessionRoutes(app, { sessions: dependencies.sessions });
   runRoutes(app, { runs: dependencies.runs });
+  compareRoutes(app, { runs: dependencies.runs });
   modelRoutes(app, { catalog: dependencies.catalog });
 
   const webDir = dependencies.webDir;

@@ -49,10 +49,10 @@ export function bakeoffRoutes(app: FastifyInstance, options: { chat: ChatService
     if (lanes.length < 2) throw new LabError('bad_request:body', `Invalid bake-off: lanes: a bake-off needs 2 to ${MAX_LANES} lanes, got ${lanes.length}.`);
     const bakeoffId = uuidv7();
     const experimentId = body.tags?.experiment_id || `bakeoff-${bakeoffId.slice(0, 8)}`;
-    const prepared: PreparedChat[] = [];
-    for (const lane of lanes) {
-      prepared.push(
-        await options.chat.prepare(
+    // Every lane is checked (agent, session) before the stream opens, so a bad lane is a 4xx.
+    const prepared: PreparedChat[] = await Promise.all(
+      lanes.map((lane) =>
+        options.chat.prepare(
           {
             ...(lane.agent_id ? { agent_id: lane.agent_id } : {}),
             ...(lane.agent ? { agent: lane.agent } : {}),
@@ -63,8 +63,8 @@ export function bakeoffRoutes(app: FastifyInstance, options: { chat: ChatService
           },
           { bakeoffId },
         ),
-      );
-    }
+      ),
+    );
 
     const sse = openSse(request, reply);
     sse.send('bakeoff-start', {
