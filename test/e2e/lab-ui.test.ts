@@ -91,9 +91,10 @@ describe.skipIf(!haveBrowser)('the lab in the browser', () => {
   });
 
   it('stops mid-stream: the text stops growing and the run is recorded as aborted', async () => {
-    const before = lab.provider.chatRequests().length;
     await ui.send('[[scenario:slow delay=100 tokens=300]] a long answer please');
     await page.waitForFunction(() => (document.querySelector('[data-testid="message-live"] [data-testid="message-content"]')?.textContent ?? '').length > 20);
+    const upstreamRequest = lab.provider.chatRequests().at(-1);
+    expect(upstreamRequest?.scenario).toBe('text');
     await page.keyboard.press('Escape');
     const stopped = ui.messages('assistant').last();
     await expect.poll(() => stopped.getAttribute('data-state')).toBe('aborted');
@@ -102,7 +103,7 @@ describe.skipIf(!haveBrowser)('the lab in the browser', () => {
     expect(await stopped.textContent()).toBe(textAtStop);
     expect(await ui.testId('message-live').count()).toBe(0);
 
-    const upstream = await lab.provider.waitForClose(before);
+    const upstream = await lab.provider.waitForClose(upstreamRequest!.index);
     expect(upstream.aborted).toBe(true);
     await expect.poll(() => ui.testId('run-status').getAttribute('data-status'), { timeout: 10_000 }).toBe('aborted');
     const runId = await ui.testId('latest-run').getAttribute('data-run-id');
@@ -165,6 +166,8 @@ describe.skipIf(!haveBrowser)('the lab in the browser', () => {
 
   it('downloads runs.csv with the runs', async () => {
     const [download] = await Promise.all([page.waitForEvent('download'), ui.testId('runs-csv-link').click()]);
+    const failure = await download.failure();
+    expect(failure).toBeNull();
     const csv = await readFile(await download.path(), 'utf8');
     const lines = csv.trim().split('\n');
     expect(lines[0]).toMatch(/^ts,agent_name,model,prompt_tokens,completion_tokens,total_tokens,latency_ms,cost_usd,experiment_id,task_label,run_notes,streaming,model_list_source,tool_web_enabled,web_status,aborted,run_id/);
@@ -181,6 +184,18 @@ describe.skipIf(!haveBrowser)('the lab in the browser', () => {
     await ui.screenshot('read-only-banner-light');
     await rm(flag);
     await ui.testId('banner-read-only').waitFor({ state: 'detached', timeout: 10_000 });
+  });
+
+  it('shows the maintenance banner while the maintenance flag exists', async () => {
+    const flag = path.join(lab.cwd, 'MAINTENANCE_MODE');
+    await writeFile(flag, '');
+    await ui.testId('banner-maintenance').waitFor({ timeout: 10_000 });
+    await ui.testId('chat-input').fill('hello during maintenance');
+    expect(await ui.testId('send').isDisabled()).toBe(true);
+    await rm(flag);
+    await ui.testId('banner-maintenance').waitFor({ state: 'detached', timeout: 10_000 });
+    expect(await ui.testId('send').isDisabled()).toBe(false);
+    await ui.testId('chat-input').fill('');
   });
 
   it('renders a hostile transcript as text and runs none of it', async () => {
@@ -235,5 +250,5 @@ describe.skipIf(!haveBrowser)('the lab in the browser', () => {
     await ui.screenshot('narrow-light');
     await page.setViewportSize({ width: 1280, height: 800 });
     expect(pageErrors).toEqual([]);
-  });
+  }, 60_000);
 });
