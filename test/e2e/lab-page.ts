@@ -31,12 +31,14 @@ export class LabPage {
     return this.page.getByTestId(id);
   }
 
-  /** Opens the page and resolves once it is usable (agents and catalog loaded); returns the ms it took. */
+  /**
+   * Opens the page and resolves once it is usable (agents and catalog loaded); returns the
+   * ms from navigation start to the app's `agent-lab:usable` performance mark.
+   */
   async open(url: string): Promise<number> {
-    const started = Date.now();
     await this.page.goto(url);
     await this.page.locator('[data-testid="app"][data-ready="true"]').waitFor({ timeout: 15_000 });
-    return Date.now() - started;
+    return this.page.evaluate(() => Math.round(performance.getEntriesByName('agent-lab:usable')[0]?.startTime ?? Number.NaN));
   }
 
   async chooseModel(modelId: string): Promise<void> {

@@ -45,6 +45,7 @@ describe.skipIf(!haveBrowser)('the lab in the browser', () => {
   it('becomes usable quickly and creates an agent', async () => {
     const usableMs = await ui.open(lab.url);
     console.info(`time to usable: ${usableMs} ms`);
+    expect(usableMs).toBeGreaterThan(0);
     await mkdir(path.join(REPO_ROOT, 'test-results'), { recursive: true });
     await writeFile(path.join(REPO_ROOT, 'test-results', 'e2e-time-to-usable.json'), JSON.stringify({ usable_ms: usableMs, at: new Date().toISOString() }));
 
@@ -56,6 +57,19 @@ describe.skipIf(!haveBrowser)('the lab in the browser', () => {
     expect(list.some((agent) => agent.name === 'E2E agent' && agent.model === MODEL)).toBe(true);
     expect(await ui.testId('agent-select').locator('option', { hasText: 'E2E agent' }).count()).toBe(1);
     expect(await ui.badgeState()).toBe('off');
+  });
+
+  it('shows a provider error inline with what to do, and Ctrl+K brings the focus back to the message box', async () => {
+    await ui.send('[[scenario:error status=402]] will this work?');
+    const error = ui.testId('chat-error').last();
+    await error.waitFor({ timeout: 15_000 });
+    expect(await error.getAttribute('data-code')).toBe('provider:credits');
+    expect(await error.textContent()).toMatch(/credits/i);
+    expect(await ui.testId('retry').count()).toBe(0); // out of credits is not worth a blind retry
+
+    await ui.testId('agent-name').focus();
+    await page.keyboard.press('Control+k');
+    expect(await page.evaluate(() => document.activeElement?.getAttribute('data-testid'))).toBe('chat-input');
   });
 
   it('shows the answer growing over several paints before it completes', async () => {

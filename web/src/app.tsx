@@ -151,6 +151,10 @@ export function App() {
   );
 
   const ready = agents.loaded && (models.catalog !== null || models.error !== null);
+  useEffect(() => {
+    // Marks when the page became usable, for the browser tests and anyone profiling it.
+    if (ready && performance.getEntriesByName('agent-lab:usable').length === 0) performance.mark('agent-lab:usable');
+  }, [ready]);
   const blocked = status?.maintenance ? 'The lab is under maintenance.' : status?.read_only ? 'Read-only mode: new runs cannot be recorded.' : undefined;
   const settledWebStatus = chat.latest?.run?.web_status && chat.latest.run.web_status !== 'off' ? chat.latest.run.web_status : lastTurnWebStatus(chat.turns);
 
