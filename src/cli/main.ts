@@ -2,11 +2,13 @@ import { Command, CommanderError } from 'commander';
 import { ConfigError, loadConfig, type LabConfig } from '../config/config.js';
 import { LAB_VERSION } from '../server/version.js';
 import { register as registerBackup } from './commands/backup.js';
+import { register as registerBatch } from './commands/batch.js';
 import { register as registerCheck } from './commands/check.js';
 import { register as registerFlags } from './commands/flags.js';
 import { register as registerLogs } from './commands/logs.js';
 import { register as registerQuarantine } from './commands/quarantine.js';
 import { register as registerRebuildCsv } from './commands/rebuild-csv.js';
+import { register as registerRelease } from './commands/release.js';
 import { register as registerRestore } from './commands/restore.js';
 import { register as registerSmoke } from './commands/smoke.js';
 import { register as registerSnapshot } from './commands/snapshot.js';
@@ -44,6 +46,8 @@ export function buildProgram(): Command {
     registerFlags,
     registerSmoke,
     registerLogs,
+    registerRelease,
+    registerBatch,
   ]) {
     register(program, context);
   }

@@ -1,6 +1,7 @@
 import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import type { LabConfig } from '../config/config.js';
+import { agentInputSchema } from '../domain/agent.js';
 import type { Usage } from '../domain/stream-part.js';
 import { createLabMetrics, createHealth, createServiceFlags } from '../ops/index.js';
 import type { Logger } from '../ops/logger.js';
@@ -125,6 +126,16 @@ export async function createLab(options: { config: LabConfig; logger: Logger }):
     },
   });
   const backups = startBackupSchedule({ config, logger });
+
+  if ((await agents.list()).length === 0) {
+    const model = config.openRouterApiKey ? 'openai/gpt-4o-mini' : localModels[0]?.id;
+    if (model) {
+      const agent = await agents.create(
+        agentInputSchema.parse({ name: 'Default agent', model, system_prompt: 'You are a helpful assistant. Answer briefly.', tools: ['add_numbers', 'utc_now'] }),
+      );
+      logger.info({ agent_id: agent.id, model }, 'Created the default agent');
+    }
+  }
 
   void catalog.load().catch((error: unknown) => logger.warn({ err: error }, 'Model catalog fetch failed; using the fallback list'));
 
