@@ -3,9 +3,16 @@ import { LabError } from '../domain/errors.js';
 /** Runs in flight, by run id, so `POST /api/runs/:id/cancel` and shutdown can stop them. */
 export class RunRegistry {
   private readonly running = new Map<string, AbortController>();
+  private closed = false;
+
+  /** Refuse new runs from now on (graceful shutdown); runs in flight go on until cancelled. */
+  close(): void {
+    this.closed = true;
+  }
 
   /** Register a run; returns the signal the run must honour and a function to unregister. */
   register(runId: string, parent?: AbortSignal): { signal: AbortSignal; done: () => void } {
+    if (this.closed) throw new LabError('shutting_down:service', 'Agent Lab is shutting down; try again in a moment.');
     const controller = new AbortController();
     const onParentAbort = () => controller.abort(parent?.reason);
     if (parent) {

@@ -60,10 +60,13 @@ async function main(): Promise<void> {
     stopping = true;
     logger.info({ signal, active_runs: lab.registry.size }, 'Shutting down');
     const deadline = Date.now() + config.shutdownTimeoutSeconds * 1000;
-    const closing = lab.app.close();
+    // Runs first: each is cancelled, recorded as aborted and sends its run-end before the
+    // connections close; then the server stops.
+    lab.registry.close();
     lab.registry.cancelAll('the lab is shutting down');
-    while (lab.registry.size > 0 && Date.now() < deadline - 500) await delay(25);
-    await Promise.race([closing, delay(Math.max(0, deadline - Date.now()))]);
+    while (lab.registry.size > 0 && Date.now() < deadline - 1000) await delay(10);
+    await delay(50); // let the last run-end events reach their sockets
+    await Promise.race([lab.app.close(), delay(Math.max(0, deadline - Date.now() - 200))]);
     lab.stopBackground();
     logger.info('Shutdown complete');
     flush();
