@@ -1,6 +1,7 @@
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { chromium, type Browser, type Locator, type Page } from 'playwright-core';
+import { expect } from 'vitest';
 import { REPO_ROOT } from '../support/start-lab.js';
 
 /**
@@ -91,4 +92,9 @@ export class LabPage {
     await mkdir(SCREENSHOT_DIR, { recursive: true });
     await this.page.screenshot({ path: path.join(SCREENSHOT_DIR, `${name}.png`), fullPage: false });
   }
+}
+
+/** `expect.poll` with room for a loaded machine (2 shared cores): 10 s unless told. */
+export function eventually<T>(read: () => Promise<T> | T, timeout = 10_000) {
+  return expect.poll(read, { timeout, interval: 50 });
 }

@@ -5,7 +5,7 @@ import path from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { REPO_ROOT, startLab, type RunningLab } from '../support/start-lab.js';
-import { CHROMIUM_PATH, LabPage, launchChromium } from './lab-page.js';
+import { CHROMIUM_PATH, eventually, LabPage, launchChromium } from './lab-page.js';
 
 /**
  * The lab in a real browser: Debian's Chromium driven by playwright-core against the built
@@ -49,7 +49,7 @@ describe.skipIf(!haveBrowser)('the lab in the browser', () => {
     await mkdir(path.join(REPO_ROOT, 'test-results'), { recursive: true });
     await writeFile(path.join(REPO_ROOT, 'test-results', 'e2e-time-to-usable.json'), JSON.stringify({ usable_ms: usableMs, at: new Date().toISOString() }));
 
-    await expect.poll(() => ui.testId('catalog-caption').textContent()).toMatch(/^Dynamic \(fetched \d\d:\d\d\)$/);
+    await eventually(() => ui.testId('catalog-caption').textContent()).toMatch(/^Dynamic \(fetched \d\d:\d\d\)$/);
     await ui.createAgent({ name: 'E2E agent', model: MODEL, systemPrompt: 'You are a test agent.' });
 
     const agents = (await (await fetch(`${lab.url}/api/agents`)).json()) as { agents?: Array<{ name: string; model: string }> } | Array<{ name: string; model: string }>;
@@ -98,7 +98,7 @@ describe.skipIf(!haveBrowser)('the lab in the browser', () => {
     expect(answer.length).toBeGreaterThan(Math.max(...grown) - 1);
     expect(answer).toContain('lorem');
 
-    await expect.poll(() => ui.testId('run-status').getAttribute('data-status')).toBe('done');
+    await eventually(() => ui.testId('run-status').getAttribute('data-status')).toBe('done');
     expect(await ui.testId('run-completion-tokens').textContent()).toBe('30');
     expect(await ui.testId('run-cost').textContent()).toMatch(/^\$/);
     expect(await ui.testId('run-ttft').textContent()).toMatch(/ms|s$/);
@@ -111,7 +111,7 @@ describe.skipIf(!haveBrowser)('the lab in the browser', () => {
     expect(upstreamRequest?.scenario).toBe('text');
     await page.keyboard.press('Escape');
     const stopped = ui.messages('assistant').last();
-    await expect.poll(() => stopped.getAttribute('data-state')).toBe('aborted');
+    await eventually(() => stopped.getAttribute('data-state')).toBe('aborted');
     const textAtStop = await stopped.textContent();
     await page.waitForTimeout(800);
     expect(await stopped.textContent()).toBe(textAtStop);
@@ -119,7 +119,7 @@ describe.skipIf(!haveBrowser)('the lab in the browser', () => {
 
     const upstream = await lab.provider.waitForClose(upstreamRequest!.index);
     expect(upstream.aborted).toBe(true);
-    await expect.poll(() => ui.testId('run-status').getAttribute('data-status'), { timeout: 10_000 }).toBe('aborted');
+    await eventually(() => ui.testId('run-status').getAttribute('data-status')).toBe('aborted');
     const runId = await ui.testId('latest-run').getAttribute('data-run-id');
     const runs = (await (await fetch(`${lab.url}/api/runs`)).json()) as { runs: Array<{ run_id: string; aborted: boolean }> };
     expect(runs.runs.find((run) => run.run_id === runId)?.aborted).toBe(true);
@@ -147,16 +147,16 @@ describe.skipIf(!haveBrowser)('the lab in the browser', () => {
     await ui.testId('session-name').fill('E2E saved session');
     await ui.testId('session-save').click();
     const item = page.locator(`[data-testid="session-item"][data-session-id="${sessionId}"]`);
-    await expect.poll(() => item.textContent()).toContain('E2E saved session');
+    await eventually(() => item.textContent()).toContain('E2E saved session');
 
     await ui.testId('session-new').click();
-    await expect.poll(() => ui.messages().count()).toBe(0);
+    await eventually(() => ui.messages().count()).toBe(0);
     expect(await ui.testId('agent-name').inputValue()).toBe(config.name); // New keeps the config
     await ui.testId('system-prompt').fill('Something else entirely.');
     await ui.testId('temperature-input').fill('1.5');
 
     await item.getByTestId('session-load').click();
-    await expect.poll(() => ui.messages().count()).toBe(transcript.length);
+    await eventually(() => ui.messages().count()).toBe(transcript.length);
     expect(await ui.transcriptTexts()).toEqual(transcript);
     expect(await ui.testId('agent-name').inputValue()).toBe(config.name);
     expect(await ui.testId('model-selected').getAttribute('data-model-id')).toBe(config.model);
@@ -168,10 +168,10 @@ describe.skipIf(!haveBrowser)('the lab in the browser', () => {
   it('turns the web badge blue when fetch is enabled and red when the allow-list refuses a fetch', async () => {
     await ui.testId('session-new').click();
     await ui.setTool('fetch_url', true);
-    await expect.poll(() => ui.badgeState()).toBe('on');
+    await eventually(() => ui.badgeState()).toBe('on');
     await ui.send('[[scenario:tool-fetch url=https://evil.example.net/secrets]] fetch that page');
     await ui.waitForAnswer();
-    await expect.poll(() => ui.badgeState()).toBe('blocked');
+    await eventually(() => ui.badgeState()).toBe('blocked');
     const tool = page.locator('[data-testid="tool-call"][data-tool="fetch_url"]').last();
     await tool.locator('summary').click();
     expect(await tool.getByTestId('tool-result').textContent()).toContain("Refused: domain 'evil.example.net' not in allow-list.");
@@ -188,7 +188,7 @@ describe.skipIf(!haveBrowser)('the lab in the browser', () => {
     const runs = (await (await fetch(`${lab.url}/api/runs`)).json()) as { runs: Array<{ run_id: string }> };
     expect(runs.runs.length).toBeGreaterThanOrEqual(4);
     for (const run of runs.runs) expect(csv).toContain(run.run_id);
-    await expect.poll(() => ui.testId('runs-row').count()).toBe(runs.runs.length);
+    await eventually(() => ui.testId('runs-row').count()).toBe(runs.runs.length);
   });
 
   it('shows the read-only banner when the flag file appears, and drops it when it goes', async () => {
@@ -227,7 +227,7 @@ describe.skipIf(!haveBrowser)('the lab in the browser', () => {
     }
     await ui.open(lab.url);
     await page.locator(`[data-testid="session-item"][data-session-id="${sessionId}"] [data-testid="session-load"]`).click();
-    await expect.poll(() => ui.messages().count()).toBe(2);
+    await eventually(() => ui.messages().count()).toBe(2);
     await page.waitForFunction(() => document.querySelector('[data-testid="message-content"]:not(.plain)') !== null);
     const texts = await ui.transcriptTexts();
     expect(texts[0]).toContain('<script>');

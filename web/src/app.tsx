@@ -140,6 +140,9 @@ export function App() {
     [agents, chat],
   );
 
+  const retry = useCallback((message: string) => void chat.send(message), [chat.send]);
+  const sendMessage = retry;
+
   const newSession = useCallback(() => {
     chat.newSession();
     setSessionName('');
@@ -195,12 +198,12 @@ export function App() {
           />
         </aside>
         <section className="column column-centre" aria-label="Chat">
-          <TranscriptView turns={chat.turns} live={chat.live} onRetry={(message) => void chat.send(message)} />
+          <TranscriptView turns={chat.turns} live={chat.live} onRetry={retry} />
           <Composer
             streaming={chat.streaming}
             disabled={blocked !== undefined}
             disabledReason={blocked}
-            onSend={(message) => void chat.send(message)}
+            onSend={sendMessage}
             onStop={chat.stop}
           />
         </section>

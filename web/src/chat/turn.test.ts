@@ -22,6 +22,8 @@ describe('turns', () => {
       ],
       [{ run_id: 'r2', aborted: true }],
     );
+    const failed = transcriptToTurns([{ role: 'assistant', content: '', run_id: 'r3' }], [{ run_id: 'r3', error: 'provider:credits: Out of credits (402)' }]);
+    expect(failed[0]?.error).toEqual({ code: 'provider:credits', message: 'Out of credits (402)', retryable: true });
     expect(turns.map((turn) => turn.role)).toEqual(['user', 'assistant', 'assistant', 'user', 'assistant']);
     expect(turns[1]?.parts).toEqual([{ kind: 'tool', id: 'c1', name: 'add_numbers', args: { a: 2, b: 3 }, result: 5 }]);
     expect(turns[4]?.state).toBe('aborted');

@@ -67,6 +67,12 @@ function parseMaybeJson(value: unknown): unknown {
   }
 }
 
+/** A run record's `error` text (`provider:credits: The provider ...`) → the code and message it carries. */
+export function errorFromRecord(text: string): TurnError {
+  const match = /^([a-z_]+:[a-z_]+):\s*([\s\S]*)$/.exec(text);
+  return match ? { code: match[1] ?? 'run:error', message: match[2] || text, retryable: true } : { code: 'run:error', message: text, retryable: true };
+}
+
 /** A stored session transcript → turns: tool entries join the assistant turn they belong to. */
 export function transcriptToTurns(transcript: TranscriptEntry[], runs: Array<Partial<RunRecord>> = []): Turn[] {
   const abortedRuns = new Set(runs.filter((run) => run.aborted === true && run.run_id).map((run) => run.run_id));
@@ -114,7 +120,7 @@ export function transcriptToTurns(transcript: TranscriptEntry[], runs: Array<Par
       runId,
       ts: entry.ts ?? undefined,
       state: runId && abortedRuns.has(runId) ? 'aborted' : failure ? 'error' : 'done',
-      error: failure ? { code: 'run:error', message: failure, retryable: true } : undefined,
+      error: failure ? errorFromRecord(failure) : undefined,
     });
   }
   return turns;

@@ -3,7 +3,7 @@ import { api, ApiError } from '../api/client.js';
 import { streamChat } from '../api/chat-stream.js';
 import type { ChatEvent, RunRecord, RunTags, Session } from '../api/types.js';
 import { LiveMessageStore } from './live-message-store.js';
-import { nextKey, transcriptToTurns, type Turn, type TurnError } from './turn.js';
+import { errorFromRecord, nextKey, transcriptToTurns, type Turn, type TurnError } from './turn.js';
 
 /**
  * One conversation in the browser: the finished turns (React state, changed once per
@@ -96,7 +96,7 @@ export function useChat(options: {
         parts,
         runId: run.runId ?? record?.run_id,
         state: outcome,
-        error: outcome === 'error' ? (run.error ?? { code: 'run:error', message: record?.error || 'The run failed.', retryable: true }) : undefined,
+        error: outcome === 'error' ? (run.error ?? errorFromRecord(record?.error || 'The run failed.')) : undefined,
       };
       setTurns((list) => [...list, turn]);
       setLatest({ runId: run.runId, outcome, run: record });
@@ -157,7 +157,7 @@ export function useChat(options: {
             run.gotRunEnd = true;
             const record = event.run;
             if (record.run_id) run.runId = record.run_id;
-            if (!run.error && record.error && !record.aborted) run.error = { code: 'run:error', message: record.error, retryable: true };
+            if (!run.error && record.error && !record.aborted) run.error = errorFromRecord(record.error);
             const outcome = record.aborted ? 'aborted' : run.error ? 'error' : 'done';
             finish(run, outcome, record);
             callbacks.current.onRunRecorded(record);
