@@ -7,6 +7,7 @@ import { TranscriptView } from './chat/transcript-view.js';
 import type { Turn } from './chat/turn.js';
 import { useChat } from './chat/use-chat.js';
 import { AgentPanel } from './components/agent-panel.js';
+import { ViewTabs } from './bakeoff/view-tabs.js';
 import { AuthPrompt } from './components/auth-prompt.js';
 import { Banners } from './components/banners.js';
 import { LatestRunPanel, WebBadge, webBadgeState } from './components/latest-run-panel.js';
@@ -168,6 +169,7 @@ export function App() {
       </a>
       <header className="topbar">
         <h1>Agent Lab</h1>
+        <ViewTabs />
         {status?.version && <span className="muted small">v{status.version}</span>}
         <span className="spacer" />
         <ThemeToggle />

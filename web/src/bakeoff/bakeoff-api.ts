@@ -47,7 +47,7 @@ export async function fetchExperimentSummary(experimentId: string): Promise<{ co
 }
 
 export async function fetchComparison(options: { by: 'experiment' | 'agent'; a: string; b: string }): Promise<Comparison> {
-  const query = options.by === 'experiment' ? { a: options.a, b: options.b } : { agent_a: options.a, agent_b: options.b };
+  const query: Record<string, string> = options.by === 'experiment' ? { a: options.a, b: options.b } : { agent_a: options.a, agent_b: options.b };
   const response = await labFetch(`/api/compare?${new URLSearchParams(query).toString()}`, { headers: { accept: 'application/json' } });
   return (await response.json()) as Comparison;
 }
