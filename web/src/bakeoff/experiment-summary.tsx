@@ -25,10 +25,12 @@ export function ExperimentSummary(props: { experimentId: string | null; reloadKe
   }, []);
 
   useEffect(() => {
-    if (props.experimentId) {
-      setExperiment(props.experimentId);
-      void load(props.experimentId);
-    }
+    if (!props.experimentId) return;
+    setExperiment(props.experimentId);
+    void load(props.experimentId);
+    // a stopped lane's run is recorded a moment after its stream closes: look again
+    const again = setTimeout(() => void load(props.experimentId!), 800);
+    return () => clearTimeout(again);
   }, [props.experimentId, props.reloadKey, load]);
 
   return (

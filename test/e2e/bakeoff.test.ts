@@ -1,0 +1,133 @@
+import { existsSync } from 'node:fs';
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startLab, type RunningLab } from '../support/start-lab.js';
+import { api } from '../support/sse-client.js';
+import { CHROMIUM_PATH, LabPage, launchChromium } from './lab-page.js';
+
+/**
+ * The bake-off view in Debian's Chromium against the built lab and the OpenRouter-format
+ * test server: three lanes stream at once, each with its own figures and Stop.
+ */
+
+const haveBrowser = existsSync(CHROMIUM_PATH);
+const MODELS = ['openai/gpt-4o-mini', 'openai/gpt-4o', 'anthropic/claude-3.5-haiku'];
+
+describe.skipIf(!haveBrowser)('the bake-off view', () => {
+  let lab: RunningLab;
+  let browser: Browser;
+  let page: Page;
+  let ui: LabPage;
+  const agentIds: string[] = [];
+  const pageErrors: string[] = [];
+
+  beforeAll(async () => {
+    lab = await startLab();
+    for (const [index, model] of MODELS.entries()) {
+      const created = await api(`${lab.url}/api/agents`, { body: { name: `Racer ${index + 1}`, model, system_prompt: 'Race.' } });
+      agentIds.push(created.json.id);
+    }
+    browser = await launchChromium();
+    page = await (await browser.newContext({ viewport: { width: 1400, height: 900 } })).newPage();
+    page.on('pageerror', (error) => pageErrors.push(error.message));
+    ui = new LabPage(page);
+  });
+  afterAll(async () => {
+    await browser?.close();
+    await lab?.close();
+  });
+
+  const lanes = () => page.locator('[data-testid="bakeoff-lane"]');
+
+  it('streams 3 lanes at once: all three answers grow together, then fastest and cheapest are marked', async () => {
+    await ui.open(lab.url);
+    await ui.testId('view-tab-bakeoff').click();
+    await ui.testId('bakeoff-view').waitFor();
+    for (const id of agentIds) await page.locator(`[data-testid="bakeoff-agent-option"][data-agent-id="${id}"]`).check();
+    await expect.poll(() => ui.testId('bakeoff-lane-count').textContent()).toMatch(/^3 of/);
+    await ui.testId('bakeoff-experiment-input').fill('e2e-race');
+    await ui.testId('bakeoff-prompt').fill('Race [[scenario:slow delay=40 tokens=40]]');
+
+    // Sample every lane's text length on each paint while the lanes stream.
+    await page.evaluate(() => {
+      const state = window as unknown as { __samples: number[][]; __sampling: boolean };
+      state.__samples = [];
+      state.__sampling = true;
+      const tick = (): void => {
+        const lengths = [...document.querySelectorAll('[data-testid="bakeoff-lane"] [data-testid="lane-text"]')].map((node) => (node.textContent ?? '').length);
+        if (lengths.length === 3) state.__samples.push(lengths);
+        if (state.__sampling) requestAnimationFrame(tick);
+      };
+      requestAnimationFrame(tick);
+    });
+    await ui.testId('bakeoff-run').click();
+    await expect.poll(() => lanes().count()).toBe(3);
+    // live figures while streaming
+    await page.locator('[data-testid="bakeoff-lane"][data-status="streaming"]').first().waitFor({ timeout: 10_000 });
+    await expect.poll(async () => (await lanes().nth(0).getByTestId('lane-ttft').textContent()) ?? '').toMatch(/\d+ ms/);
+    await ui.testId('bakeoff-run').waitFor({ timeout: 20_000 }); // back from "Stop all" once every lane ended
+    const samples = await page.evaluate(() => {
+      const state = window as unknown as { __samples: number[][]; __sampling: boolean };
+      state.__sampling = false;
+      return state.__samples;
+    });
+    const finals = samples.at(-1)!;
+    expect(finals.every((length) => length > 100)).toBe(true);
+    // Concurrency: many paints where all three lanes were partway at the same time.
+    const together = samples.filter((lengths) => lengths.every((length, lane) => length > 0 && length < finals[lane]!));
+    expect(together.length).toBeGreaterThan(5);
+    // and each lane grew over several distinct paints
+    for (let lane = 0; lane < 3; lane++) expect(new Set(samples.map((lengths) => lengths[lane])).size).toBeGreaterThan(5);
+
+    for (let lane = 0; lane < 3; lane++) {
+      const card = lanes().nth(lane);
+      expect(await card.getAttribute('data-status')).toBe('done');
+      expect(await card.getByTestId('lane-tokens').textContent()).toBe('40');
+      expect(await card.getByTestId('lane-tps').textContent()).toMatch(/^\d/);
+      expect(await card.getByTestId('lane-cost').textContent()).toMatch(/^\$/);
+    }
+    expect(await page.getByTestId('lane-badge-fastest').count()).toBe(1);
+    expect(await page.getByTestId('lane-badge-cheapest').count()).toBe(1);
+    await expect.poll(() => page.locator('[data-testid="summary-table"] tbody tr').count()).toBe(3);
+    await ui.screenshot('bakeoff-3-lanes');
+    const runs = await api(`${lab.url}/api/runs?experiment_id=e2e-race`);
+    expect(runs.json.count).toBe(3);
+    expect(new Set(runs.json.runs.map((run: { bakeoff_id: string }) => run.bakeoff_id)).size).toBe(1);
+  });
+
+  it('a follow-up continues each lane’s session; Stop on one lane stops only that lane', async () => {
+    await ui.testId('bakeoff-prompt').fill('And a long one [[scenario:slow delay=30 tokens=300]]');
+    await ui.testId('bakeoff-prompt').press('Enter');
+    await ui.testId('bakeoff-stop-all').waitFor();
+    await expect.poll(async () => ((await lanes().nth(1).getByTestId('lane-text').textContent()) ?? '').length, { timeout: 10_000 }).toBeGreaterThan(20);
+    await lanes().nth(1).getByTestId('lane-stop').click();
+    await expect.poll(() => lanes().nth(1).getAttribute('data-status'), { timeout: 10_000 }).toBe('stopped');
+    expect(await lanes().nth(0).getAttribute('data-status')).toBe('streaming');
+    // Stop all ends the rest
+    await ui.testId('bakeoff-stop-all').click();
+    await ui.testId('bakeoff-run').waitFor({ timeout: 10_000 });
+    await expect.poll(() => lanes().evaluateAll((nodes) => nodes.map((node) => node.getAttribute('data-status')))).toEqual(['stopped', 'stopped', 'stopped']);
+
+    // the lab records a stopped run a moment after the stream closes
+    await expect.poll(async () => (await api(`${lab.url}/api/runs?experiment_id=e2e-race`)).json.count, { timeout: 5000 }).toBe(6);
+    const runs = (await api(`${lab.url}/api/runs?experiment_id=e2e-race`)).json.runs as Array<{ session_id: string; aborted: boolean; agent_id: string }>;
+    for (const agentId of agentIds) {
+      const ofAgent = runs.filter((run) => run.agent_id === agentId);
+      expect(new Set(ofAgent.map((run) => run.session_id)).size).toBe(1); // the same session both times
+      expect(ofAgent.map((run) => run.aborted)).toEqual([false, true]);
+    }
+  });
+
+  it('compares two experiments in a table and a chart', async () => {
+    await api(`${lab.url}/api/chat`, { body: { agent_id: agentIds[0], message: 'x [[scenario:slow delay=5 tokens=5]]', tags: { experiment_id: 'e2e-other' }, stream: false } });
+    await ui.testId('compare-a').fill('e2e-race');
+    await ui.testId('compare-b').fill('e2e-other');
+    await ui.testId('compare-run').click();
+    await ui.testId('compare-table').waitFor();
+    expect(await page.locator('[data-testid="compare-table"] tbody tr').count()).toBe(4); // 3 models + all runs
+    await ui.testId('compare-chart').waitFor({ timeout: 10_000 });
+    await ui.testId('compare-panel').scrollIntoViewIfNeeded();
+    await ui.screenshot('bakeoff-compare');
+    expect(pageErrors).toEqual([]);
+  });
+});
