@@ -6,8 +6,8 @@
 export const TOOL_NAMES = ['add_numbers', 'utc_now', 'fetch_url'] as const;
 export type ToolName = (typeof TOOL_NAMES)[number];
 
-export type WebStatus = 'off' | 'ok' | 'blocked';
-export type ModelListSource = 'dynamic' | 'fallback' | 'local';
+export type { ModelListSource, WebStatus } from '../../../src/domain/run.js';
+import type { ModelListSource, WebStatus } from '../../../src/domain/run.js';
 
 /** What the UI sends to create or update an agent. */
 export interface AgentInput {
@@ -50,34 +50,9 @@ export interface ModelCatalog {
   models: CatalogModel[];
 }
 
-/** One run: a user message and the agent's complete answer, as measured. */
-export interface RunRecord {
-  run_id: string;
-  session_id: string;
-  agent_id: string;
-  agent_name: string;
-  model: string;
-  ts: string;
-  prompt_tokens: number;
-  completion_tokens: number;
-  total_tokens: number;
-  latency_ms: number;
-  ttft_ms: number | null;
-  tokens_per_s: number | null;
-  /** USD; null when the model has no known price ("unpriced"). */
-  cost_usd: number | null;
-  experiment_id: string;
-  task_label: string;
-  run_notes: string;
-  streaming: boolean;
-  model_list_source: ModelListSource;
-  tool_web_enabled: boolean;
-  web_status: WebStatus;
-  aborted: boolean;
-  finish_reason: string;
-  error: string;
-  bakeoff_id: string;
-}
+/** One run, exactly as the server records it (shared wire type; type-only, nothing bundled). */
+export type { RunRecord } from '../../../src/domain/run.js';
+import type { RunRecord } from '../../../src/domain/run.js';
 
 export interface TranscriptEntry {
   role: 'system' | 'user' | 'assistant' | 'tool';
