@@ -102,11 +102,11 @@ export async function rssKb(pid: number): Promise<number> {
 }
 
 /** Create an agent on the lab and return its id. */
-export async function createAgent(url: string, agent: { name?: string; model?: string; system_prompt?: string } = {}): Promise<string> {
+export async function createAgent(url: string, agent: { name?: string; model?: string; system_prompt?: string; max_tokens?: number; temperature?: number } = {}): Promise<string> {
   const response = await fetch(`${url}/api/agents`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ name: agent.name ?? 'bench', model: agent.model ?? 'openai/gpt-4o-mini', system_prompt: agent.system_prompt ?? 'Be brief.' }),
+    body: JSON.stringify({ ...agent, name: agent.name ?? 'bench', model: agent.model ?? 'openai/gpt-4o-mini', system_prompt: agent.system_prompt ?? 'Be brief.' }),
   });
   const json = (await response.json()) as { id?: string; agent?: { id?: string } };
   const id = json.id ?? json.agent?.id;

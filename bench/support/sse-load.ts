@@ -27,8 +27,8 @@ export interface StreamTiming {
 export interface OpenStream {
   /** Settles when the response ends, fails or is destroyed. */
   done: Promise<StreamTiming>;
-  /** Resolves at the first token. */
-  firstToken: Promise<void>;
+  /** Resolves at the first token (true), or when the stream ends without one (false). */
+  firstToken: Promise<boolean>;
   /** Drop the connection; returns performance.now() at that moment. */
   destroy(): number;
 }
@@ -48,29 +48,31 @@ export function openStream(options: {
   keepText?: boolean;
   /** Called with the running token count whenever tokens arrive. */
   onTokens?: (count: number) => void;
+  /** Default POST; a GET sends no body. */
+  method?: 'GET' | 'POST';
   /** Called with every chunk as text. */
   onChunk?: (text: string) => void;
 }): OpenStream {
   const payload = JSON.stringify(options.body);
   const timing: StreamTiming = { status: 0, startedAt: performance.now(), tokens: 0 };
   let request: http.ClientRequest | undefined;
-  let resolveFirst!: () => void;
-  const firstToken = new Promise<void>((resolve) => (resolveFirst = resolve));
+  let resolveFirst!: (got: boolean) => void;
+  const firstToken = new Promise<boolean>((resolve) => (resolveFirst = resolve));
   const done = new Promise<StreamTiming>((resolve) => {
     const finish = (error?: string) => {
       if (timing.endedAt !== undefined) return;
       timing.endedAt = performance.now();
       if (error) timing.error = error;
-      resolveFirst();
+      resolveFirst(false);
       resolve(timing);
     };
     timing.startedAt = performance.now();
     request = http.request(
       options.url,
       {
-        method: 'POST',
+        method: options.method ?? 'POST',
         agent: options.agent,
-        headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload), ...options.headers },
+        headers: options.method === 'GET' ? { ...options.headers } : { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload), ...options.headers },
       },
       (response) => {
         timing.status = response.statusCode ?? 0;
@@ -89,7 +91,7 @@ export function openStream(options: {
             timing.tokens += found;
             timing.firstTokenAt ??= now;
             timing.lastTokenAt = now;
-            resolveFirst();
+            resolveFirst(true);
             options.onTokens?.(timing.tokens);
           }
         });
@@ -103,7 +105,7 @@ export function openStream(options: {
     );
     request.on('error', (error) => finish(error.message));
     request.on('close', () => finish(timing.endedAt === undefined ? 'closed' : undefined));
-    request.end(payload);
+    request.end(options.method === 'GET' ? undefined : payload);
   });
   return {
     done,
