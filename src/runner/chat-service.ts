@@ -151,6 +151,13 @@ export class ChatService {
     const { provider, source } = this.options.selectProvider(agent.model);
     const registration = this.options.registry.register(prepared.runId, options.signal);
     const log = this.options.logger.child({ run_id: prepared.runId, session_id: prepared.sessionId, model: agent.model });
+    const toolTurns: TranscriptEntry[] = [];
+    const emit = (event: RunEvent) => {
+      if (event.event === 'tool-result') {
+        toolTurns.push({ role: 'tool', content: event.data.result, ts: new Date().toISOString(), name: event.data.name, tool_call_id: event.data.id, web_status: event.data.web_status });
+      }
+      options.emit(event);
+    };
     log.info('Chat stream started');
     try {
       const outcome = await runAgent({
@@ -167,7 +174,7 @@ export class ChatService {
         modelListSource: source,
         priceRun: (usage) => this.options.priceRun(agent.model, usage),
         signal: registration.signal,
-        emit: options.emit,
+        emit,
         observer: this.options.observer,
       });
       const { run } = outcome;
@@ -176,7 +183,7 @@ export class ChatService {
       else log.info({ latency_ms: run.latency_ms, ttft_ms: run.ttft_ms, tokens: run.total_tokens }, 'Chat stream completed');
 
       try {
-        await this.store(prepared, outcome.run, outcome.text);
+        await this.store({ prepared, run: outcome.run, text: outcome.text, toolTurns });
       } catch (error) {
         const storeError =
           error instanceof LabError ? error : new LabError('unavailable:store', 'The run could not be saved; see the log.', { cause: error });
@@ -194,7 +201,7 @@ export class ChatService {
     }
   }
 
-  private async store(prepared: PreparedChat, run: RunRecord, text: string): Promise<void> {
+  private async store({ prepared, run, text, toolTurns }: { prepared: PreparedChat; run: RunRecord; text: string; toolTurns: TranscriptEntry[] }): Promise<void> {
     await this.options.stores.runs.append(run);
     const now = new Date().toISOString();
     const { id: _ignored, ...config } = prepared.agent;
@@ -205,6 +212,7 @@ export class ChatService {
         : {}),
       entries: [
         { role: 'user', content: prepared.message, ts: run.ts },
+        ...toolTurns,
         { role: 'assistant', content: text, ts: now, run_id: run.run_id },
       ],
       run: { ...run },

@@ -88,6 +88,9 @@ describe('POST /api/chat (streaming)', () => {
     const text = result.events.filter((event) => event.event === 'text-delta').map((event) => event.data.delta).join('');
     expect(text).toContain('5');
     expect(result.events.at(-1)!.event).toBe('run-end');
+    const session = await api(`${lab.url}/api/sessions/${result.events[0]!.data.session_id}`);
+    expect(session.json.transcript.map((entry: { role: string }) => entry.role)).toEqual(['user', 'tool', 'assistant']);
+    expect(session.json.transcript[1]).toMatchObject({ name: 'add_numbers', content: '5' });
   });
 
   it('refuses a fetch outside the allow-list and marks the run web_status=blocked', async () => {
