@@ -104,6 +104,16 @@ describe('createLocalProvider', () => {
     expect(parts.at(-1)).toEqual({ type: 'finish', finishReason: entry.stopped_at_end_token ? 'stop' : 'length', model: SHIPPED_MODEL_ID });
   });
 
+  it('runs two conversations on the same model at once without mixing them (a bake-off)', async () => {
+    const [first, second] = await Promise.all(
+      reference.cases.map((entry) =>
+        collect(provider.streamChat(request({ messages: entry.messages, maxTokens: reference.max_new_tokens }), { signal: new AbortController().signal })),
+      ),
+    );
+    expect(textOf(first!)).toBe(reference.cases[0]!.output_text);
+    expect(textOf(second!)).toBe(reference.cases[1]!.output_text);
+  });
+
   it('keeps the model cached after the first load', async () => {
     expect((await provider.load(SHIPPED_MODEL_ID)).cached).toBe(true);
   });

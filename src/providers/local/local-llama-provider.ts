@@ -2,6 +2,8 @@
  * The in-process provider: GGUF models run on the CPU with node-llama-cpp, behind the same
  * stream interface as the OpenAI-compatible adapter. Models load lazily on first use and stay
  * cached; each run gets its own small context, so runs never see each other's state.
+ * Tools are not offered to local models (the shipped one was not trained to call them); tool
+ * results already in a conversation are shown to the model as user text.
  */
 import os from 'node:os';
 import type { Llama, LlamaContext, LlamaModel, Token } from 'node-llama-cpp';
