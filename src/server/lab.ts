@@ -58,7 +58,8 @@ export async function createLab(options: { config: LabConfig; logger: Logger }):
     apiKey: config.openRouterApiKey,
     ttlSeconds: config.modelCatalogTtlSeconds,
     timeoutMs: config.providerTimeoutSeconds * 1000,
-    localModels: () => localModels,
+    // The browser needs no file paths: only the catalog fields of each local model.
+    localModels: () => localModels.map(({ path: _path, size_bytes: _size, chat_format: _format, ...model }) => model),
   });
 
   const registry = new RunRegistry();
@@ -150,6 +151,7 @@ export async function createLab(options: { config: LabConfig; logger: Logger }):
       health.close();
       metrics.close();
       backups.stop();
+      void local.dispose().catch((error: unknown) => logger.warn({ err: error }, 'Failed to release the local model runtime'));
     },
   };
 }
