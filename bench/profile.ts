@@ -47,6 +47,29 @@ function block(title: string, summary: ProfileSummary, note: string): string {
   ].join('\n');
 }
 
+/** The engineer's reading of these profiles (written from the runs of 2026-11-30; re-read when the tables change). */
+const READING = `### Reading (2026-11-30)
+
+- **No single hot function.** Under 50 streams the lab is CPU-bound (busy ≈ 80 % of a core while other engineers' tests share the 2 cores): the cost is spread over the
+  per-token path — undici body read → eventsource-parser → \`stream-decoder\` (JSON.parse + zod \`chunkSchema.safeParse\` per chunk) → three nested async generators
+  (openai-compatible → resilience/cockatiel → runAgent) → observer (prom-client histogram + rolling window per chunk gap) → \`sse.send\` (JSON.stringify, PassThrough, one
+  \`writev\` per event). The streaming section's "lab CPU per stream" row measures it: ≈ 10–12 ms per 40-token stream stored, i.e. ≈ 0.25 ms of CPU per token,
+  so 50 streams × 100 tokens/s saturate a core and TTFT queues behind other streams' tokens (request leg +49 ms at 50 streams, +5 ms at 1).
+- **At 1 stream the lab is mostly idle** (busy ≈ 15 %) yet adds ≈ 5 ms to TTFT, nearly all before the request reaches the test server: two more process hops
+  (client → lab → test server) on an oversubscribed 2-core machine, plus the pre-flight work (agents.json read, uuid, zod, a log line, undici fetch set-up).
+- **Storage serialises run ends**: \`withDataLock\` (proper-lockfile mkdir + note files) around each runs.csv append and session save costs ≈ 2–6 ms per run
+  (the storage section: 417 rows/s vs 1,789 for one-at-a-time plain append+fsync), which is why whole-stream time grows with concurrency (+250 ms at 50, +1.2 s at 200).
+- **\`/health\`**: \`writev\` (the response) and \`writeString\` (sonic-boom's async access-log write, one \`fs.write\` per request) lead; the rest is the plugin chain
+  (request-context, injection-detector's URL scan, metrics, access-log formatting) — each small, together ≈ 3× the bare server's per-request CPU.
+
+What would move the goals (none is a single-function change in src/runner or src/server/sse.ts, so they are described here, not made):
+1. Streaming: a per-chunk fast path in \`src/providers/stream-decoder.ts\` (skip zod for the plain \`{"choices":[{"delta":{"content":…}}]}\` shape, validate the rest),
+   and collapsing the resilience generator after the first part (cockatiel only guards the start) — both in src/providers.
+2. Storage: batch run ends — one data-lock acquisition and one fsync for all runs that finished meanwhile (group commit) in src/store; the in-process queue
+   already serialises, so the cross-process lock could be taken once per batch.
+3. \`/health\`: skip the injection detector and the access-log line for \`/health\` and \`/metrics\` (monitoring routes; the access log could sample them) in src/server/plugins;
+   or give sonic-boom a \`minLength\` (e.g. 4 KiB) so access-log lines are written in batches.`;
+
 export async function runProfile(options: { missed: string[] }): Promise<string> {
   const wantsStreaming = options.missed.length === 0 || options.missed.some((goal) => goal.startsWith('Streaming'));
   const wantsServing = options.missed.length === 0 || options.missed.some((goal) => goal.startsWith('Serving'));
@@ -80,6 +103,6 @@ export async function runProfile(options: { missed: string[] }): Promise<string>
     });
     parts.push(block('`/health` at concurrency 10 for 5 s', summary, 'autocannon, 10 connections.'), '');
   }
-  parts.push('<!-- /section:profile -->');
+  parts.push(READING, '', '<!-- /section:profile -->');
   return parts.join('\n');
 }

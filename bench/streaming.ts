@@ -156,6 +156,10 @@ export async function runStreamingBench(options: StreamingOptions = {}): Promise
       const added50 = percentile(result.lab.map((s) => s.ttft), 50) - percentile(result.direct.map((s) => s.ttft), 50);
       console.log(`  streaming: ${level.concurrency} streams: added TTFT p50 ${added50.toFixed(2)} ms (${result.lab.length} lab, ${result.direct.length} direct, ${result.errors} errors)`);
     }
+  } catch (error) {
+    const exit = lab.child.exitCode ?? lab.child.signalCode;
+    if (exit !== null) throw new Error(`the lab exited (${exit}) during the streaming benchmark; its last output:\n${lab.output().slice(-3000)}`, { cause: error });
+    throw error;
   } finally {
     agents.direct.destroy();
     agents.lab.destroy();

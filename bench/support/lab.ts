@@ -116,7 +116,9 @@ export async function createAgent(url: string, agent: { name?: string; model?: s
 
 /** CPU time (user + system) a process has used so far, ms (10 ms resolution). */
 export async function cpuMs(pid: number): Promise<number> {
-  const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
+  const stat = await readFile(`/proc/${pid}/stat`, 'utf8').catch((error: unknown) => {
+    throw new Error(`process ${pid} is gone (did the lab exit?)`, { cause: error });
+  });
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   // Fields 14 and 15 of /proc/<pid>/stat (utime, stime) are the 12th and 13th after the name.
   return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100;
