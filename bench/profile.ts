@@ -50,7 +50,7 @@ function block(title: string, summary: ProfileSummary, note: string): string {
 /** The engineer's reading of these profiles (written from the runs of 2026-11-30; re-read when the tables change). */
 const READING = `### Reading (2026-11-30)
 
-- **No single hot function.** Under 50 streams the lab is CPU-bound (busy ≈ 80 % of a core while other engineers' tests share the 2 cores): the cost is spread over the
+- **No single hot function.** Under 50 streams the lab is CPU-bound (busy 60–80 % of a core in these runs, while other engineers' tests share the 2 cores): the cost is spread over the
   per-token path — undici body read → eventsource-parser → \`stream-decoder\` (JSON.parse + zod \`chunkSchema.safeParse\` per chunk) → three nested async generators
   (openai-compatible → resilience/cockatiel → runAgent) → observer (prom-client histogram + rolling window per chunk gap) → \`sse.send\` (JSON.stringify, PassThrough, one
   \`writev\` per event). The streaming section's "lab CPU per stream" row measures it: ≈ 10–12 ms per 40-token stream stored, i.e. ≈ 0.25 ms of CPU per token,
