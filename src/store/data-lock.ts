@@ -37,6 +37,11 @@ export function dataLockPath(dataDir: string): string {
   return path.join(path.resolve(dataDir), DATA_LOCK_NAME);
 }
 
+/** True when the current async context already holds `dataDir`'s lock (a nested call would run at once). */
+export function holdsDataLock(dataDir: string): boolean {
+  return held.getStore()?.has(path.resolve(dataDir)) ?? false;
+}
+
 /**
  * Run `fn` while holding the data directory's lock. Calls within one process queue up
  * in order; a nested call from inside `fn` (same async context) runs at once.

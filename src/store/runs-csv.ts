@@ -12,14 +12,16 @@ import { removeStaleTemporaryFiles, writeFileAtomic } from './atomic-file.js';
 import { scanCsvRecords } from './csv-records.js';
 import type { CsvRecordSpan } from './csv-records.js';
 import { withDataLock } from './data-lock.js';
+import { GroupCommit } from './group-commit.js';
 import { parseCsvBoolean } from './run-row.js';
 import type { RunRow } from './run-row.js';
 
 /**
  * `data/runs.csv`: one RFC 4180 row per run, the contract the playbooks rely on
  * (SPEC.md "Files"). Every record has the header's field count at every instant: rows are
- * appended whole, one write each, under the data lock; a torn last record left by a crash
- * is cut off at start-up; files from the Python Agent Lab are migrated atomically.
+ * appended whole (one write per batch of runs finishing together) under the data lock; a
+ * torn last record left by a crash is cut off at start-up; files from the Python Agent Lab
+ * are migrated atomically.
  */
 
 /** What `RunsCsv.init()` found and did. */
@@ -70,10 +72,12 @@ export class RunsCsv {
   readonly dataDir: string;
   readonly #file: string;
   #cache: { key: string; content: RunsCsvContent } | undefined;
+  readonly #appends: GroupCommit<Map<string, string>, void>;
 
   constructor(options: { dataDir: string }) {
     this.dataDir = path.resolve(options.dataDir);
     this.#file = path.join(this.dataDir, 'runs.csv');
+    this.#appends = new GroupCommit(this.dataDir, (rows) => this.#writeRows(rows));
   }
 
   /** Absolute path of runs.csv. */
@@ -202,40 +206,48 @@ export class RunsCsv {
   }
 
   /**
-   * Append one run as one whole row, durably (fsync before resolving). The file is opened
-   * by path each time, so a runs.csv replaced by a tool is noticed and appended to; a
-   * missing one is recreated with the header. The row follows the header already in the
-   * file, matching columns by name.
+   * Append one run as one whole row, durably (fsync before resolving). Runs that finish
+   * while an append is in flight are written together by the next one (group commit: one
+   * lock acquisition, one write, one fsync for the batch); each promise still resolves only
+   * once its own row is fsynced. The file is opened by path for each batch, so a runs.csv
+   * replaced by a tool is noticed and appended to; a missing one is recreated with the
+   * header. Rows follow the header already in the file, matching columns by name.
    */
   async append(run: RunRecord): Promise<void> {
     const values = runToCsvFields(run);
-    const fields = new Map<string, string>(RUN_COLUMNS.map((column, index) => [column, values[index] ?? '']));
-    await withDataLock(this.dataDir, async () => {
-      const handle = await this.#openForAppend();
-      try {
-        const { size } = await handle.stat();
-        let text: string;
-        if (size === 0) {
-          text = HEADER_LINE + csvLine(RUN_COLUMNS.map((column) => fields.get(column) ?? ''));
-        } else {
-          const columns = await readHeader(handle, size, this.#file);
-          if (!columns.some((column) => fields.has(column))) {
-            throw new LabError(
-              'unavailable:store',
-              `Could not record the run: ${this.#file} has a header the lab does not recognise. Run \`npx --no-install agent-lab check\`.`,
-            );
-          }
-          // A file a tool left without its final line ending must not swallow our row.
-          const lastByte = Buffer.alloc(1);
-          await handle.read(lastByte, 0, 1, size - 1);
-          text = (lastByte[0] === 0x0a ? '' : '\n') + csvLine(columns.map((column) => fields.get(column) ?? ''));
+    await this.#appends.submit(new Map<string, string>(RUN_COLUMNS.map((column, index) => [column, values[index] ?? ''])));
+  }
+
+  /** Write a batch of rows with one write and one fsync; all or none (a failed write is cut back). */
+  async #writeRows(rows: Array<Map<string, string>>): Promise<Array<PromiseSettledResult<void>>> {
+    const handle = await this.#openForAppend();
+    try {
+      const { size } = await handle.stat();
+      let columns: readonly string[];
+      let prefix: string;
+      if (size === 0) {
+        columns = RUN_COLUMNS;
+        prefix = HEADER_LINE;
+      } else {
+        columns = await readHeader(handle, size, this.#file);
+        if (!columns.some((column) => (rows[0] as Map<string, string>).has(column))) {
+          throw new LabError(
+            'unavailable:store',
+            `Could not record the run: ${this.#file} has a header the lab does not recognise. Run \`npx --no-install agent-lab check\`.`,
+          );
         }
-        await writeWhole(handle, Buffer.from(text, 'utf8'), size);
-        await handle.sync();
-      } finally {
-        await handle.close();
+        // A file a tool left without its final line ending must not swallow our row.
+        const lastByte = Buffer.alloc(1);
+        await handle.read(lastByte, 0, 1, size - 1);
+        prefix = lastByte[0] === 0x0a ? '' : '\n';
       }
-    });
+      const text = prefix + rows.map((fields) => csvLine(columns.map((column) => fields.get(column) ?? ''))).join('');
+      await writeWhole(handle, Buffer.from(text, 'utf8'), size);
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+    return rows.map(() => ({ status: 'fulfilled', value: undefined }));
   }
 
   /** Every row whose field count matches the header, keyed by the header's columns. */
