@@ -40,11 +40,13 @@ export async function fsyncDirectory(directory: string): Promise<void> {
  * Replace `file` with `content` atomically: write a temporary file beside it, fsync it,
  * rename it over `file`, fsync the directory. `durable: false` skips the fsyncs (for
  * files that only matter while the machine is up, such as lock owner notes).
+ * `syncDirectory: false` skips only the directory fsync, for a caller that writes several
+ * files into one directory and fsyncs it once afterwards (the rename is durable only then).
  */
 export async function writeFileAtomic(
   file: string,
   content: string | Uint8Array,
-  options: { durable?: boolean } = {},
+  options: { durable?: boolean; syncDirectory?: boolean } = {},
 ): Promise<void> {
   const durable = options.durable ?? true;
   const temporary = temporaryPathFor(file);
@@ -59,7 +61,7 @@ export async function writeFileAtomic(
     }
     await rename(temporary, file);
     renamed = true;
-    if (durable) await fsyncDirectory(path.dirname(file));
+    if (durable && (options.syncDirectory ?? true)) await fsyncDirectory(path.dirname(file));
   } finally {
     if (!renamed) await unlink(temporary).catch(ignoreMissing);
   }

@@ -1,8 +1,9 @@
-import { mkdir, readFile, readdir, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import fc from 'fast-check';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { TranscriptEntry } from '../domain/session.js';
+import { writeFileAtomic } from './atomic-file.js';
 import { SessionStore } from './session-store.js';
 import { sampleRun, temporaryDataDir } from './test-support.js';
 
@@ -182,5 +183,52 @@ describe('SessionStore', () => {
     await store.appendTurn({ sessionId: session.id, entries: [], run: sampleRun({ run_id: 'same', latency_ms: 1 }) });
     const after = await store.appendTurn({ sessionId: session.id, entries: [], run: sampleRun({ run_id: 'same', latency_ms: 2 }) });
     expect(after.runs).toEqual([sampleRun({ run_id: 'same', latency_ms: 2 })]);
+  });
+
+  it('saves turns on many sessions finishing together, failing only the turns that cannot be applied', async () => {
+    const turn = (sessionId: string, index: number, create = true) =>
+      store.appendTurn({
+        sessionId,
+        ...(create ? { createIfMissing: { agent_config: null, model_id: 'm' } } : {}),
+        entries: [{ role: 'user', content: `q${index}` }],
+        run: sampleRun({ run_id: `r${index}`, session_id: sessionId }),
+      });
+    const results = await Promise.allSettled([
+      ...Array.from({ length: 40 }, (_, index) => turn(`s${index % 20}`, index)),
+      turn('missing', 99, false),
+    ]);
+    expect(results.slice(0, 40).every((result) => result.status === 'fulfilled')).toBe(true);
+    expect(results[40]).toMatchObject({ status: 'rejected', reason: { code: 'not_found:session' } });
+    for (let index = 0; index < 20; index += 1) {
+      const session = await store.get(`s${index}`);
+      expect(session.transcript.map((entry) => entry.content)).toEqual([`q${index}`, `q${index + 20}`]);
+    }
+    expect((await readdir(path.join(dataDir, 'sessions'))).filter((name) => name.endsWith('.tmp'))).toEqual([]);
+  });
+
+  it('sees a session file replaced or edited by another process since its last save', async () => {
+    const session = await store.create({ name: 'mine' });
+    await store.appendTurn({ sessionId: session.id, entries: [{ role: 'user', content: 'one' }] });
+    const file = path.join(dataDir, 'sessions', `${session.id}.json`);
+
+    // Replaced (a restore: new inode), with content the store did not write.
+    const restored = JSON.parse(await readFile(file, 'utf8')) as Record<string, unknown>;
+    await writeFileAtomic(file, JSON.stringify({ ...restored, name: 'restored', transcript: [{ role: 'user', content: 'from backup' }] }));
+    const afterRestore = await store.appendTurn({ sessionId: session.id, entries: [{ role: 'user', content: 'two' }] });
+    expect(afterRestore.name).toBe('restored');
+    expect(afterRestore.transcript.map((entry) => entry.content)).toEqual(['from backup', 'two']);
+
+    // Edited in place (same inode).
+    const edited = JSON.parse(await readFile(file, 'utf8')) as Record<string, unknown>;
+    await writeFile(file, JSON.stringify({ ...edited, notes: 'edited by hand' }));
+    const afterEdit = await store.appendTurn({ sessionId: session.id, entries: [{ role: 'user', content: 'three' }] });
+    expect(afterEdit.notes).toBe('edited by hand');
+    expect((await store.get(session.id)).transcript.map((entry) => entry.content)).toEqual(['from backup', 'two', 'three']);
+
+    // Deleted: a turn without createIfMissing is refused rather than recreating it from memory.
+    await rm(file);
+    await expect(store.appendTurn({ sessionId: session.id, entries: [{ role: 'user', content: 'four' }] })).rejects.toMatchObject({
+      code: 'not_found:session',
+    });
   });
 });

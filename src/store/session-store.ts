@@ -4,15 +4,21 @@ import { v7 as uuidv7 } from 'uuid';
 import { z } from 'zod';
 import { LabError } from '../domain/errors.js';
 import type { RunRecord } from '../domain/run.js';
-import { SESSION_ID_PATTERN, sessionSchema, toSession, transcriptEntrySchema } from '../domain/session.js';
+import { SESSION_ID_PATTERN, sessionRunSchema, sessionSchema, toSession, transcriptEntrySchema } from '../domain/session.js';
 import type { Session, TranscriptEntry } from '../domain/session.js';
-import { DamagedFileError, fsyncDirectory, readJsonFile, writeJsonAtomic } from './atomic-file.js';
+import { DamagedFileError, fsyncDirectory, readJsonFile, writeFileAtomic } from './atomic-file.js';
 import { withDataLock } from './data-lock.js';
+import { GroupCommit } from './group-commit.js';
 
 /**
  * `data/sessions/<id>.json`: one conversation per file, replaced atomically on every
  * save, so each file parses at every instant. Writes run under the data lock, whose
  * in-process queue also serialises them: two runs finishing on one session both land.
+ * Turns recorded while a save is in flight are saved together by the next one (group
+ * commit: one lock acquisition for the batch, the sessions written in parallel, one
+ * directory fsync). The last session saved is kept in memory and reused while its file's
+ * identity (inode, size, mtime, ctime) is unchanged, checked under the lock, so a file
+ * replaced or edited by the CLI's restore/quarantine (which take the lock) is read again.
  * Files of the Python Agent Lab load, and saving one keeps the fields the lab does not know.
  */
 
@@ -63,16 +69,29 @@ export interface AppendTurnOptions {
 const KNOWN_FIELDS = ['id', 'created_at', 'updated_at', 'name', 'notes', 'agent_config', 'model_id', 'transcript', 'runs'];
 const transcriptSchema = z.array(transcriptEntrySchema);
 const LIST_CONCURRENCY = 32;
+/** Sessions of one group commit written at the same time. */
+const SAVE_CONCURRENCY = 32;
+/** Recently saved sessions kept in memory (reused while their file is unchanged): count and JSON bytes. */
+const RECENT_MAX_SESSIONS = 64;
+const RECENT_MAX_BYTES = 16 * 1024 * 1024;
+
+/** An appendTurn call with its transcript entries already validated. */
+type TurnJob = AppendTurnOptions & { entries: TranscriptEntry[] };
 
 /** The session files of one data directory. */
 export class SessionStore {
   readonly dataDir: string;
   readonly directory: string;
   readonly #summaries = new Map<string, { key: string; summary: SessionSummary }>();
+  /** Sessions as last saved by this store, by id (least recently saved first), with their file's identity. */
+  readonly #recent = new Map<string, { key: string; session: Session; bytes: number }>();
+  #recentBytes = 0;
+  readonly #turns: GroupCommit<TurnJob, Session>;
 
   constructor(options: { dataDir: string }) {
     this.dataDir = path.resolve(options.dataDir);
     this.directory = path.join(this.dataDir, 'sessions');
+    this.#turns = new GroupCommit(this.dataDir, (jobs) => this.#commitTurns(jobs));
   }
 
   /** Every session, newest first; unreadable files are listed as damaged rather than thrown. */
@@ -162,7 +181,7 @@ export class SessionStore {
     this.#pathOf(id);
     const transcript = patch.transcript === undefined ? undefined : parseTranscript(patch.transcript);
     return withDataLock(this.dataDir, async () => {
-      const session = await this.#load(id);
+      const session = await this.#loadCurrent(id);
       const updated: Session = {
         ...session,
         ...definedOnly({ name: patch.name, notes: patch.notes, model_id: patch.model_id, transcript }),
@@ -188,53 +207,80 @@ export class SessionStore {
       }
       await fsyncDirectory(this.directory);
       this.#summaries.delete(id);
+      this.#forget(id);
     });
   }
 
   /**
    * Add one turn to a session after a run: its transcript entries and the full run record.
    * Creates the session (with the given id) when `createIfMissing` is set and there is none.
+   * Resolves once the session file is durably replaced (group commit: see the class comment).
+   * The returned session must not be mutated (the store may reuse it for the next save).
    */
   async appendTurn(options: AppendTurnOptions): Promise<Session> {
-    const { sessionId } = options;
-    this.#pathOf(sessionId);
-    const entries = parseTranscript(options.entries);
-    return withDataLock(this.dataDir, async () => {
-      let session: Session;
+    this.#pathOf(options.sessionId);
+    return this.#turns.submit({ ...options, entries: parseTranscript(options.entries) });
+  }
+
+  /**
+   * One group commit of turns, under the data lock: each session is loaded once, gets its
+   * turns in the order they came, and is written once; sessions are written in parallel and
+   * the directory is fsynced once at the end. A turn that cannot be applied (no such session)
+   * fails alone; a session that cannot be loaded or written fails its own turns only.
+   */
+  async #commitTurns(jobs: TurnJob[]): Promise<Array<PromiseSettledResult<Session>>> {
+    const results: Array<PromiseSettledResult<Session>> = jobs.map(() => ({ status: 'rejected', reason: new Error('not committed') }));
+    const bySession = new Map<string, number[]>();
+    jobs.forEach((job, index) => bySession.set(job.sessionId, [...(bySession.get(job.sessionId) ?? []), index]));
+    const saved: number[] = [];
+    await mkdir(this.directory, { recursive: true });
+    await forEachLimited([...bySession], SAVE_CONCURRENCY, async ([sessionId, indexes]) => {
+      let session: Session | undefined;
+      let missing: unknown;
       try {
-        session = await this.#load(sessionId);
+        session = await this.#loadCurrent(sessionId);
       } catch (error) {
-        if (!(error instanceof LabError && error.code === 'not_found:session' && options.createIfMissing)) throw error;
-        const now = new Date().toISOString();
-        const start = options.createIfMissing;
-        session = {
-          id: sessionId,
-          created_at: now,
-          updated_at: now,
-          name: start.name ?? '',
-          notes: '',
-          agent_config: start.agent_config,
-          model_id: start.model_id,
-          transcript: [],
-          runs: [],
-        };
+        if (!(error instanceof LabError && error.code === 'not_found:session')) {
+          for (const index of indexes) results[index] = { status: 'rejected', reason: error };
+          return;
+        }
+        missing = error;
       }
-      const runs = [...session.runs];
-      if (options.run) {
-        const run: Record<string, unknown> = { ...options.run };
-        const existing = runs.findIndex((candidate) => candidate.run_id !== undefined && candidate.run_id === run.run_id);
-        if (existing >= 0) runs[existing] = run;
-        else runs.push(run);
+      const applied: Array<[number, Session]> = [];
+      let cacheable = true;
+      for (const index of indexes) {
+        const job = jobs[index] as TurnJob;
+        if (!session) {
+          if (!job.createIfMissing) {
+            results[index] = { status: 'rejected', reason: missing };
+            continue;
+          }
+          session = startSession(sessionId, job.createIfMissing);
+        }
+        if (job.run && !sessionRunSchema.safeParse(job.run).success) cacheable = false;
+        session = withTurn(session, job);
+        applied.push([index, session]);
       }
-      const updated: Session = {
-        ...session,
-        transcript: [...session.transcript, ...entries],
-        runs,
-        updated_at: laterTimestamp(session.updated_at),
-      };
-      await this.#save(updated);
-      return updated;
+      if (!session || applied.length === 0) return;
+      try {
+        await this.#save(session, { syncDirectory: false, cache: cacheable });
+      } catch (error) {
+        for (const [index] of applied) results[index] = { status: 'rejected', reason: error };
+        return;
+      }
+      for (const [index, state] of applied) {
+        results[index] = { status: 'fulfilled', value: state };
+        saved.push(index);
+      }
     });
+    if (saved.length > 0) {
+      try {
+        await fsyncDirectory(this.directory);
+      } catch (error) {
+        for (const index of saved) results[index] = { status: 'rejected', reason: error };
+      }
+    }
+    return results;
   }
 
   /** Path of a session file; validates the id unless told not to (listing existing files). */
@@ -266,9 +312,44 @@ export class SessionStore {
     return toSession(parsed.data, id);
   }
 
-  async #save(session: Session): Promise<void> {
-    await mkdir(this.directory, { recursive: true });
-    await writeJsonAtomic(this.#pathOf(session.id), toFileShape(session));
+  /**
+   * The session as on disk, for a write under the lock: the copy this store last saved when
+   * the file's identity is still the one it wrote, else read from the file.
+   */
+  async #loadCurrent(id: string): Promise<Session> {
+    const recent = this.#recent.get(id);
+    if (recent) {
+      const key = await fileKey(this.#pathOf(id));
+      if (key === recent.key) return recent.session;
+      this.#forget(id);
+    }
+    return this.#load(id);
+  }
+
+  async #save(session: Session, options: { syncDirectory?: boolean; cache?: boolean } = {}): Promise<void> {
+    const file = this.#pathOf(session.id);
+    this.#forget(session.id);
+    if (options.syncDirectory ?? true) await mkdir(this.directory, { recursive: true });
+    const text = `${JSON.stringify(toFileShape(session), null, 2)}\n`;
+    await writeFileAtomic(file, text, { syncDirectory: options.syncDirectory ?? true });
+    if (options.cache === false || text.length > RECENT_MAX_BYTES / 4) return;
+    // The file is written: failing to stat it only means it is read again next time.
+    const key = await fileKey(file).catch(() => undefined);
+    if (key === undefined) return;
+    this.#recent.set(session.id, { key, session, bytes: text.length });
+    this.#recentBytes += text.length;
+    for (const [oldest, entry] of this.#recent) {
+      if (this.#recent.size <= RECENT_MAX_SESSIONS && this.#recentBytes <= RECENT_MAX_BYTES) break;
+      this.#recent.delete(oldest);
+      this.#recentBytes -= entry.bytes;
+    }
+  }
+
+  #forget(id: string): void {
+    const entry = this.#recent.get(id);
+    if (!entry) return;
+    this.#recent.delete(id);
+    this.#recentBytes -= entry.bytes;
   }
 }
 
@@ -321,4 +402,61 @@ function laterTimestamp(previous: string): string {
 
 function definedOnly<T extends Record<string, unknown>>(value: T): Partial<T> {
   return Object.fromEntries(Object.entries(value).filter(([, field]) => field !== undefined)) as Partial<T>;
+}
+
+/** A new, empty session for a chat that names no existing one. */
+function startSession(id: string, start: NonNullable<AppendTurnOptions['createIfMissing']>): Session {
+  const now = new Date().toISOString();
+  return {
+    id,
+    created_at: now,
+    updated_at: now,
+    name: start.name ?? '',
+    notes: '',
+    agent_config: start.agent_config,
+    model_id: start.model_id,
+    transcript: [],
+    runs: [],
+  };
+}
+
+/** `session` with one more turn: its entries, and its run (replacing one with the same `run_id`). */
+function withTurn(session: Session, job: TurnJob): Session {
+  const runs = [...session.runs];
+  if (job.run) {
+    const run: Record<string, unknown> = { ...job.run };
+    const existing = runs.findIndex((candidate) => candidate.run_id !== undefined && candidate.run_id === run.run_id);
+    if (existing >= 0) runs[existing] = run;
+    else runs.push(run);
+  }
+  return {
+    ...session,
+    transcript: [...session.transcript, ...job.entries],
+    runs,
+    updated_at: laterTimestamp(session.updated_at),
+  };
+}
+
+/** A file's identity: any replacement (new inode) or change (size, mtime, ctime) gives another key. */
+async function fileKey(file: string): Promise<string | undefined> {
+  try {
+    const info = await stat(file, { bigint: true });
+    return `${info.dev}:${info.ino}:${info.size}:${info.mtimeNs}:${info.ctimeNs}`;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw error;
+  }
+}
+
+/** Run `fn` over `items`, at most `limit` at a time. */
+async function forEachLimited<T>(items: T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < items.length) {
+      const item = items[next] as T;
+      next += 1;
+      await fn(item);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
 }
