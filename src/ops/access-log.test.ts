@@ -52,4 +52,22 @@ describe('access log', () => {
       await rm(dir, { recursive: true, force: true });
     }
   });
+
+  it('batches lines and writes every one of them on flush and on close', async () => {
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'agent-lab-access-'));
+    const file = path.join(dir, 'access.log');
+    const log = createAccessLog({ file, flushIntervalMs: 60_000 });
+    try {
+      await vi.waitFor(() => expect(existsSync(file)).toBe(true));
+      for (let index = 0; index < 500; index += 1) log.write(entry({ url: `/batch/${index}` }));
+      log.flush();
+      expect((await readFile(file, 'utf8')).split('\n').filter((line) => line.includes('/batch/'))).toHaveLength(500);
+      for (let index = 500; index < 1000; index += 1) log.write(entry({ url: `/batch/${index}` }));
+      log.close();
+      await vi.waitFor(async () => expect((await readFile(file, 'utf8')).split('\n').filter((line) => line.includes('/batch/'))).toHaveLength(1000));
+    } finally {
+      log.close();
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
 });

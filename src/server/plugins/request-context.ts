@@ -32,7 +32,7 @@ export function registerRequestContext(
 
   app.addHook('onRequest', (request: FastifyRequest, reply: FastifyReply, done) => {
     const started = performance.now();
-    const time = new Date();
+    const time = Date.now();
     const response = reply.raw;
     // set on the raw response so SSE and hijacked replies carry them too
     response.setHeader('x-request-id', request.id);
