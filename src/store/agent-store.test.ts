@@ -18,6 +18,22 @@ describe('AgentStore', () => {
     await cleanup();
   });
 
+  it('serves reads from memory but sees every change to the file, by this or another process', async () => {
+    const input = agentInputSchema.parse({ name: 'cached', model: 'm', system_prompt: '' });
+    const agent = await store.create(input);
+    const other = new AgentStore({ dataDir });
+    expect((await other.get(agent.id)).name).toBe('cached');
+    (await other.get(agent.id)).tools.push('utc_now'); // a caller changing its copy changes nothing stored
+    expect((await other.get(agent.id)).tools).toEqual([]);
+    await store.update(agent.id, { name: 'renamed' });
+    expect((await other.get(agent.id)).name).toBe('renamed');
+    // A hand edit in place (same inode, same size) is seen too.
+    const text = await readFile(store.path, 'utf8');
+    await writeFile(store.path, text.replace('"renamed"', '"RENAMED"'));
+    expect((await other.get(agent.id)).name).toBe('RENAMED');
+    expect((await other.list()).map((entry) => entry.name)).toEqual(['RENAMED']);
+  });
+
   it('creates, lists, updates and deletes agents in data/agents.json', async () => {
     expect(await store.list()).toEqual([]);
     const input = agentInputSchema.parse({ name: 'test', model: 'gpt-3.5-turbo', system_prompt: 'test' });

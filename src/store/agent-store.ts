@@ -1,4 +1,4 @@
-import { mkdir } from 'node:fs/promises';
+import { mkdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { v7 as uuidv7 } from 'uuid';
 import type { z } from 'zod';
@@ -33,6 +33,8 @@ interface AgentFile {
 export class AgentStore {
   readonly dataDir: string;
   readonly #file: string;
+  /** The readable agents of the file as last read, keyed by its inode, size and mtime (ns). */
+  #cache: { key: string; agents: Agent[] } | undefined;
 
   constructor(options: { dataDir: string }) {
     this.dataDir = path.resolve(options.dataDir);
@@ -46,18 +48,37 @@ export class AgentStore {
 
   /** Every readable agent, in creation order. */
   async list(): Promise<Agent[]> {
-    const file = await this.#read();
-    return file.entries.flatMap((entry) => {
-      const agent = readAgent(entry);
-      return agent ? [agent] : [];
-    });
+    return (await this.#agents()).map((agent) => structuredClone(agent));
   }
 
   /** One agent; rejects with LabError `not_found:agent` when there is none. */
   async get(id: string): Promise<Agent> {
-    const agent = (await this.list()).find((candidate) => candidate.id === id);
+    const agent = (await this.#agents()).find((candidate) => candidate.id === id);
     if (!agent) throw new LabError('not_found:agent', `Agent ${id} does not exist`);
-    return agent;
+    return structuredClone(agent);
+  }
+
+  /**
+   * The readable agents, parsed once per version of the file: a `stat` decides whether the
+   * copy in memory is still the file's content (every save renames a new file into place,
+   * so the inode changes too). Callers get clones, never the cached objects.
+   */
+  async #agents(): Promise<Agent[]> {
+    let key: string | undefined;
+    try {
+      const info = await stat(this.#file, { bigint: true });
+      key = `${info.dev}:${info.ino}:${info.size}:${info.mtimeNs}:${info.ctimeNs}`;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+    }
+    if (key !== undefined && this.#cache?.key === key) return this.#cache.agents;
+    const file = await this.#read();
+    const agents = file.entries.flatMap((entry) => {
+      const agent = readAgent(entry);
+      return agent ? [agent] : [];
+    });
+    this.#cache = key === undefined ? undefined : { key, agents };
+    return agents;
   }
 
   /** Store a new agent with a UUIDv7 id and ISO timestamps. */
@@ -109,6 +130,7 @@ export class AgentStore {
       // Read again under the lock: a damaged file throws here, so it is never overwritten.
       const next = change(await this.#read());
       await mkdir(this.dataDir, { recursive: true });
+      this.#cache = undefined;
       await writeJsonAtomic(this.#file, { ...next.extras, agents: next.entries });
     });
   }
