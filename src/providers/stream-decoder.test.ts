@@ -79,3 +79,41 @@ describe('createStreamDecoder on recorded SSE', () => {
     ]);
   });
 });
+
+describe('createStreamDecoder: plain text chunks and odd ones', () => {
+  const decode = (...chunks: string[]) => {
+    const decoder = createStreamDecoder();
+    const parts = decoder.feed(chunks.map((chunk) => `data: ${chunk}\n\n`).join(''));
+    return [...parts, ...decoder.end()];
+  };
+
+  it('reads plain deltas with nulls and extra fields, without choices, and with a null delta', () => {
+    expect(
+      decode(
+        '{"id":null,"model":"a/b","choices":[{"index":0,"delta":{"role":"assistant","content":"Hi","refusal":null},"finish_reason":null,"logprobs":null}]}',
+        '{"choices":[]}',
+        '{"id":"gen-1"}',
+        '{"choices":[{"delta":null,"finish_reason":null}]}',
+        '{"choices":[{"delta":{"content":null}},{"delta":{"content":"!"}}]}',
+        '{"choices":[{"delta":{},"finish_reason":"stop"}]}',
+        '[DONE]',
+      ),
+    ).toEqual([
+      { type: 'text-delta', delta: 'Hi' },
+      { type: 'text-delta', delta: '!' },
+      { type: 'finish', finishReason: 'stop', model: 'a/b', generationId: 'gen-1' },
+    ]);
+  });
+
+  it.each([
+    ['content that is not a string', '{"choices":[{"delta":{"content":5}}]}'],
+    ['a delta that is an array', '{"choices":[{"delta":["x"]}]}'],
+    ['choices that are not a list', '{"choices":{"0":{"delta":{"content":"x"}}}}'],
+    ['an id that is a number', '{"id":7,"choices":[{"delta":{"content":"x"}}]}'],
+    ['an index that is a string', '{"choices":[{"index":"0","delta":{"content":"x"}}]}'],
+    ['a JSON array', '[{"choices":[]}]'],
+    ['a JSON string', '"hello"'],
+  ])('rejects %s as a chunk of an unexpected shape', (_what, chunk) => {
+    expect(decode(chunk)).toEqual([expect.objectContaining({ type: 'error', code: 'provider:invalid_response', message: expect.stringContaining('unexpected shape') })]);
+  });
+});

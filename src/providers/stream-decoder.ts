@@ -95,6 +95,9 @@ export function createStreamDecoder(options: { generationId?: string | undefined
         retryable: true,
       });
     }
+    // Nearly every chunk is a plain text delta: check its shape by hand; anything else
+    // (usage, errors, tool calls, odd types) goes through the schema.
+    if (isPlainChunk(json)) return onChunk(json);
     const parsed = chunkSchema.safeParse(json);
     if (!parsed.success) {
       return fail({
@@ -134,6 +137,31 @@ export function createStreamDecoder(options: { generationId?: string | undefined
       return out;
     },
   };
+}
+
+const isNullish = (value: unknown): value is null | undefined => value === undefined || value === null;
+const isObject = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
+const isOptionalString = (value: unknown) => value === undefined || value === null || typeof value === 'string';
+
+/**
+ * True when `json` is a chunk `chunkSchema` accepts unchanged and that carries no usage,
+ * error or tool calls: `{id?, model?, choices: [{index?, delta: {content?}, finish_reason?}]}`
+ * (other fields are ignored, as the schema ignores them).
+ */
+function isPlainChunk(json: unknown): json is Chunk {
+  if (!isObject(json)) return false;
+  if (!isNullish(json.usage) || !isNullish(json.error) || !isOptionalString(json.id) || !isOptionalString(json.model)) return false;
+  const choices = json.choices;
+  if (isNullish(choices)) return true;
+  if (!Array.isArray(choices)) return false;
+  for (const choice of choices) {
+    if (!isObject(choice)) return false;
+    if (!(isNullish(choice.index) || typeof choice.index === 'number') || !isOptionalString(choice.finish_reason)) return false;
+    const delta = choice.delta;
+    if (isNullish(delta)) continue;
+    if (!isObject(delta) || !isOptionalString(delta.content) || !isNullish(delta.tool_calls)) return false;
+  }
+  return true;
 }
 
 /** Usage in the lab's shape; missing counts are 0, total defaults to prompt + completion. */
