@@ -168,12 +168,12 @@ export function createResilientProvider({
     );
   }
 
-  async function* streamChat(request: ChatRequest, { signal }: { signal: AbortSignal }): AsyncGenerator<StreamPart> {
+  type Opened = { iterator: AsyncIterator<StreamPart>; first: IteratorResult<StreamPart> };
+
+  /** Open the stream: the breaker's run, whose opening is retried; resolves with the first part. */
+  async function open(request: ChatRequest, signal: AbortSignal, entry: BreakerEntry, outcome: Deferred<'completed' | 'failed' | 'abandoned'>): Promise<{ stream: Opened; run: Promise<void> }> {
     signal.throwIfAborted();
-    const entry = entryFor(request.model);
-    type Opened = { iterator: AsyncIterator<StreamPart>; first: IteratorResult<StreamPart> };
     const opened = deferred<Opened>();
-    const outcome = deferred<'completed' | 'failed' | 'abandoned'>();
 
     // The breaker sees the whole run: the retried opening, then however the stream ends.
     const run = entry.breaker.execute(async () => {
@@ -195,9 +195,8 @@ export function createResilientProvider({
     }, signal);
     run.catch((error: unknown) => opened.reject(error));
 
-    let stream: Opened;
     try {
-      stream = await untilAborted(opened.promise, signal);
+      return { stream: await untilAborted(opened.promise, signal), run };
     } catch (error) {
       // Should the stream still open after an abort, close it and release the breaker.
       opened.promise.then(
@@ -214,30 +213,85 @@ export function createResilientProvider({
       }
       throw error;
     }
+  }
 
+  /**
+   * The resilient stream. Once open it passes the inner stream's parts through with one
+   * `then` per part (no generator of its own): it only notes error parts for the breaker
+   * and, at the end, tells the breaker how the run ended.
+   */
+  function streamChat(request: ChatRequest, { signal }: { signal: AbortSignal }): AsyncIterableIterator<StreamPart> {
+    let state: 'new' | 'opening' | 'open' | 'closed' = 'new';
     let failed = false;
-    try {
-      for (let result = stream.first; !result.done; result = await stream.iterator.next()) {
-        const part = result.value;
-        if (part.type === 'error') {
-          failed = true;
-          safely(() => observer.failure({ baseUrl, model: request.model, code: part.code }));
-        }
-        yield part;
+    let stream: Opened | undefined;
+    let run: Promise<void> | undefined;
+    let opening: Promise<unknown> | undefined;
+    const outcome = deferred<'completed' | 'failed' | 'abandoned'>();
+    const done = (value?: unknown): IteratorResult<StreamPart> => ({ done: true, value });
+
+    /** After the stream: close the inner one and wait for the breaker's verdict on this run. */
+    const settle = async (ending: 'completed' | 'failed' | 'abandoned') => {
+      state = 'closed';
+      outcome.resolve(ending);
+      await stream?.iterator.return?.();
+      // The breaker's verdict on this run; its error (if any) was already delivered as a part.
+      await run?.catch(() => undefined);
+    };
+
+    const onResult = (result: IteratorResult<StreamPart>): IteratorResult<StreamPart> | Promise<IteratorResult<StreamPart>> => {
+      if (result.done) return settle(failed ? 'failed' : 'completed').then(() => done());
+      const part = result.value;
+      if (part.type === 'error') {
+        failed = true;
+        safely(() => observer.failure({ baseUrl, model: request.model, code: part.code }));
       }
-      outcome.resolve(failed ? 'failed' : 'completed');
-    } catch (error) {
+      return result;
+    };
+
+    const onError = async (error: unknown): Promise<never> => {
       // A throw after the first part is a provider bug or the caller's abort.
       const stopped = isAbort(error) || signal.aborted;
       if (!stopped) reportFailure(request.model, error);
-      outcome.resolve(stopped ? 'abandoned' : 'failed');
+      await settle(stopped ? 'abandoned' : 'failed');
       throw error;
-    } finally {
-      outcome.resolve(failed ? 'failed' : 'abandoned');
-      await stream.iterator.return?.();
-      // The breaker's verdict on this run; its error (if any) was already delivered as a part.
-      await run.catch(() => undefined);
-    }
+    };
+
+    const iterator: AsyncIterableIterator<StreamPart> = {
+      [Symbol.asyncIterator]: () => iterator,
+      next() {
+        if (state === 'open') return stream!.iterator.next().then(onResult, onError);
+        if (state === 'closed') return Promise.resolve(done());
+        if (state === 'opening') return Promise.reject(new Error('the stream is still opening: one next() at a time'));
+        state = 'opening';
+        const first = (async () => {
+          try {
+            ({ stream, run } = await open(request, signal, entryFor(request.model), outcome));
+          } catch (error) {
+            state = 'closed';
+            throw error;
+          }
+          state = 'open';
+          return onResult(stream.first);
+        })();
+        opening = first.catch(() => undefined);
+        return first;
+      },
+      async return(value?: unknown) {
+        // Like a generator's: a return() during the opening takes effect once it is over.
+        if (state === 'opening') await opening;
+        if (state === 'open') await settle(failed ? 'failed' : 'abandoned');
+        else state = 'closed';
+        return done(value);
+      },
+      async throw(error?: unknown) {
+        if (state !== 'open') {
+          state = 'closed';
+          throw error;
+        }
+        return onError(error);
+      },
+    };
+    return iterator;
   }
 
   return {
