@@ -20,6 +20,8 @@ export type OverallStatus = 'healthy' | 'degraded' | 'read_only' | 'maintenance'
 export interface BasicHealth {
   statusCode: 200 | 503;
   body: { status: OverallStatus; service: 'agent-lab' };
+  /** `body` as JSON, built once per verdict (`/health` sends it as is). */
+  json: string;
 }
 
 /** One dependency's verdict and its details. */
@@ -69,13 +71,17 @@ export interface LabHealth {
 const LOW_DISK_BYTES = 100 * 1_048_576;
 const CHECK_TIMEOUT_MS = 2000;
 
-const BASIC_BODIES: Record<OverallStatus, BasicHealth['body']> = {
-  healthy: { status: 'healthy', service: 'agent-lab' },
-  degraded: { status: 'degraded', service: 'agent-lab' },
-  read_only: { status: 'read_only', service: 'agent-lab' },
-  maintenance: { status: 'maintenance', service: 'agent-lab' },
-  unhealthy: { status: 'unhealthy', service: 'agent-lab' },
+/** Every verdict `basic()` can give, built once: answering `/health` allocates nothing. */
+const basicVerdict = (statusCode: 200 | 503, status: OverallStatus): Readonly<BasicHealth> => {
+  const body = Object.freeze({ status, service: 'agent-lab' as const });
+  return Object.freeze({ statusCode, body, json: JSON.stringify(body) });
 };
+const BASIC_VERDICTS = {
+  healthy: basicVerdict(200, 'healthy'),
+  read_only: basicVerdict(200, 'read_only'),
+  maintenance: basicVerdict(200, 'maintenance'),
+  unhealthy: basicVerdict(503, 'unhealthy'),
+} as const;
 
 interface DataDirState {
   readable: boolean;
@@ -210,10 +216,10 @@ export function createHealth(options: {
   if (!usable(dataDir)) logger.error({ dataDir: config.dataDir, error: dataDir.error }, 'Data directory is unusable: health reports 503');
 
   const basic = (): BasicHealth => {
-    if (!usable(dataDir)) return { statusCode: 503, body: BASIC_BODIES.unhealthy };
-    if (flags.maintenance()) return { statusCode: 200, body: BASIC_BODIES.maintenance };
-    if (flags.readOnly()) return { statusCode: 200, body: BASIC_BODIES.read_only };
-    return { statusCode: 200, body: BASIC_BODIES.healthy };
+    if (!usable(dataDir)) return BASIC_VERDICTS.unhealthy;
+    if (flags.maintenance()) return BASIC_VERDICTS.maintenance;
+    if (flags.readOnly()) return BASIC_VERDICTS.read_only;
+    return BASIC_VERDICTS.healthy;
   };
 
   // --- provider reachability: cached, one probe in flight at a time

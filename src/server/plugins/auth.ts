@@ -90,10 +90,7 @@ export function createAuth(options: { token: string | undefined }): LabAuth {
 export function registerAuthGuard(app: FastifyInstance, options: { auth: LabAuth }): void {
   const { auth } = options;
   if (!auth.required) return;
-  app.addHook('onRequest', async (request: FastifyRequest, reply: FastifyReply) => {
-    const kind = routeKind(request);
-    if (kind === 'monitoring' || kind === 'stream-test' || kind === 'auth') return;
-    if (auth.authorized(request)) return;
+  const refuse = (request: FastifyRequest, reply: FastifyReply, kind: ReturnType<typeof routeKind>) => {
     if (auth.presentedWrongCredentials(request)) {
       request.log.warn({ route: request.routeOptions.url ?? 'unmatched', method: request.method }, 'Request refused: the token or session cookie is invalid');
     }
@@ -110,5 +107,12 @@ export function registerAuthGuard(app: FastifyInstance, options: { auth: LabAuth
       reply,
       new LabError('unauthorized:auth', 'This lab requires its access token: send "Authorization: Bearer <token>" or sign in with POST /api/auth/login.'),
     );
+  };
+  // a callback hook: open routes and authorized requests pay no promise
+  app.addHook('onRequest', (request: FastifyRequest, reply: FastifyReply, done: (error?: Error) => void) => {
+    const kind = routeKind(request);
+    if (kind === 'monitoring' || kind === 'stream-test' || kind === 'auth') return done();
+    if (auth.authorized(request)) return done();
+    refuse(request, reply, kind);
   });
 }

@@ -30,13 +30,19 @@ export function registerRequestContext(
 ): void {
   const { accessLog, metrics, proxyTrust, securityHeaders } = options;
 
+  // built once: the per-request work is a loop of setHeader calls, no object walk
+  const headerEntries: ReadonlyArray<readonly [string, string]> = Object.entries(securityHeaders);
+
   app.addHook('onRequest', (request: FastifyRequest, reply: FastifyReply, done) => {
     const started = performance.now();
     const time = Date.now();
     const response = reply.raw;
     // set on the raw response so SSE and hijacked replies carry them too
     response.setHeader('x-request-id', request.id);
-    for (const [name, value] of Object.entries(securityHeaders)) response.setHeader(name, value);
+    for (let index = 0; index < headerEntries.length; index += 1) {
+      const header = headerEntries[index]!;
+      response.setHeader(header[0], header[1]);
+    }
 
     let ended = false;
     const end = () => {
@@ -45,30 +51,32 @@ export function registerRequestContext(
       const durationMs = performance.now() - started;
       const status = response.statusCode;
       const length = response.getHeader('content-length');
-      const contentType = String(response.getHeader('content-type') ?? '');
+      const contentType = response.getHeader('content-type');
       metrics.recordHttp({
         route: routeLabel(request),
         method: request.method,
         status,
         durationMs,
-        streaming: contentType.startsWith('text/event-stream'),
+        streaming: typeof contentType === 'string' && contentType.startsWith('text/event-stream'),
       });
+      const headers = request.headers;
       accessLog.write({
-        client: proxyTrust.clientAddress(request.raw.socket?.remoteAddress, request.headers['x-forwarded-for']),
+        client: proxyTrust.clientAddress(request.raw.socket?.remoteAddress, headers['x-forwarded-for']),
         time,
         method: request.method,
         url: request.url,
         httpVersion: request.raw.httpVersion,
         status,
         bytes: length === undefined ? undefined : Number(length),
-        referer: headerText(request.headers.referer),
-        userAgent: headerText(request.headers['user-agent']),
+        referer: headerText(headers.referer),
+        userAgent: headerText(headers['user-agent']),
         durationMs,
         requestId: request.id,
       });
     };
-    response.once('finish', end);
-    response.once('close', end);
+    // `on`, not `once`: `end` guards itself, and `once` wraps each listener in another closure
+    response.on('finish', end);
+    response.on('close', end);
     done();
   });
 }

@@ -22,8 +22,7 @@ const READ_ONLY_EXEMPT = new Set(['/api/auth/login', '/api/auth/logout', '/api/r
 /** Register the maintenance guard; it must run before auth so a signed-out browser sees the page too. */
 export function registerMaintenanceGuard(app: FastifyInstance, options: { flags: ServiceFlags; maintenancePage: () => Promise<string> }): void {
   const { flags, maintenancePage } = options;
-  app.addHook('onRequest', async (request: FastifyRequest, reply: FastifyReply) => {
-    if (!flags.maintenance()) return;
+  const guard = async (request: FastifyRequest, reply: FastifyReply) => {
     const kind = routeKind(request);
     if (kind === 'monitoring' || kind === 'stream-test' || kind === 'status' || kind === 'auth') return;
     if (kind === 'page') {
@@ -35,16 +34,22 @@ export function registerMaintenanceGuard(app: FastifyInstance, options: { flags:
         .send(await maintenancePage());
     }
     return sendError(request, reply, new LabError('maintenance:service', MAINTENANCE_MESSAGE, { retryAfterSeconds: MAINTENANCE_RETRY_AFTER_SECONDS }));
+  };
+  // a callback hook: outside maintenance (nearly always) it costs one flag read, no promise
+  app.addHook('onRequest', (request: FastifyRequest, reply: FastifyReply, done: (error?: Error) => void) => {
+    if (!flags.maintenance()) return done();
+    guard(request, reply).then(() => done(), done);
   });
 }
 
 /** Register the read-only guard; it runs after auth (an unauthenticated write is a 401 first). */
 export function registerReadOnlyGuard(app: FastifyInstance, options: { flags: ServiceFlags }): void {
   const { flags } = options;
-  app.addHook('onRequest', async (request: FastifyRequest, reply: FastifyReply) => {
-    if (!flags.readOnly() || !isWriteMethod(request.method)) return;
-    if (routeKind(request) !== 'api') return;
-    if (READ_ONLY_EXEMPT.has(request.routeOptions.url ?? requestPath(request))) return;
-    return sendError(request, reply, new LabError('read_only:store', READ_ONLY_MESSAGE));
+  app.addHook('onRequest', (request: FastifyRequest, reply: FastifyReply, done: (error?: Error) => void) => {
+    if (!flags.readOnly() || !isWriteMethod(request.method)) return done();
+    if (routeKind(request) !== 'api') return done();
+    if (READ_ONLY_EXEMPT.has(request.routeOptions.url ?? requestPath(request))) return done();
+    // the reply is sent: the remaining hooks and the handler do not run (Fastify's early-response pattern)
+    sendError(request, reply, new LabError('read_only:store', READ_ONLY_MESSAGE));
   });
 }
