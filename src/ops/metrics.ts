@@ -1,6 +1,7 @@
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { LabStatusSources } from '../server/context.js';
+import { HttpRequestMetrics } from './http-metrics.js';
 import type { ProviderObserver, RunObserver } from './observers.js';
 import { RollingCounters, RollingHistogram } from './rolling-window.js';
 
@@ -150,6 +151,8 @@ const SLO_WINDOWS = [
 ] as const;
 
 const MAX_LABEL_VALUES = 100;
+/** How long a computed `/metrics` JSON document is reused while only monitoring requests arrive. */
+const JSON_CACHE_MS = 500;
 const OTHER_LABEL = 'other';
 
 /** Keeps a label's distinct values bounded: past the cap, new values become `other`. */
@@ -183,12 +186,10 @@ export function createLabMetrics(options: { sources: LabStatusSources; windowSec
   const ttft = histogram();
   const interChunk = histogram();
   const tokensPerSecond = histogram();
-  const routeLatency = new Map<string, RollingHistogram>();
   const totals = { http: 0, monitoring: 0, started: 0, completed: 0, aborted: 0, failed: 0, providerRequests: 0, providerErrors: 0, providerRetries: 0 };
   const errorsByCode = new Map<string, number>();
   const runModels = new Map<string, string>();
   const modelLabel = boundedLabel();
-  const routeLabel = boundedLabel(200);
   const codeLabel = boundedLabel(50);
 
   const bump = (key: CounterKey, amount = 1) => {
@@ -209,9 +210,16 @@ export function createLabMetrics(options: { sources: LabStatusSources; windowSec
   // --- Prometheus
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'agent_lab_' });
-  const latencyBuckets = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120];
-  const httpRequests = new Counter({ name: 'agent_lab_http_requests_total', help: 'HTTP responses by route pattern, method and status', labelNames: ['route', 'method', 'status'], registers: [registry] });
-  const httpDuration = new Histogram({ name: 'agent_lab_http_request_duration_seconds', help: 'HTTP response time by route pattern', labelNames: ['route', 'method'], buckets: latencyBuckets, registers: [registry] });
+  // HTTP responses (agent_lab_http_requests_total, agent_lab_http_request_duration_seconds): counted
+  // without prom-client on the request path, exported in its format when scraped
+  const http = new HttpRequestMetrics({
+    bucketsSeconds: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120],
+    isMonitoringRoute,
+    rolling: histogram,
+    maxRoutes: 200,
+    maxRolling: 200,
+  });
+  http.register(registry);
   const runsStarted = new Counter({ name: 'agent_lab_runs_started_total', help: 'Runs started, by model', labelNames: ['model'], registers: [registry] });
   const runsFinished = new Counter({ name: 'agent_lab_runs_total', help: 'Runs finished, by model and outcome', labelNames: ['model', 'outcome'], registers: [registry] });
   const runTtft = new Histogram({ name: 'agent_lab_run_ttft_seconds', help: 'Time to first token, by model', labelNames: ['model'], buckets: [0.1, 0.25, 0.5, 1, 2, 3, 5, 10, 20, 30, 60], registers: [registry] });
@@ -278,28 +286,25 @@ export function createLabMetrics(options: { sources: LabStatusSources; windowSec
     };
   }
 
-  const recordHttp = guard('http', (event: HttpEvent) => {
-    const route = routeLabel(event.route);
-    const seconds = event.durationMs / 1000;
-    httpRequests.inc({ route, method: event.method, status: String(event.status) });
-    httpDuration.observe({ route, method: event.method }, seconds);
-    const key = `${event.method} ${route}`;
-    let perRoute = routeLatency.get(key);
-    if (!perRoute && routeLatency.size < 200) {
-      perRoute = histogram();
-      routeLatency.set(key, perRoute);
+  // once per response: O(1), no allocation (no label objects, no key strings, no argument arrays)
+  const recordHttp = (event: HttpEvent): void => {
+    try {
+      if (http.record(event.route, event.method, event.status, event.durationMs)) {
+        totals.monitoring += 1;
+        return;
+      }
+      // an SLI moved: the next /metrics computes a fresh document
+      jsonCache = undefined;
+      totals.http += 1;
+      bump('http_total');
+      if (event.status >= 500) bump('http_5xx');
+      else if (event.status >= 400) bump('http_4xx');
+      if (!event.streaming) httpLatency.record(event.durationMs);
+    } catch (error) {
+      // metrics must never break a request; the failure is still visible in the log
+      sources.logger.warn({ err: error, observer: 'http' }, 'Metrics observer failed');
     }
-    perRoute?.record(event.durationMs);
-    if (isMonitoringRoute(event.route)) {
-      totals.monitoring += 1;
-      return;
-    }
-    totals.http += 1;
-    bump('http_total');
-    if (event.status >= 500) bump('http_5xx');
-    else if (event.status >= 400) bump('http_4xx');
-    if (!event.streaming) httpLatency.record(event.durationMs);
-  });
+  };
 
   const runObserver: RunObserver = {
     runStarted: guard('runStarted', (event) => {
@@ -370,10 +375,17 @@ export function createLabMetrics(options: { sources: LabStatusSources; windowSec
 
   const completionRate = (completed: number, failed: number) => (completed + failed > 0 ? round(completed / (completed + failed)) : 1);
 
-  const slo = (spec: { objective: string; target: number; bad: CounterKey; total: CounterKey; extra?: Partial<SloReport> }): SloReport => {
+  type WindowSums = ReadonlyArray<Record<CounterKey, number>>;
+  /** The counters summed over each SLO window, once per document (every SLO reads the same three). */
+  const sloWindowSums = (): WindowSums => SLO_WINDOWS.map((window) => (window.ms <= windowMs ? fine.sums(window.ms) : coarse.sums(window.ms)));
+
+  const slo = (
+    spec: { objective: string; target: number; bad: CounterKey; total: CounterKey; extra?: Partial<SloReport> },
+    windowSums: WindowSums,
+  ): SloReport => {
     const windows: Record<string, SloWindow> = {};
-    for (const window of SLO_WINDOWS) {
-      const sums = window.ms <= windowMs ? fine.sums(window.ms) : coarse.sums(window.ms);
+    for (const [index, window] of SLO_WINDOWS.entries()) {
+      const sums = windowSums[index]!;
       const total = sums[spec.total];
       const bad = Math.min(sums[spec.bad], total);
       const sli = total > 0 ? (total - bad) / total : 1;
@@ -390,12 +402,29 @@ export function createLabMetrics(options: { sources: LabStatusSources; windowSec
     return { objective: spec.objective, target: spec.target, windows, ...spec.extra };
   };
 
+  /**
+   * The `/metrics` document is reused for up to JSON_CACHE_MS while only monitoring requests
+   * arrive (monitors poll every few seconds; a burst of them, or a load test of `/metrics`,
+   * must not recompute percentiles and SLO windows each time). Any other HTTP response makes
+   * the next call compute it afresh, so the HTTP SLIs never lag behind traffic; run, stream and
+   * provider figures, memory and CPU may be up to JSON_CACHE_MS old.
+   */
+  let jsonCache: { at: number; document: LabMetricsJson } | undefined;
   const json = (): LabMetricsJson => {
+    const at = now();
+    if (jsonCache && at >= jsonCache.at && at - jsonCache.at < JSON_CACHE_MS) return jsonCache.document;
+    const document = computeJson();
+    jsonCache = { at, document };
+    return document;
+  };
+
+  const computeJson = (): LabMetricsJson => {
     const { window, total, errorRate, clientErrorRate } = rates();
+    const windowSums = sloWindowSums();
     const [latencyP50, latencyP95, latencyP99] = httpLatency.percentiles([0.5, 0.95, 0.99]);
     const pair = (values: Array<number | null>): Percentiles => ({ p50: values[0] ?? null, p95: values[1] ?? null });
     const routes: LabMetricsJson['performance']['http_latency_ms']['routes'] = {};
-    for (const [key, perRoute] of routeLatency) {
+    for (const [key, perRoute] of http.latencies()) {
       const count = perRoute.count();
       if (count === 0) continue;
       const [p50, p95, p99] = perRoute.percentiles([0.5, 0.95, 0.99]);
@@ -451,28 +480,28 @@ export function createLabMetrics(options: { sources: LabStatusSources; windowSec
         breakers,
       },
       slos: {
-        availability: slo({ objective: 'at least 99.9 % of API and page responses are not 5xx', target: SLO_TARGETS.availability, bad: 'http_5xx', total: 'http_total' }),
-        error_rate: slo({ objective: '5xx responses stay under 1 %', target: SLO_TARGETS.errorRate, bad: 'http_5xx', total: 'http_total' }),
+        availability: slo({ objective: 'at least 99.9 % of API and page responses are not 5xx', target: SLO_TARGETS.availability, bad: 'http_5xx', total: 'http_total' }, windowSums),
+        error_rate: slo({ objective: '5xx responses stay under 1 %', target: SLO_TARGETS.errorRate, bad: 'http_5xx', total: 'http_total' }, windowSums),
         stream_completion: slo({
           objective: 'at least 99 % of finished runs complete (user aborts excluded)',
           target: SLO_TARGETS.streamCompletion,
           bad: 'streams_failed',
           total: 'streams_finished',
-        }),
+        }, windowSums),
         inter_chunk_latency: slo({
           objective: 'inter-chunk p95 under 500 ms (95 % of gaps at most 500 ms)',
           target: SLO_TARGETS.latencyQuantile,
           bad: 'gaps_slow',
           total: 'gaps_total',
           extra: { current_p95_ms: gapPercentiles.p95, threshold_ms: SLO_TARGETS.interChunkP95Ms },
-        }),
+        }, windowSums),
         stream_start: slo({
           objective: 'stream start (TTFT) p95 under 5 s (95 % of first tokens within 5 s)',
           target: SLO_TARGETS.latencyQuantile,
           bad: 'ttft_slow',
           total: 'ttft_total',
           extra: { current_p95_ms: ttftPercentiles.p95, threshold_ms: SLO_TARGETS.streamStartP95Ms },
-        }),
+        }, windowSums),
       },
     };
   };

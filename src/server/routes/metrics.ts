@@ -21,10 +21,15 @@ export function registerMetricsRoutes(app: FastifyInstance, options: { metrics: 
   const { metrics } = options;
   const sendPrometheus = async (_request: FastifyRequest, reply: FastifyReply) =>
     reply.header('cache-control', 'no-store').type(metrics.contentType).send(await metrics.prometheus());
+  // metrics.json() hands back the same document while it is fresh (see JSON_CACHE_MS): its JSON
+  // text is kept beside it, so a burst of polls serialises it once
+  let serialised: { document: object; text: string } | undefined;
   app.get('/metrics', async (request, reply) => {
     reply.header('vary', 'accept');
     if (wantsPrometheus(request.headers.accept)) return sendPrometheus(request, reply);
-    return reply.header('cache-control', 'no-store').send(metrics.json());
+    const document = metrics.json();
+    if (serialised?.document !== document) serialised = { document, text: JSON.stringify(document) };
+    return reply.header('cache-control', 'no-store').header('content-type', 'application/json; charset=utf-8').send(serialised.text);
   });
   app.get('/metrics/prometheus', sendPrometheus);
 }
