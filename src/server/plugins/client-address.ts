@@ -59,8 +59,21 @@ export function createProxyTrust(trustProxy: string | undefined): ProxyTrust {
     };
   }
 
+  // peers repeat (keep-alive connections, a proxy): normalise each address once
+  const normalizedPeers = new Map<string, string>();
+  const peerAddress = (peer: string | undefined): string => {
+    if (peer === undefined) return '-';
+    let normalized = normalizedPeers.get(peer);
+    if (normalized === undefined) {
+      normalized = normalizeAddress(peer) || '-';
+      if (normalizedPeers.size >= 1024) normalizedPeers.clear();
+      normalizedPeers.set(peer, normalized);
+    }
+    return normalized;
+  };
+
   const clientAddress = (peer: string | undefined, forwardedFor: string | string[] | undefined): string => {
-    let client = normalizeAddress(peer ?? '') || '-';
+    let client = peerAddress(peer);
     if (!forwardedFor || client === '-') return client;
     const header = Array.isArray(forwardedFor) ? forwardedFor.join(',') : forwardedFor;
     const hops = header.split(',').map(normalizeAddress).filter(Boolean).reverse();

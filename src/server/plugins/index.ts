@@ -1,5 +1,6 @@
 import type { IncomingMessage } from 'node:http';
-import { LogController, type FastifyInstance } from 'fastify';
+import { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import type { Bindings, ChildLoggerOptions } from 'pino';
 import type { LabConfig } from '../../config/config.js';
 import { createAccessLog, type AccessLog } from '../../ops/access-log.js';
 import type { LabHealth } from '../../ops/health.js';
@@ -18,6 +19,7 @@ import { registerInjectionDetector } from './injection-detector.js';
 import { createMaintenancePage } from './pages.js';
 import { registerRateLimit } from './rate-limit.js';
 import { generateRequestId, registerRequestContext } from './request-context.js';
+import { requestChildLogger } from './request-logger.js';
 import { securityHeaders } from './security-headers.js';
 import { registerMaintenanceGuard, registerReadOnlyGuard } from './service-modes.js';
 
@@ -35,12 +37,14 @@ export { CONTENT_SECURITY_POLICY } from './security-headers.js';
 /**
  * Options for `Fastify(...)` that belong to operations: the logger, request ids (an incoming
  * sane `X-Request-Id` is kept, else a UUID; logged as `request_id` on every line of the
- * request), TRUST_PROXY (so `request.ip` follows the same rule as the access log), the body
- * limit, and no per-request info lines (the access log has them).
+ * request; the per-request child logger is made on its first use), TRUST_PROXY (so
+ * `request.ip` follows the same rule as the access log), the body limit, and no per-request
+ * info lines (the access log has them).
  */
 export interface OperationsServerOptions {
   loggerInstance: Logger;
   genReqId: (request: IncomingMessage) => string;
+  childLoggerFactory: (logger: FastifyBaseLogger, bindings: Bindings, options: ChildLoggerOptions) => FastifyBaseLogger;
   logController: LogController;
   trustProxy: false | ((address: string, hop: number) => boolean);
   bodyLimit: number;
@@ -52,6 +56,7 @@ export function operationsServerOptions(options: { config: LabConfig; logger: Lo
   return {
     loggerInstance: options.logger,
     genReqId: (request) => generateRequestId(request),
+    childLoggerFactory: (logger, bindings, childOptions) => requestChildLogger(logger, bindings, childOptions),
     logController: new LogController({ requestIdLogLabel: 'request_id', disableRequestLogging: true }),
     trustProxy: options.config.trustProxy ? proxyTrust.trusts : false,
     bodyLimit: options.config.maxBodyBytes,
