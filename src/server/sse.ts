@@ -1,4 +1,4 @@
-import { PassThrough } from 'node:stream';
+import { Readable } from 'node:stream';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 
 /** Interval of `: keep-alive` comments while a stream waits (proxies close idle streams). */
@@ -18,11 +18,12 @@ export interface SseStream {
 
 /** Start an SSE response on `reply` (Fastify keeps its hooks: access log, metrics). */
 export function openSse(request: FastifyRequest, reply: FastifyReply, options: { keepAliveMs?: number } = {}): SseStream {
-  const body = new PassThrough();
+  // A Readable fed with push() (no Writable side to go through, as a PassThrough has).
+  const body = new Readable({ read() {} });
   const controller = new AbortController();
   let ended = false;
   const keepAlive = setInterval(() => {
-    if (!ended) body.write(': keep-alive\n\n');
+    if (!ended) body.push(': keep-alive\n\n');
   }, options.keepAliveMs ?? KEEP_ALIVE_MS);
   keepAlive.unref();
 
@@ -30,7 +31,7 @@ export function openSse(request: FastifyRequest, reply: FastifyReply, options: {
     if (ended) return;
     ended = true;
     clearInterval(keepAlive);
-    body.end();
+    body.push(null);
   };
   reply.raw.on('close', () => {
     if (!reply.raw.writableFinished && !controller.signal.aborted) {
@@ -51,11 +52,11 @@ export function openSse(request: FastifyRequest, reply: FastifyReply, options: {
     send(event, data) {
       if (/[\r\n]/.test(event)) throw new Error(`SSE event names cannot contain newlines: ${JSON.stringify(event)}`);
       if (ended) return;
-      body.write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
+      body.push(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
     },
     comment(text) {
       if (ended) return;
-      body.write(`: ${text.replace(/[\r\n]+/g, ' ')}\n\n`);
+      body.push(`: ${text.replace(/[\r\n]+/g, ' ')}\n\n`);
     },
     end: finish,
     signal: controller.signal,
