@@ -7,8 +7,8 @@ import type { ProxyTrust } from './client-address.js';
 /**
  * Per-request bookkeeping: the request id (echoed as `X-Request-Id`; Fastify's child logger
  * puts it on every log line of the request), and, when the response ends, one access-log
- * line and one metrics event keyed by the route pattern. It listens on the raw response, so
- * streamed and hijacked responses are counted too, when they really end.
+ * line and one metrics event keyed by the route pattern. It listens on the raw response's
+ * 'close', so streamed, hijacked and aborted responses are counted too, when they really end.
  */
 
 const INCOMING_ID = /^[A-Za-z0-9._:-]{8,64}$/;
@@ -74,8 +74,8 @@ export function registerRequestContext(
         requestId: request.id,
       });
     };
-    // `on`, not `once`: `end` guards itself, and `once` wraps each listener in another closure
-    response.on('finish', end);
+    // 'close' alone: a ServerResponse emits it after 'finish' (next tick) and also when the client
+    // goes away mid-response, so one listener sees every end; `end` guards itself anyway
     response.on('close', end);
     done();
   });
