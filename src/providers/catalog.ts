@@ -69,6 +69,9 @@ export class ModelCatalog {
   #inFlight: Promise<CatalogSnapshot> | undefined;
   #lastError: string | null = null;
   #lastAttemptAt: string | null = null;
+  /** The curated list used before the first fetch (one object, so lookups can be memoised). */
+  readonly #fallback = fallbackSnapshot();
+  #combined: { base: CatalogSnapshot; local: readonly CatalogModel[]; value: CatalogSnapshot } | undefined;
 
   constructor(options: ModelCatalogOptions) {
     this.#options = { ...options, baseUrl: options.baseUrl.replace(/\/+$/, '') };
@@ -99,7 +102,7 @@ export class ModelCatalog {
    * A bare id such as `gpt-3.5-turbo` matches `openai/gpt-3.5-turbo` when only one does.
    */
   find(modelId: string): CatalogModel | undefined {
-    const models = this.#withLocal(this.#snapshot ?? fallbackSnapshot()).models;
+    const models = this.#withLocal(this.#snapshot ?? this.#fallback).models;
     const exact = models.find((model) => model.id === modelId);
     if (exact || modelId.includes('/')) return exact;
     const bare = models.filter((model) => model.id.endsWith(`/${modelId}`));
@@ -108,7 +111,7 @@ export class ModelCatalog {
 
   /** The catalog's state for health and metrics, without fetching. */
   info(): CatalogStatus {
-    const snapshot = this.#withLocal(this.#snapshot ?? fallbackSnapshot());
+    const snapshot = this.#withLocal(this.#snapshot ?? this.#fallback);
     return {
       source: snapshot.source,
       fetched_at: snapshot.fetched_at,
@@ -161,11 +164,17 @@ export class ModelCatalog {
     return models;
   }
 
+  /** The snapshot with the local models appended; memoised per snapshot and local list (called on every run). */
   #withLocal(snapshot: CatalogSnapshot): CatalogSnapshot {
     const local = this.#options.localModels?.() ?? [];
-    if (local.length === 0) return snapshot;
-    const known = new Set(snapshot.models.map((model) => model.id));
-    return { ...snapshot, models: [...snapshot.models, ...local.filter((model) => !known.has(model.id)).map((model) => ({ ...model, source: 'local' as const }))] };
+    if (this.#combined?.base === snapshot && this.#combined.local === local) return this.#combined.value;
+    let value = snapshot;
+    if (local.length > 0) {
+      const known = new Set(snapshot.models.map((model) => model.id));
+      value = { ...snapshot, models: [...snapshot.models, ...local.filter((model) => !known.has(model.id)).map((model) => ({ ...model, source: 'local' as const }))] };
+    }
+    this.#combined = { base: snapshot, local, value };
+    return value;
   }
 }
 

@@ -53,13 +53,14 @@ export async function createLab(options: { config: LabConfig; logger: Logger }):
       });
     },
   );
+  // The browser needs no file paths: only the catalog fields of each local model.
+  const catalogLocalModels = localModels.map(({ path: _path, size_bytes: _size, chat_format: _format, ...model }) => model);
   const catalog = new ModelCatalog({
     baseUrl: config.openRouterBaseUrl,
     apiKey: config.openRouterApiKey,
     ttlSeconds: config.modelCatalogTtlSeconds,
     timeoutMs: config.providerTimeoutSeconds * 1000,
-    // The browser needs no file paths: only the catalog fields of each local model.
-    localModels: () => localModels.map(({ path: _path, size_bytes: _size, chat_format: _format, ...model }) => model),
+    localModels: () => catalogLocalModels,
   });
 
   const registry = new RunRegistry();

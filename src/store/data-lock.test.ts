@@ -41,12 +41,12 @@ describe('withDataLock', () => {
     let inside = 0;
     await Promise.all(
       Array.from({ length: 10 }, (_, index) =>
-        withDataLock(dataDir, async () => {
+        withDataLock(dataDir, async (token) => {
           inside += 1;
           expect(inside).toBe(1);
           events.push(`start ${index}`);
           await new Promise((resolve) => setTimeout(resolve, 1));
-          await withDataLock(dataDir, async () => events.push(`nested ${index}`));
+          await withDataLock(dataDir, async () => events.push(`nested ${index}`), { heldBy: token });
           events.push(`end ${index}`);
           inside -= 1;
         }),

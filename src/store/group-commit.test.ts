@@ -65,6 +65,6 @@ describe('GroupCommit', () => {
 
   it('commits at once, without waiting for itself, when the caller already holds the lock', async () => {
     const group = new GroupCommit<string, string>(dataDir, async (jobs) => jobs.map((job) => ({ status: 'fulfilled', value: job })));
-    await expect(withDataLock(dataDir, () => group.submit('nested'))).resolves.toBe('nested');
+    await expect(withDataLock(dataDir, (token) => group.submit('nested', { heldBy: token }))).resolves.toBe('nested');
   });
 });

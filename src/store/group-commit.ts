@@ -1,4 +1,4 @@
-import { holdsDataLock, withDataLock } from './data-lock.js';
+import { holdsDataLock, withDataLock, type DataLockToken } from './data-lock.js';
 
 /**
  * Group commit under the data lock. Jobs submitted while a commit is in flight wait and
@@ -21,9 +21,9 @@ export class GroupCommit<J, R> {
     this.#commit = commit;
   }
 
-  submit(job: J): Promise<R> {
+  submit(job: J, options: { heldBy?: DataLockToken } = {}): Promise<R> {
     // A caller already holding the lock would wait for itself if it queued: commit at once.
-    if (holdsDataLock(this.#dataDir)) return this.#commit([job]).then(([result]) => unwrap(result));
+    if (holdsDataLock(this.#dataDir, options.heldBy)) return this.#commit([job]).then(([result]) => unwrap(result));
     return new Promise<R>((resolve, reject) => {
       this.#queue.push({ job, resolve, reject });
       if (!this.#running) {
