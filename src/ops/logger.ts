@@ -56,13 +56,13 @@ export function formatLogLine(record: Record<string, unknown>): string {
 /** A stream that formats pino's JSON and writes it to stdout and the log file. */
 class LogLineStream extends Writable {
   private file: pino.DestinationStream & { reopen?: () => void; flushSync?: () => void; end?: () => void };
-  constructor(
-    logFile: string,
-    private readonly toStdout: boolean,
-  ) {
+  /** stdout through an asynchronous, buffered destination: a synchronous write per line costs ~0.1 ms. */
+  private stdout: (pino.DestinationStream & { flushSync?: () => void }) | undefined;
+  constructor(logFile: string, toStdout: boolean) {
     super({ decodeStrings: false });
     mkdirSync(path.dirname(logFile), { recursive: true });
     this.file = pino.destination({ dest: logFile, sync: false, mkdir: true, append: true });
+    if (toStdout) this.stdout = pino.destination({ dest: 1, sync: false });
   }
 
   override _write(chunk: string | Buffer, _encoding: BufferEncoding, callback: (error?: Error | null) => void): void {
@@ -76,7 +76,7 @@ class LogLineStream extends Writable {
         line = `${formatLogTime(Date.now())} INFO ${raw}\n`;
       }
       this.file.write(line);
-      if (this.toStdout) process.stdout.write(line);
+      this.stdout?.write(line);
     }
     callback();
   }
@@ -89,6 +89,7 @@ class LogLineStream extends Writable {
   flushFile(): void {
     try {
       this.file.flushSync?.();
+      this.stdout?.flushSync?.();
     } catch (error) {
       // flushSync throws while an async write is still pending; the write completes on its own.
       if ((error as NodeJS.ErrnoException).code !== 'EAGAIN') process.stderr.write(`log flush failed: ${String(error)}\n`);
