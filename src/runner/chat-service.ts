@@ -90,12 +90,36 @@ export interface ChatResult {
   error: LabError | null;
 }
 
-function historyFrom(session: Session): ChatMessage[] {
+/**
+ * A session's transcript as the messages a model sees: user and assistant text, and each
+ * run's tool calls replayed as an assistant `tool_calls` message followed by the results
+ * (tool turns without a call id, such as legacy ones, are left out).
+ */
+export function historyFrom(session: Pick<Session, 'transcript'>): ChatMessage[] {
   const history: ChatMessage[] = [];
+  let pendingTools: Array<{ id: string; name: string; args: string; result: string }> = [];
+  const flushTools = () => {
+    if (pendingTools.length === 0) return;
+    history.push({
+      role: 'assistant',
+      content: null,
+      tool_calls: pendingTools.map((tool) => ({ id: tool.id, type: 'function', function: { name: tool.name, arguments: tool.args } })),
+    });
+    for (const tool of pendingTools) history.push({ role: 'tool', tool_call_id: tool.id, content: tool.result });
+    pendingTools = [];
+  };
   for (const entry of session.transcript) {
+    if (entry.role === 'tool') {
+      const id = typeof entry.tool_call_id === 'string' ? entry.tool_call_id : '';
+      const name = typeof entry.name === 'string' ? entry.name : '';
+      if (id !== '' && name !== '') pendingTools.push({ id, name, args: typeof entry.args === 'string' ? entry.args : '{}', result: entry.content });
+      continue;
+    }
+    flushTools();
     if (entry.role === 'user') history.push({ role: 'user', content: entry.content });
     else if (entry.role === 'assistant' && entry.content !== '') history.push({ role: 'assistant', content: entry.content });
   }
+  flushTools();
   return history;
 }
 
@@ -152,9 +176,19 @@ export class ChatService {
     const registration = this.options.registry.register(prepared.runId, options.signal);
     const log = this.options.logger.child({ run_id: prepared.runId, session_id: prepared.sessionId, model: agent.model });
     const toolTurns: TranscriptEntry[] = [];
+    const toolArgs = new Map<string, string>();
     const emit = (event: RunEvent) => {
+      if (event.event === 'tool-call') toolArgs.set(event.data.id, typeof event.data.args === 'string' ? event.data.args : JSON.stringify(event.data.args));
       if (event.event === 'tool-result') {
-        toolTurns.push({ role: 'tool', content: event.data.result, ts: new Date().toISOString(), name: event.data.name, tool_call_id: event.data.id, web_status: event.data.web_status });
+        toolTurns.push({
+          role: 'tool',
+          content: event.data.result,
+          ts: new Date().toISOString(),
+          name: event.data.name,
+          tool_call_id: event.data.id,
+          args: toolArgs.get(event.data.id) ?? '{}',
+          web_status: event.data.web_status,
+        });
       }
       options.emit(event);
     };

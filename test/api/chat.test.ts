@@ -91,6 +91,17 @@ describe('POST /api/chat (streaming)', () => {
     const session = await api(`${lab.url}/api/sessions/${result.events[0]!.data.session_id}`);
     expect(session.json.transcript.map((entry: { role: string }) => entry.role)).toEqual(['user', 'tool', 'assistant']);
     expect(session.json.transcript[1]).toMatchObject({ name: 'add_numbers', content: '5' });
+
+    // A follow-up replays the tool call and its result to the model, in OpenAI's order.
+    await postSse({ url: `${lab.url}/api/chat`, body: { agent_id: agentId, session_id: result.events[0]!.data.session_id, message: 'And again?' } });
+    const sent = lab.provider.requests.filter((request) => request.path.endsWith('/chat/completions')).at(-1)!.body as {
+      messages: Array<{ role: string; content: string | null; tool_calls?: Array<{ id: string; function: { name: string; arguments: string } }>; tool_call_id?: string }>;
+    };
+    expect(sent.messages.map((message) => message.role)).toEqual(['system', 'user', 'assistant', 'tool', 'assistant', 'user']);
+    const replayed = sent.messages[2]!.tool_calls![0]!;
+    expect(replayed.function.name).toBe('add_numbers');
+    expect(JSON.parse(replayed.function.arguments)).toEqual({ a: 2, b: 3 });
+    expect(sent.messages[3]).toMatchObject({ tool_call_id: replayed.id, content: '5' });
   });
 
   it('refuses a fetch outside the allow-list and marks the run web_status=blocked', async () => {
