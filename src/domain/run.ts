@@ -93,7 +93,8 @@ export function runToCsvFields(run: RunRecord): string[] {
     completion_tokens: String(run.completion_tokens),
     total_tokens: String(run.total_tokens),
     latency_ms: String(run.latency_ms),
-    cost_usd: run.cost_usd === null ? '' : formatNumber(run.cost_usd),
+    // SPEC: an unknown price is 0 in the file (the API and sessions keep null, which the UI shows as "unpriced").
+    cost_usd: run.cost_usd === null ? '0' : formatNumber(run.cost_usd),
     experiment_id: capText(run.experiment_id, FIELD_CAPS.tag),
     task_label: capText(run.task_label, FIELD_CAPS.tag),
     run_notes: capText(run.run_notes, FIELD_CAPS.tag),

@@ -90,7 +90,7 @@ describe('RunsCsv', () => {
         appended += 1;
         const rows = await store.readAll();
         expect(rows).toHaveLength(appended);
-        expect(parseRunRow(rows[rows.length - 1] as Record<string, string>)).toEqual(run);
+        expect(parseRunRow(rows[rows.length - 1] as Record<string, string>)).toEqual({ ...run, cost_usd: run.cost_usd ?? 0 });
       }),
       { numRuns: 150 },
     );
