@@ -6,6 +6,7 @@ import { assertDataDir, listSessionFiles, readIfExists } from './check.js';
 import { dataPaths } from './data-paths.js';
 import { fsyncDirectory, linkOrCopy, removeTree, sha256, writeNewFile } from './file-utils.js';
 import { withRecoveryLock } from './lock.js';
+import { isProcessAlive } from '../store/index.js';
 import { mapLimit } from './parallel.js';
 import { noProgress, type ProgressCallback } from './progress.js';
 import { fromFileSystemError, RecoveryError } from './recovery-error.js';
@@ -181,20 +182,11 @@ export async function removeStaleBackupTemporaries(backupDir: string): Promise<s
     const match = /^\.tmp-\d{8}_\d{6}_\d{3}-(\d+)$/.exec(name);
     if (!match) continue;
     const pid = Number(match[1]);
-    if (pid === process.pid || isAlive(pid)) continue;
+    if (pid === process.pid || isProcessAlive(pid)) continue;
     await removeTree(path.join(backupDir, name));
     removed.push(name);
   }
   return removed;
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }
 
 /** Write a snapshot of the data directory to BACKUP_DIR. */

@@ -167,7 +167,7 @@ async function takeOverFromDeadHolder(directory: string, lockPath: string): Prom
   if (!before) return true;
   const notes = await readNotes(directory);
   const others = notes.filter((note) => !(note.pid === process.pid && note.host === HOST));
-  if (others.some((note) => note.host !== HOST || isAlive(note.pid))) return false;
+  if (others.some((note) => note.host !== HOST || isProcessAlive(note.pid))) return false;
   for (const note of others) await unlink(path.join(directory, note.name)).catch(ignoreMissing);
   // Only the lock directory we judged: a new one made since belongs to a live process.
   const now = await statOrUndefined(lockPath);
@@ -186,12 +186,12 @@ async function statOrUndefined(file: string): Promise<Stats | undefined> {
   }
 }
 
-function isAlive(pid: number): boolean {
+/** True when a process with this pid exists on this host (EPERM: it exists but is someone else's). */
+export function isProcessAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;
   } catch (error) {
-    // EPERM: the process exists but belongs to someone else.
     return (error as NodeJS.ErrnoException).code === 'EPERM';
   }
 }

@@ -14,7 +14,7 @@ export {
 } from './atomic-file.js';
 export { scanCsvRecords } from './csv-records.js';
 export type { CsvRecordSpan } from './csv-records.js';
-export { DATA_LOCK_NAME, dataLockPath, withDataLock } from './data-lock.js';
+export { DATA_LOCK_NAME, dataLockPath, isProcessAlive, withDataLock } from './data-lock.js';
 export { parseCsvBoolean, parseRunRow } from './run-row.js';
 export type { RunRow } from './run-row.js';
 export { RunsCsv, fileTimestamp } from './runs-csv.js';
