@@ -174,7 +174,10 @@ export class ChatService {
     const { agent } = prepared;
     const { provider, source } = this.options.selectProvider(agent.model);
     const registration = this.options.registry.register(prepared.runId, options.signal);
-    const log = this.options.logger.child({ run_id: prepared.runId, session_id: prepared.sessionId, model: agent.model });
+    // The run's child logger is made when the run first logs (at its end, normally): a pino
+    // child serialises its bindings, work that need not delay the upstream request.
+    let runLog: Logger | undefined;
+    const log = () => (runLog ??= this.options.logger.child({ run_id: prepared.runId, session_id: prepared.sessionId, model: agent.model }));
     const toolTurns: TranscriptEntry[] = [];
     const toolArgs = new Map<string, string>();
     const emit = (event: RunEvent) => {
@@ -192,7 +195,9 @@ export class ChatService {
       }
       options.emit(event);
     };
-    log.info('Chat stream started');
+    // DEBUG: the access log has every request, and each run ends with an INFO or ERROR line
+    // ('Chat stream completed' / 'aborted by the client' / 'failed') carrying the same ids.
+    if (this.options.logger.isLevelEnabled('debug')) log().debug('Chat stream started');
     try {
       const outcome = await runAgent({
         runId: prepared.runId,
@@ -212,16 +217,16 @@ export class ChatService {
         observer: this.options.observer,
       });
       const { run } = outcome;
-      if (run.aborted) log.info({ completion_tokens: run.completion_tokens }, 'Chat stream aborted by the client');
-      else if (outcome.error) log.error({ code: outcome.error.code, error: outcome.error.message }, 'Chat stream failed with a provider error');
-      else log.info({ latency_ms: run.latency_ms, ttft_ms: run.ttft_ms, tokens: run.total_tokens }, 'Chat stream completed');
+      if (run.aborted) log().info({ completion_tokens: run.completion_tokens }, 'Chat stream aborted by the client');
+      else if (outcome.error) log().error({ code: outcome.error.code, error: outcome.error.message }, 'Chat stream failed with a provider error');
+      else log().info({ latency_ms: run.latency_ms, ttft_ms: run.ttft_ms, tokens: run.total_tokens }, 'Chat stream completed');
 
       try {
         await this.store({ prepared, run: outcome.run, text: outcome.text, toolTurns });
       } catch (error) {
         const storeError =
           error instanceof LabError ? error : new LabError('unavailable:store', 'The run could not be saved; see the log.', { cause: error });
-        log.error({ err: error }, 'Failed to persist the run');
+        log().error({ err: error }, 'Failed to persist the run');
         options.emit({ event: 'error', data: { code: storeError.code, message: storeError.message, retryable: storeError.retryable } });
         return { run, text: outcome.text, error: storeError };
       }
