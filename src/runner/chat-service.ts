@@ -1,4 +1,3 @@
-import { v7 as uuidv7 } from 'uuid';
 import { z } from 'zod';
 import { agentInputSchema, type Agent } from '../domain/agent.js';
 import { LabError } from '../domain/errors.js';
@@ -10,6 +9,7 @@ import type { ChatMessage, Usage } from '../domain/stream-part.js';
 import type { Logger } from '../ops/logger.js';
 import type { RunObserver } from '../ops/observers.js';
 import type { ChatProvider } from '../providers/provider.js';
+import { newId } from './ids.js';
 import type { RunEvent } from './run-events.js';
 import { runAgent, type RunTags, type ToolRunner } from './run-agent.js';
 import type { RunRegistry } from './run-registry.js';
@@ -146,11 +146,11 @@ export class ChatService {
       history = historyFrom(session);
       sessionId = session.id;
     } else {
-      sessionId = uuidv7();
+      sessionId = newId();
       isNewSession = true;
     }
     return {
-      runId: uuidv7(),
+      runId: newId(),
       agent,
       sessionId,
       isNewSession,

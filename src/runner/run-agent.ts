@@ -1,11 +1,11 @@
 import { performance } from 'node:perf_hooks';
-import { v7 as uuidv7 } from 'uuid';
 import type { Agent } from '../domain/agent.js';
 import { LabError } from '../domain/errors.js';
 import type { ModelListSource, RunRecord, WebStatus } from '../domain/run.js';
 import type { ChatMessage, StreamPart, Usage } from '../domain/stream-part.js';
 import type { RunObserver } from '../ops/observers.js';
 import type { ChatProvider } from '../providers/provider.js';
+import { newId } from './ids.js';
 import type { RunEvent } from './run-events.js';
 
 /** How many model calls one run may make (each tool round is one). */
@@ -71,7 +71,7 @@ function estimateTokens(text: string): number {
  */
 export async function runAgent(options: RunAgentOptions): Promise<RunOutcome> {
   const { agent, signal, emit, observer } = options;
-  const runId = options.runId ?? uuidv7();
+  const runId = options.runId ?? newId();
   const ts = new Date().toISOString();
   const startedAt = performance.now();
   let firstTokenAt: number | null = null;
