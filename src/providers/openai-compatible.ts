@@ -60,6 +60,8 @@ export function createOpenAICompatibleProvider(options: OpenAICompatibleProvider
   };
   if (options.apiKey) headers.authorization = `Bearer ${options.apiKey}`;
 
+  const streamHeaders = { ...headers, accept: 'text/event-stream' };
+  const jsonHeaders = { ...headers, accept: 'application/json' };
   const transport: Transport = options.fetch ? fetchTransport(options.fetch, endpoint) : nodeTransport(endpoint);
 
   async function* streamChat(request: ChatRequest, { signal }: { signal: AbortSignal }): AsyncGenerator<StreamPart> {
@@ -92,7 +94,7 @@ export function createOpenAICompatibleProvider(options: OpenAICompatibleProvider
       let response: UpstreamResponse;
       try {
         exchange = transport({
-          headers: request.stream ? { ...headers, accept: 'text/event-stream' } : { ...headers, accept: 'application/json' },
+          headers: request.stream ? streamHeaders : jsonHeaders,
           body: JSON.stringify(requestBody(request)),
         });
         if (ownAbort) exchange.abort(ownAbort.reason);
@@ -244,9 +246,30 @@ function nodeTransport(endpoint: string): Transport {
   const secure = url.protocol === 'https:';
   const agent = secure ? new https.Agent({ keepAlive: true, scheduling: 'lifo' }) : new http.Agent({ keepAlive: true, scheduling: 'lifo' });
   const requestFn = secure ? https.request : http.request;
+  // Built once: Node's options from a URL (parsed per call when given the URL itself), and the
+  // header block as a flat array, which Node writes as given instead of a setHeader (with its
+  // validation and bookkeeping) per header. An array skips Node's Host header: it is listed.
+  const target = {
+    protocol: url.protocol,
+    hostname: url.hostname.startsWith('[') ? url.hostname.slice(1, -1) : url.hostname,
+    port: url.port === '' ? undefined : Number(url.port),
+    path: `${url.pathname}${url.search}`,
+    method: 'POST',
+    agent,
+  };
+  const flattened = new WeakMap<Record<string, string>, string[]>();
+  const flatHeaders = (headers: Record<string, string>): string[] => {
+    let flat = flattened.get(headers);
+    if (!flat) {
+      flat = ['host', url.host];
+      for (const [name, value] of Object.entries(headers)) if (name.toLowerCase() !== 'host') flat.push(name, value);
+      flattened.set(headers, flat);
+    }
+    return flat;
+  };
   return ({ headers, body }) => {
     const payload = Buffer.from(body, 'utf8');
-    const req = requestFn(url, { method: 'POST', agent, headers: { ...headers, 'content-length': String(payload.length) } });
+    const req = requestFn({ ...target, headers: [...flatHeaders(headers), 'content-length', String(payload.length)] });
     let abortReason: { reason: unknown } | undefined;
     const response = new Promise<UpstreamResponse>((resolve, reject) => {
       req.on('error', (error) => reject(abortReason ? abortReason.reason : error));
