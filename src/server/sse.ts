@@ -16,21 +16,47 @@ export interface SseStream {
   readonly closed: boolean;
 }
 
+/**
+ * One timer per keep-alive period for every open stream (a timer per stream cost a timer
+ * set-up and clean-up per request): each tick sends `: keep-alive` to every stream open at
+ * that moment, so a waiting stream hears from the lab at least once per period.
+ */
+const keepAliveGroups = new Map<number, { timer: NodeJS.Timeout; streams: Set<Readable> }>();
+
+function watchKeepAlive(body: Readable, periodMs: number): () => void {
+  let group = keepAliveGroups.get(periodMs);
+  if (!group) {
+    const streams = new Set<Readable>();
+    const timer = setInterval(() => {
+      for (const stream of streams) stream.push(': keep-alive\n\n');
+    }, periodMs);
+    timer.unref();
+    group = { timer, streams };
+    keepAliveGroups.set(periodMs, group);
+  }
+  const { streams } = group;
+  streams.add(body);
+  return () => {
+    streams.delete(body);
+    if (streams.size === 0 && keepAliveGroups.get(periodMs)?.streams === streams) {
+      clearInterval(keepAliveGroups.get(periodMs)!.timer);
+      keepAliveGroups.delete(periodMs);
+    }
+  };
+}
+
 /** Start an SSE response on `reply` (Fastify keeps its hooks: access log, metrics). */
 export function openSse(request: FastifyRequest, reply: FastifyReply, options: { keepAliveMs?: number } = {}): SseStream {
   // A Readable fed with push() (no Writable side to go through, as a PassThrough has).
   const body = new Readable({ read() {} });
   const controller = new AbortController();
   let ended = false;
-  const keepAlive = setInterval(() => {
-    if (!ended) body.push(': keep-alive\n\n');
-  }, options.keepAliveMs ?? KEEP_ALIVE_MS);
-  keepAlive.unref();
+  const stopKeepAlive = watchKeepAlive(body, options.keepAliveMs ?? KEEP_ALIVE_MS);
 
   const finish = () => {
     if (ended) return;
     ended = true;
-    clearInterval(keepAlive);
+    stopKeepAlive();
     body.push(null);
   };
   reply.raw.on('close', () => {
