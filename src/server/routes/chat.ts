@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import { LabError } from '../../domain/errors.js';
-import { chatRequestSchema, type ChatService } from '../../runner/chat-service.js';
+import { chatRequestSchema, parseSimpleChatRequest, type ChatService } from '../../runner/chat-service.js';
 import type { RunEvent } from '../../runner/run-events.js';
 import type { RunRegistry } from '../../runner/run-registry.js';
 import { parseOrThrow } from '../http-error.js';
@@ -15,7 +15,7 @@ const runIdParams = z.object({ id: z.string().min(1).max(64).regex(/^[A-Za-z0-9_
  */
 export function chatRoutes(app: FastifyInstance, options: { chat: ChatService; registry: RunRegistry }): void {
   app.post('/api/chat', async (request, reply) => {
-    const body = parseOrThrow(chatRequestSchema, request.body ?? {}, 'chat request');
+    const body = parseSimpleChatRequest(request.body) ?? parseOrThrow(chatRequestSchema, request.body ?? {}, 'chat request');
     const prepared = await options.chat.prepare(body);
 
     if (!body.stream) {
