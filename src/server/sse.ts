@@ -1,4 +1,3 @@
-import { Readable } from 'node:stream';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 
 /** Interval of `: keep-alive` comments while a stream waits (proxies close idle streams). */
@@ -21,23 +20,23 @@ export interface SseStream {
  * set-up and clean-up per request): each tick sends `: keep-alive` to every stream open at
  * that moment, so a waiting stream hears from the lab at least once per period.
  */
-const keepAliveGroups = new Map<number, { timer: NodeJS.Timeout; streams: Set<Readable> }>();
+const keepAliveGroups = new Map<number, { timer: NodeJS.Timeout; streams: Set<() => void> }>();
 
-function watchKeepAlive(body: Readable, periodMs: number): () => void {
+function watchKeepAlive(ping: () => void, periodMs: number): () => void {
   let group = keepAliveGroups.get(periodMs);
   if (!group) {
-    const streams = new Set<Readable>();
+    const streams = new Set<() => void>();
     const timer = setInterval(() => {
-      for (const stream of streams) stream.push(': keep-alive\n\n');
+      for (const send of streams) send();
     }, periodMs);
     timer.unref();
     group = { timer, streams };
     keepAliveGroups.set(periodMs, group);
   }
   const { streams } = group;
-  streams.add(body);
+  streams.add(ping);
   return () => {
-    streams.delete(body);
+    streams.delete(ping);
     if (streams.size === 0 && keepAliveGroups.get(periodMs)?.streams === streams) {
       clearInterval(keepAliveGroups.get(periodMs)!.timer);
       keepAliveGroups.delete(periodMs);
@@ -45,44 +44,56 @@ function watchKeepAlive(body: Readable, periodMs: number): () => void {
   };
 }
 
-/** Start an SSE response on `reply` (Fastify keeps its hooks: access log, metrics). */
+/**
+ * Start an SSE response on `reply`. The reply is hijacked and the events are written straight
+ * to the raw response (no stream piped through Fastify's send: a Readable, two end-of-stream
+ * watchers and a pipe per request, and a push → 'data' → write hop per event). The lab's
+ * hooks still see it: the request id and security headers were set on the raw response in
+ * onRequest, and the access log and metrics listen for the raw response's 'close'; headers
+ * set on the reply before this call are carried over.
+ */
 export function openSse(request: FastifyRequest, reply: FastifyReply, options: { keepAliveMs?: number } = {}): SseStream {
-  // A Readable fed with push() (no Writable side to go through, as a PassThrough has).
-  const body = new Readable({ read() {} });
+  const res = reply.raw;
   const controller = new AbortController();
   let ended = false;
-  const stopKeepAlive = watchKeepAlive(body, options.keepAliveMs ?? KEEP_ALIVE_MS);
+  const write = (text: string) => {
+    if (!ended && !res.destroyed) res.write(text);
+  };
+  const stopKeepAlive = watchKeepAlive(() => write(': keep-alive\n\n'), options.keepAliveMs ?? KEEP_ALIVE_MS);
 
   const finish = () => {
     if (ended) return;
     ended = true;
     stopKeepAlive();
-    body.push(null);
+    if (!res.writableEnded && !res.destroyed) res.end();
   };
-  reply.raw.on('close', () => {
-    if (!reply.raw.writableFinished && !controller.signal.aborted) {
+  res.on('close', () => {
+    if (!res.writableFinished && !controller.signal.aborted) {
       request.log.info('Client disconnected from the stream');
       controller.abort(new DOMException('client disconnected', 'AbortError'));
     }
     finish();
   });
 
-  reply
-    .header('content-type', 'text/event-stream; charset=utf-8')
-    .header('cache-control', 'no-cache, no-transform')
-    .header('x-accel-buffering', 'no')
-    .header('connection', 'keep-alive');
-  void reply.send(body);
+  reply.hijack();
+  const replyHeaders = reply.getHeaders();
+  for (const name of Object.keys(replyHeaders)) {
+    const value = replyHeaders[name];
+    if (value !== undefined) res.setHeader(name, value);
+  }
+  res.statusCode = reply.statusCode;
+  res.setHeader('content-type', 'text/event-stream; charset=utf-8');
+  res.setHeader('cache-control', 'no-cache, no-transform');
+  res.setHeader('x-accel-buffering', 'no');
+  res.setHeader('connection', 'keep-alive');
 
   return {
     send(event, data) {
       if (/[\r\n]/.test(event)) throw new Error(`SSE event names cannot contain newlines: ${JSON.stringify(event)}`);
-      if (ended) return;
-      body.push(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
+      write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
     },
     comment(text) {
-      if (ended) return;
-      body.push(`: ${text.replace(/[\r\n]+/g, ' ')}\n\n`);
+      write(`: ${text.replace(/[\r\n]+/g, ' ')}\n\n`);
     },
     end: finish,
     signal: controller.signal,
