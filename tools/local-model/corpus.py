@@ -4,6 +4,7 @@ sometimes a system prompt. Deterministic for a given random.Random.
 Run on its own to print a sample:  /usr/bin/python3 tools/local-model/corpus.py
 """
 
+import math
 import random
 
 from guide import OFF_TOPIC_ANSWER, OFF_TOPIC_QUESTIONS, SYSTEM_PROMPTS, TOPICS
@@ -38,12 +39,14 @@ def all_pairs() -> list[tuple[list[str], str]]:
 def conversation(rng: random.Random) -> list[dict]:
     """One conversation: an optional system prompt and 1-3 question/answer turns."""
     pairs = all_pairs()
+    # Topics with more hand-written questions (the common first questions, off-topic) come up more often.
+    weights = [math.sqrt(len(questions)) for questions, _ in pairs]
     messages: list[dict] = []
     if rng.random() < 0.3:
         messages.append({"role": "system", "content": rng.choice(SYSTEM_PROMPTS)})
     turns = rng.choices([1, 2, 3], weights=[6, 3, 1])[0]
     for _ in range(turns):
-        questions, answer = rng.choice(pairs)
+        questions, answer = rng.choices(pairs, weights=weights)[0]
         messages.append({"role": "user", "content": question_variant(rng, rng.choice(questions))})
         messages.append({"role": "assistant", "content": answer})
     return messages
