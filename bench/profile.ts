@@ -48,32 +48,28 @@ function block(title: string, summary: ProfileSummary, note: string): string {
 }
 
 /** The engineer's reading of these profiles (written from the runs of 2026-11-30; re-read when the tables change). */
-const READING = `### Reading (2026-11-30)
+const READING = `### Reading (2026-11-30, after the fixes)
 
-- **No single hot function.** Under 50 streams the lab is CPU-bound (busy 60–80 % of a core in these runs, while other engineers' tests share the 2 cores): the cost is spread over the
-  per-token path — undici body read → eventsource-parser → \`stream-decoder\` (JSON.parse + zod \`chunkSchema.safeParse\` per chunk) → three nested async generators
-  (openai-compatible → resilience/cockatiel → runAgent) → observer (prom-client histogram + rolling window per chunk gap) → \`sse.send\` (JSON.stringify, PassThrough, one
-  \`writev\` per event). The streaming section's "lab CPU per stream" row measures it: ≈ 10–12 ms per 40-token stream stored, i.e. ≈ 0.25 ms of CPU per token,
-  so 50 streams × 100 tokens/s saturate a core and TTFT queues behind other streams' tokens (request leg +49 ms at 50 streams, +5 ms at 1).
-- **At 1 stream the lab is mostly idle** (busy ≈ 15 %) yet adds ≈ 5 ms to TTFT, nearly all before the request reaches the test server: two more process hops
-  (client → lab → test server) on an oversubscribed 2-core machine, plus the pre-flight work (agents.json read, uuid, zod, a log line, undici fetch set-up).
-- **Storage no longer serialises run ends** (group commit, src/store/group-commit.ts): \`withDataLock\` used to be taken around each runs.csv append and
-  each session save (≈ 2–6 ms per run, 677 rows/s with 100 runs finishing at once). Now runs that finish while a write is in flight are committed together: one lock
-  acquisition, one write + one fsync for their runs.csv rows (≈ 8,000 rows/s, 0.9× a plain concurrent append+fsync), their session files written in parallel with
-  one directory fsync. Last token → \`run-end\` (p50 whole stream − p50 last token): 197 → 71–73 ms at 50 streams (two runs);
-  1,142 → 479–1,032 ms at 200, where the machine's load decides (the direct baseline moved by 165 ms between the two runs) and CPU is what is left.
-- **Memory does not grow with history**: in heap snapshots of the lab (each taken after a full GC) the heap is 33.4 MB after 1,000 runs and 33.2 MB after 6,000
-  (self sizes 36.1 → 36.0 MB; no constructor grows but V8's compiled code, +1.3 MB). The memory section's heap figure is \`heap_used_mb\` read without a GC, i.e.
-  garbage not yet collected, and RSS follows V8's heap sizing: lazy GC, not a leak.
-- **\`/health\`**: \`writev\` (the response) and \`writeString\` (sonic-boom's async access-log write, one \`fs.write\` per request) lead; the rest is the plugin chain
-  (request-context, injection-detector's URL scan, metrics, access-log formatting) — each small, together ≈ 3× the bare server's per-request CPU.
-
-What would move the goals (none is a single-function change in src/runner or src/server/sse.ts, so they are described here, not made):
-1. Streaming: a per-chunk fast path in \`src/providers/stream-decoder.ts\` (skip zod for the plain \`{"choices":[{"delta":{"content":…}}]}\` shape, validate the rest),
-   and collapsing the resilience generator after the first part (cockatiel only guards the start) — both in src/providers.
-2. Storage: done (group commit in src/store, above); what is left of the run-end time at 200 streams is the CPU of 1.
-3. \`/health\`: skip the injection detector and the access-log line for \`/health\` and \`/metrics\` (monitoring routes; the access log could sample them) in src/server/plugins;
-   or give sonic-boom a \`minLength\` (e.g. 4 KiB) so access-log lines are written in batches.`;
+- **Where the streaming CPU went, and what was done.** The first profile showed no single hot function: the per-token path (undici body read → SSE parse →
+  JSON.parse + zod per chunk → three nested async generators → per-chunk metrics → one PassThrough write per event) cost ≈ 0.25 ms of CPU per token and
+  ≈ 1.3 ms per request before the upstream call. Fixes, each measured A/B in its commit: upstream over node:http with a keep-alive agent instead of fetch
+  (CPU per stream 8.2 → 6.0 ms), a hand-checked fast path for plain text-delta chunks, no generator layer in resilience once the stream is open, SSE written
+  straight to the response, AsyncLocalStorage removed from the data lock (its presence made every promise in the process ≈ 2.5× dearer), stdout logging
+  asynchronous, one run log line instead of two, one shared keep-alive timer, ids from a pooled random source, the common chat body checked without zod.
+  Per token ≈ 118 → 67 µs; per request ≈ 1.34 → 1.10 ms.
+- **Why the 50-stream TTFT goal is still missed.** 50 requests arriving together each need ≈ 1.1 ms of CPU before their upstream request leaves, so the
+  last waits ≈ 50 ms behind the others: +1 ms p50 would need ≈ 0.2 ms per request, about 5× less than Fastify, its hooks and one more HTTP hop cost here on
+  2 shared cores. What is left is spread out: the agents.json freshness check (a stat per request, ≈ 150 µs, through the libuv threadpool), two socket writes
+  per request (SSE headers + \`run-start\`, and the upstream request), Fastify's and Node's HTTP handling, the breaker/retry wrappers and GC.
+- **At 1 stream** the lab adds ≈ 1.5–3 ms to TTFT, nearly all the extra process hop (client → lab → test server) and the pre-flight work.
+- **Storage no longer serialises run ends** (group commit, src/store/group-commit.ts): one lock acquisition, one write and one fsync for all the runs.csv
+  rows that finished meanwhile (677 → ≈ 10,000 rows/s with 100 runs finishing at once), session files written in parallel with one directory fsync.
+- **Memory does not grow with history**: in heap snapshots (each after a full GC) the heap is 33.4 MB after 1,000 runs and 33.2 MB after 6,000; the memory
+  section's heap figure is read without a GC, i.e. garbage not yet collected.
+- **\`/health\` sustained**: access-log lines are now batched (one write per 50 ms or 64 KiB), hooks take sync fast paths, the /health body is prebuilt and
+  metrics are O(1) per request (0.26× → ≈ 0.5× of bare Fastify sustained; the playbook's 1000-request burst meets 0.7). The rest is the bookkeeping every
+  request keeps — request id, security headers, one access-log line, metrics — ≈ 10 µs, plus Fastify with a logger: reaching 0.7× sustained would mean
+  sampling the access log or metrics for monitoring routes, which the playbooks rule out (they count requests per client from the access log).`;
 
 export async function runProfile(options: { missed: string[] }): Promise<string> {
   const wantsStreaming = options.missed.length === 0 || options.missed.some((goal) => goal.startsWith('Streaming'));
