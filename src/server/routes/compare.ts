@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { LabError } from '../../domain/errors.js';
 import type { RunRecord } from '../../domain/run.js';
 import { summariseRuns, type ModelSummary } from '../../domain/run-summary.js';
+import type { CompareFigures, CompareRow, Comparison, DeltaFigures } from '../../domain/compare.js';
 import { parseOrThrow } from '../http-error.js';
 import type { RunsPort } from './runs.js';
 
@@ -16,42 +17,6 @@ const text = z.string().min(1).max(10_000);
 const compareQuerySchema = z
   .object({ a: text.optional(), b: text.optional(), agent_a: text.max(200).optional(), agent_b: text.max(200).optional() })
   .strict();
-
-/** The figures a comparison puts side by side. */
-export interface CompareFigures {
-  count: number;
-  latency_p50_ms: number | null;
-  latency_p95_ms: number | null;
-  ttft_p50_ms: number | null;
-  cost_per_run_usd: number | null;
-  error_rate: number;
-}
-
-/** One model's row: each side's figures (null when that side has no run of it) and b − a. */
-export interface CompareRow {
-  model: string;
-  a: CompareFigures | null;
-  b: CompareFigures | null;
-  delta: DeltaFigures | null;
-}
-
-/** b − a per figure; null when either side lacks the figure. `*_ratio` is b / a. */
-export interface DeltaFigures {
-  latency_p50_ms: number | null;
-  latency_p95_ms: number | null;
-  ttft_p50_ms: number | null;
-  cost_per_run_usd: number | null;
-  error_rate: number;
-  latency_p50_ratio: number | null;
-}
-
-export interface Comparison {
-  by: 'experiment' | 'agent';
-  a: { label: string; count: number };
-  b: { label: string; count: number };
-  models: CompareRow[];
-  overall: CompareRow;
-}
 
 function figures(summary: ModelSummary): CompareFigures {
   return {

@@ -30,39 +30,6 @@ export type BakeoffEvent =
   | { type: 'error'; lane?: number; code: string; message: string; retryable?: boolean }
   | { type: 'bakeoff-end'; fastest_lane: number | null; cheapest_lane: number | null };
 
-/** A row of `GET /api/runs/summary`. */
-export interface ModelSummary {
-  model: string;
-  count: number;
-  latency_ms: { p50: number | null; p95: number | null };
-  ttft_ms: { p50: number | null; p95: number | null };
-  tokens_per_s: { mean: number | null; p50: number | null };
-  cost_usd: { total: number; mean: number | null; unpriced_runs: number };
-  error_rate: number;
-  abort_rate: number;
-}
-
-export interface CompareFigures {
-  count: number;
-  latency_p50_ms: number | null;
-  latency_p95_ms: number | null;
-  ttft_p50_ms: number | null;
-  cost_per_run_usd: number | null;
-  error_rate: number;
-}
-
-export interface CompareRow {
-  model: string;
-  a: CompareFigures | null;
-  b: CompareFigures | null;
-  delta: (Omit<CompareFigures, 'count'> & { latency_p50_ratio: number | null }) | null;
-}
-
-/** `GET /api/compare`. */
-export interface Comparison {
-  by: 'experiment' | 'agent';
-  a: { label: string; count: number };
-  b: { label: string; count: number };
-  models: CompareRow[];
-  overall: CompareRow;
-}
+/** `GET /api/runs/summary` rows and `GET /api/compare`: the server's own wire types (type-only imports). */
+export type { ModelSummary } from '../../../src/domain/run-summary.js';
+export type { CompareFigures, CompareRow, Comparison } from '../../../src/domain/compare.js';
