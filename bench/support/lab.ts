@@ -1,96 +1,20 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import os from 'node:os';
-import path from 'node:path';
-import { startOpenRouterServer, type OpenRouterServer } from '../../test/support/openrouter-server.js';
-import { freePort, SERVER_ENTRY } from '../../test/support/start-lab.js';
-import { sleep } from './stats.js';
+import { readFile } from 'node:fs/promises';
+import { startLab, type RunningLab } from '../../test/support/start-lab.js';
 
 /**
- * The built lab in a child process for the benchmarks, against an OpenRouter-format test
- * server in this process (so its `closedAt` stamps share our `performance.now()` clock).
- * Like test/support/start-lab.ts, plus Node flags for the child (`--cpu-prof` is not
- * allowed in NODE_OPTIONS) and a rate limit no benchmark reaches.
+ * The built lab in a child process for the benchmarks (test/support/start-lab.ts), against
+ * an OpenRouter-format test server in this process, so its `closedAt` stamps share our
+ * `performance.now()` clock. Node flags go to the child (`--cpu-prof` is not allowed in
+ * NODE_OPTIONS).
  */
-export interface BenchLab {
-  url: string;
+export interface BenchLab extends RunningLab {
   pid: number;
-  cwd: string;
-  dataDir: string;
-  provider: OpenRouterServer;
-  child: ChildProcess;
-  output(): string;
-  /** SIGTERM (a graceful exit writes a CPU profile), then remove the working directory. */
-  close(): Promise<void>;
 }
 
+/** The built lab with a rate limit no benchmark reaches, and optional Node flags for the child (e.g. `--cpu-prof`). */
 export async function startBenchLab(options: { env?: Record<string, string>; nodeArgs?: string[] } = {}): Promise<BenchLab> {
-  if (!existsSync(SERVER_ENTRY)) throw new Error(`${SERVER_ENTRY} is missing: run \`npm run build\` first.`);
-  const provider = await startOpenRouterServer();
-  const cwd = await mkdtemp(path.join(os.tmpdir(), 'agent-lab-bench-'));
-  const port = await freePort();
-  const env: Record<string, string> = {
-    PATH: process.env.PATH ?? '',
-    HOME: process.env.HOME ?? cwd,
-    PORT: String(port),
-    HOST: '127.0.0.1',
-    OPENROUTER_BASE_URL: provider.url,
-    OPENROUTER_API_KEY: 'sk-or-test-key-0123456789',
-    DATA_DIR: path.join(cwd, 'data'),
-    LOG_FILE: path.join(cwd, 'logs', 'app.log'),
-    ACCESS_LOG: path.join(cwd, 'logs', 'access.log'),
-    BACKUP_DIR: path.join(cwd, 'backups'),
-    READ_ONLY_FLAG: path.join(cwd, 'READ_ONLY_MODE'),
-    MAINTENANCE_FLAG: path.join(cwd, 'MAINTENANCE_MODE'),
-    BACKUP_INTERVAL_HOURS: '0',
-    RATE_LIMIT_PER_MINUTE: '10000000',
-    ...options.env,
-  };
-  let output = '';
-  const child = spawn(process.execPath, [...(options.nodeArgs ?? []), SERVER_ENTRY], { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
-  child.stdout?.on('data', (chunk: Buffer) => (output = (output + chunk.toString()).slice(-20_000)));
-  child.stderr?.on('data', (chunk: Buffer) => (output = (output + chunk.toString()).slice(-20_000)));
-  const url = `http://127.0.0.1:${port}`;
-  const deadline = Date.now() + 30_000;
-  for (;;) {
-    if (child.exitCode !== null) {
-      await provider.close();
-      throw new Error(`the lab exited with code ${child.exitCode} during start-up:\n${output}`);
-    }
-    try {
-      const response = await fetch(`${url}/health`);
-      await response.arrayBuffer();
-      if (response.status === 200 || response.status === 503) break;
-    } catch {
-      // not listening yet
-    }
-    if (Date.now() > deadline) {
-      child.kill('SIGKILL');
-      await provider.close();
-      throw new Error(`the lab did not answer /health within 30 s:\n${output}`);
-    }
-    await sleep(50);
-  }
-  return {
-    url,
-    pid: child.pid!,
-    cwd,
-    dataDir: env.DATA_DIR!,
-    provider,
-    child,
-    output: () => output,
-    async close() {
-      if (child.exitCode === null && child.signalCode === null) {
-        const exited = new Promise((resolve) => child.once('exit', resolve));
-        child.kill('SIGTERM');
-        await Promise.race([exited, sleep(15_000)]);
-        if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-      }
-      await provider.close();
-      await rm(cwd, { recursive: true, force: true });
-    },
-  };
+  const lab = await startLab({ env: { RATE_LIMIT_PER_MINUTE: '10000000', ...options.env }, ...(options.nodeArgs ? { nodeArgs: options.nodeArgs } : {}) });
+  return Object.assign(lab, { pid: lab.child.pid! });
 }
 
 /** Resident set size of a process in KB, from /proc/<pid>/status. */

@@ -46,7 +46,7 @@ export interface RunningLab {
  * Start the real, built lab in a child process, in a fresh working directory, against a
  * fresh OpenRouter-format test server on loopback. Resolves once `/health` answers.
  */
-export async function startLab(options: { env?: Record<string, string>; cwd?: string } = {}): Promise<RunningLab> {
+export async function startLab(options: { env?: Record<string, string>; cwd?: string; nodeArgs?: string[] } = {}): Promise<RunningLab> {
   if (!existsSync(SERVER_ENTRY)) throw new Error(`${SERVER_ENTRY} is missing: run \`npm run build\` first.`);
   const provider = await startOpenRouterServer();
   const cwd = options.cwd ?? (await mkdtemp(path.join(os.tmpdir(), 'agent-lab-')));
@@ -70,9 +70,11 @@ export async function startLab(options: { env?: Record<string, string>; cwd?: st
     ...options.env,
   };
   let output = '';
-  const child = spawn(process.execPath, [SERVER_ENTRY], { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
-  child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  const child = spawn(process.execPath, [...(options.nodeArgs ?? []), SERVER_ENTRY], { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  // The last 200 kB of output: enough for any failure report, bounded for long benchmark runs.
+  const keep = (chunk: Buffer) => (output = (output + chunk.toString()).slice(-200_000));
+  child.stdout?.on('data', keep);
+  child.stderr?.on('data', keep);
   const url = `http://127.0.0.1:${port}`;
   const deadline = Date.now() + 20_000;
   for (;;) {
