@@ -1,4 +1,4 @@
-import { readFile, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { open, readFile, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { parse } from 'csv-parse/sync';
 import fc from 'fast-check';
@@ -6,7 +6,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { RUN_COLUMNS, SEED_COLUMNS } from '../domain/run.js';
 import type { RunRecord } from '../domain/run.js';
 import { parseRunRow } from './run-row.js';
-import { RunsCsv } from './runs-csv.js';
+import { RunsCsv, type OpenFile } from './runs-csv.js';
 import { sampleRun, temporaryDataDir } from './test-support.js';
 
 const HEADER = `${RUN_COLUMNS.join(',')}\n`;
@@ -96,6 +96,48 @@ describe('RunsCsv', () => {
     );
     const records = await strictRecords(store.path);
     expect(records).toHaveLength(appended + 1);
+  });
+
+  describe('a full disk', () => {
+    /** Real handles on the real file, whose write or fsync fails like a full disk while `failing` says so. */
+    function fullDisk(failing: { write?: boolean; sync?: boolean }): OpenFile {
+      return async (file, flags) => {
+        const handle = await open(file, flags);
+        return new Proxy(handle, {
+          get(target, property) {
+            if (property === 'sync' && failing.sync) return async () => Promise.reject(Object.assign(new Error('ENOSPC: no space left on device, fsync'), { code: 'ENOSPC' }));
+            if (property === 'write' && failing.write) {
+              // Half the bytes reach the file, then the disk is full.
+              return async (buffer: Buffer, offset: number, length: number) => {
+                await target.write(buffer, offset, Math.max(1, Math.floor(length / 2)));
+                throw Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC' });
+              };
+            }
+            const value = Reflect.get(target, property, target);
+            return typeof value === 'function' ? value.bind(target) : value;
+          },
+        });
+      };
+    }
+
+    it.each([
+      ['the fsync fails after the row reached the file', { sync: true }],
+      ['the write fails half-way', { write: true }],
+    ])('%s: the row is taken back, so a retry records the run exactly once', async (_label, failure) => {
+      const failing: { write?: boolean; sync?: boolean } = {};
+      const store = new RunsCsv({ dataDir, openFile: fullDisk(failing) });
+      await store.init();
+      await store.append(sampleRun({ run_id: 'earlier' }));
+      const before = await readFile(store.path);
+      Object.assign(failing, failure);
+      await expect(store.append(sampleRun({ run_id: 'retried' }))).rejects.toThrow(/ENOSPC/);
+      expect((await readFile(store.path)).equals(before)).toBe(true);
+      failing.sync = false;
+      failing.write = false;
+      await store.append(sampleRun({ run_id: 'retried' }));
+      expect((await store.readAll()).map((row) => row.run_id)).toEqual(['earlier', 'retried']);
+      expect(await strictRecords(store.path)).toHaveLength(3);
+    });
   });
 
   it.each([
