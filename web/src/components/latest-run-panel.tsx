@@ -1,6 +1,6 @@
 import type { ReactNode } from 'react';
 import type { WebStatus } from '../api/types.js';
-import type { LatestRun } from '../chat/use-chat.js';
+import { outcomeOf, type LatestRun } from '../chat/use-chat.js';
 import { formatCost, formatMs, formatNumber } from '../lib/format.js';
 
 export type BadgeState = 'off' | 'on' | 'ok' | 'blocked';
@@ -40,7 +40,8 @@ const OUTCOME_TEXT = { streaming: 'streaming…', done: 'finished', aborted: 'ab
 export function LatestRunPanel(props: { latest: LatestRun | null; badge: ReactNode }) {
   const { latest, badge } = props;
   const run = latest?.run ?? null;
-  const outcome = run?.aborted ? 'aborted' : (latest?.outcome ?? null);
+  // The lab's record is the word on how the run ended (a Stop after the answer finished is "finished").
+  const outcome = run && latest?.outcome !== 'error' ? outcomeOf(run) : (latest?.outcome ?? null);
   return (
     <section className="card" aria-labelledby="latest-run-title" data-testid="latest-run" data-run-id={latest?.runId ?? ''}>
       <div className="label-row">
