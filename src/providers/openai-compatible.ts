@@ -175,9 +175,11 @@ export function createOpenAICompatibleProvider(options: OpenAICompatibleProvider
       answerFinished = () => decoder.answerFinished;
       for (;;) {
         const piece = await read();
+        const receivedAt = performance.now();
         const parts = 'error' in piece ? [piece.error as ErrorPart] : 'end' in piece ? decoder.end() : decoder.feed(piece.text);
         if (!('error' in piece) && !('end' in piece) && decoder.done && parts.at(-1)?.type === 'finish') drainable = reader;
         for (const part of parts) {
+          if (part.type === 'text-delta') part.receivedAt = receivedAt;
           yield part.type === 'error' ? failure(part as ErrorPart) : part;
           yielded++;
         }

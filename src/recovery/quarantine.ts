@@ -1,8 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { stringify } from 'csv-stringify/sync';
 import { RUN_COLUMNS } from '../domain/run.js';
-import { writeFileAtomic, writeJsonAtomic } from '../store/index.js';
+import { encodeCsvRecord, writeFileAtomic, writeJsonAtomic } from '../store/index.js';
 import { assertDataDir, checkSessions, readIfExists } from './check.js';
 import { dataPaths } from './data-paths.js';
 import { makeStampedDirectory, moveFile, sha256, writeNewFile } from './file-utils.js';
@@ -146,7 +145,7 @@ export async function quarantineData(options: {
           ...damagedRecords.map((entry) => entry.record.raw),
         ];
         await writeNewFile(path.join(directory, DAMAGED_RECORDS_FILE), Buffer.concat(side));
-        const headerBytes = headerReplaced || !csv.header ? Buffer.from(stringify([[...RUN_COLUMNS]])) : csv.header.raw;
+        const headerBytes = headerReplaced || !csv.header ? Buffer.from(encodeCsvRecord([...RUN_COLUMNS])) : csv.header.raw;
         const clean = Buffer.concat([
           headerBytes,
           ...csv.records.filter((entry) => entry.problems.length === 0).map((entry) => entry.record.raw),

@@ -8,7 +8,7 @@ import type { RunRecord } from '../domain/run.js';
 import { createBackup, listBackups, pruneBackups, verifyBackup } from './backup.js';
 import { startBackupSchedule } from './backup-schedule.js';
 import { checkData } from './check.js';
-import { splitCsvRecords } from './csv-records.js';
+import { decodeCsvRecords } from '../store/index.js';
 import { createEvidenceSnapshot } from './evidence.js';
 import { DAMAGED_RECORDS_FILE, quarantineData } from './quarantine.js';
 import { rebuildRunsCsv } from './rebuild-csv.js';
@@ -57,7 +57,7 @@ async function damage(): Promise<{ sessions: string[]; csvLines: number[] }> {
   await writeFile(path.join(sessionsDir, garbage), bytes);
   await writeFile(path.join(sessionsDir, wrongSchema), JSON.stringify({ id: sessionIdFor(2), transcript: 'not a list', runs: 7 }));
 
-  const records = splitCsvRecords(originalCsv);
+  const records = decodeCsvRecords(originalCsv);
   const tooMany = records[2]!;
   const tooFew = records[5]!;
   const pieces = records.map((record) => {
@@ -213,7 +213,7 @@ describe('check, quarantine, restore and rebuild-csv on damaged data', () => {
     const rebuilt = (await readFile(path.join(lab.dataDir, 'runs.csv'), 'utf8'));
     const lines = originalCsv.toString('utf8');
     // The legacy row sorts first (earliest ts), the orphan after the first run (ts +0.5 s).
-    const records = splitCsvRecords(Buffer.from(rebuilt)).map((record) => record.raw.toString('utf8'));
+    const records = decodeCsvRecords(Buffer.from(rebuilt)).map((record) => record.raw.toString('utf8'));
     expect(records[1]).toBe(legacy);
     expect(records[3]).toBe(orphan);
     expect(records.filter((record) => record !== legacy && record !== orphan).join('')).toBe(lines);

@@ -79,6 +79,10 @@ export async function runAgent(options: RunAgentOptions): Promise<RunOutcome> {
   let lastTokenAt: number | null = null;
   let text = '';
   let deltaCount = 0;
+  /** Network arrivals of text (see the text-delta branch) and when the first and last came. */
+  let arrivals = 0;
+  let firstArrivalAt: number | null = null;
+  let lastArrivalAt: number | null = null;
   let finishReason = '';
   let answerComplete = false;
   let failure: LabError | null = null;
@@ -130,6 +134,14 @@ export async function runAgent(options: RunAgentOptions): Promise<RunOutcome> {
           }
           lastTokenAt = now;
           deltaCount += 1;
+          // Deltas from one network read count as one arrival, at the time it came, so the
+          // lab's own work on a burst (or a busy CPU) never reads as streaming.
+          const arrivedAt = part.receivedAt ?? now;
+          if (arrivedAt !== lastArrivalAt) {
+            arrivals += 1;
+            firstArrivalAt ??= arrivedAt;
+            lastArrivalAt = arrivedAt;
+          }
           text += part.delta;
           stepText += part.delta;
           emit({ event: 'text-delta', data: { delta: part.delta } });
@@ -146,7 +158,8 @@ export async function runAgent(options: RunAgentOptions): Promise<RunOutcome> {
           if (part.model) answeredBy = part.model;
           // A finish with no tool call to run: the answer is complete, whatever comes after
           // (usage, [DONE]) or whenever a Stop lands from now on.
-          if (toolCalls.length === 0 && failure === null) {
+          // (The local provider ends a stopped generation with finish reason `abort`.)
+          if (toolCalls.length === 0 && failure === null && part.finishReason !== 'abort') {
             answerComplete = true;
             finishReason = part.finishReason;
           }
@@ -197,9 +210,9 @@ export async function runAgent(options: RunAgentOptions): Promise<RunOutcome> {
   if (providerCost !== undefined) usageTotal.cost = providerCost;
   const tokensPerSecond = measureTokensPerSecond({
     completionTokens: usageTotal.completion_tokens,
-    firstTokenAt,
-    lastTokenAt,
-    chunks: deltaCount,
+    firstTokenAt: firstArrivalAt,
+    lastTokenAt: lastArrivalAt,
+    chunks: arrivals,
   });
 
   const run: RunRecord = {

@@ -10,7 +10,7 @@ import { createLocalProvider, listLocalModels, SHIPPED_MODEL_PATH, type LocalMod
 import { ChatService } from '../runner/chat-service.js';
 import { RunRegistry } from '../runner/run-registry.js';
 import { startBackupSchedule } from '../recovery/index.js';
-import { AgentStore, RunsCsv, SessionStore, parseRunRow } from '../store/index.js';
+import { AgentStore, RunsCsv, SessionStore } from '../store/index.js';
 import { createToolRegistry } from '../tools/index.js';
 import { buildApp } from './app.js';
 import type { BreakerInfo, CatalogInfo, LabStatusSources } from './context.js';
@@ -117,7 +117,7 @@ export async function createLab(options: { config: LabConfig; logger: Logger }):
     serverOptions: operationsServerOptions({ config, logger }),
     agents,
     sessions,
-    runs: { readRuns: async () => (await runsCsv.readAll()).map(parseRunRow) },
+    runs: { readRuns: () => runsCsv.readRuns() },
     catalog: { get: () => catalog.get(), refresh: () => catalog.refresh() },
     isKnownModel: (model) => catalog.find(model) !== undefined,
     chat,
