@@ -134,12 +134,10 @@ async function firstLine(file: string): Promise<string> {
   }
 }
 
-/** The base URL without any credentials (detailed health is open to monitors). */
+/** The base URL as health shows it (config already removed any credentials; a query may hold a key). */
 function displayUrl(url: string): string {
   try {
     const parsed = new URL(url);
-    parsed.username = '';
-    parsed.password = '';
     parsed.search = '';
     return parsed.toString().replace(/\/$/, '');
   } catch {
