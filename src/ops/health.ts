@@ -4,6 +4,7 @@ import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { SEED_COLUMNS } from '../domain/run.js';
 import type { LabStatusSources } from '../server/context.js';
+import { listBreakers } from './breaker-list.js';
 import type { EventLoopLag, LabMetrics } from './metrics.js';
 import type { ServiceFlags } from './service-flags.js';
 
@@ -301,8 +302,7 @@ export function createHealth(options: {
       provider().catch((error: unknown): ComponentCheck => ({ status: 'degraded', duration_ms: 0, error: errorText(error) })),
     ]);
 
-    const breakers = sources.breakerStates();
-    const openBreakers = breakers.filter((breaker) => breaker.state === 'open').length;
+    const breakers = listBreakers(sources.breakerStates());
     const catalog = sources.catalogInfo();
     const fetchedAt = catalog.fetched_at ? Date.parse(catalog.fetched_at) : Number.NaN;
     const checks: DetailedHealth['checks'] = {
@@ -310,7 +310,7 @@ export function createHealth(options: {
       runs_csv: runsCsv,
       sessions,
       provider: providerCheck,
-      circuit_breakers: { status: openBreakers > 0 ? 'degraded' : 'ok', duration_ms: 0, open: openBreakers, breakers },
+      circuit_breakers: { status: breakers.open > 0 ? 'degraded' : 'ok', duration_ms: 0, ...breakers },
       catalog: {
         status: catalog.source === 'dynamic' ? 'ok' : 'degraded',
         duration_ms: 0,
