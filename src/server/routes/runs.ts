@@ -10,7 +10,7 @@ export interface RunsPort {
   readRuns(): Promise<RunRecord[]>;
 }
 
-const filterSchema = z
+export const runFilterSchema = z
   .object({
     experiment_id: z.string().max(10_000).optional(),
     task_label: z.string().max(10_000).optional(),
@@ -25,7 +25,7 @@ const filterSchema = z
     limit: z.coerce.number().int().min(1).max(100_000).optional(),
   })
   .strict();
-type RunFilter = z.output<typeof filterSchema>;
+type RunFilter = z.output<typeof runFilterSchema>;
 
 function applyFilter(runs: RunRecord[], filter: RunFilter): RunRecord[] {
   const since = filter.since ? Date.parse(filter.since) : undefined;
@@ -45,13 +45,13 @@ function applyFilter(runs: RunRecord[], filter: RunFilter): RunRecord[] {
 /** `GET /api/runs` (filters), `GET /api/runs.csv` (download), `GET /api/runs/summary` (per model). */
 export function runRoutes(app: FastifyInstance, options: { runs: RunsPort }): void {
   app.get('/api/runs', async (request) => {
-    const filter = parseOrThrow(filterSchema, request.query, 'filter');
+    const filter = parseOrThrow(runFilterSchema, request.query, 'filter');
     const runs = applyFilter(await options.runs.readRuns(), filter);
     return { count: runs.length, runs };
   });
 
   app.get('/api/runs.csv', async (request, reply) => {
-    const filter = parseOrThrow(filterSchema, request.query, 'filter');
+    const filter = parseOrThrow(runFilterSchema, request.query, 'filter');
     const runs = applyFilter(await options.runs.readRuns(), filter);
     const csv = stringify([[...RUN_COLUMNS], ...runs.map(runToCsvFields)], { record_delimiter: '\n' });
     return reply
@@ -61,7 +61,7 @@ export function runRoutes(app: FastifyInstance, options: { runs: RunsPort }): vo
   });
 
   app.get('/api/runs/summary', async (request) => {
-    const filter = parseOrThrow(filterSchema, request.query, 'filter');
+    const filter = parseOrThrow(runFilterSchema, request.query, 'filter');
     const runs = applyFilter(await options.runs.readRuns(), filter);
     return { count: runs.length, models: summariseRuns(runs) };
   });
