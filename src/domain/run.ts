@@ -1,6 +1,6 @@
 /**
  * The run record: one user message and the agent's complete answer, as measured.
- * Its CSV form is the contract the playbooks rely on (SPEC.md "Files").
+ * Its CSV form is the contract the playbooks rely on (docs/data-files.md).
  */
 
 /** The 16 columns of the earlier Python Agent Lab, in this order. */
@@ -93,7 +93,7 @@ export function runToCsvFields(run: RunRecord): string[] {
     completion_tokens: String(run.completion_tokens),
     total_tokens: String(run.total_tokens),
     latency_ms: String(run.latency_ms),
-    // SPEC: an unknown price is 0 in the file (the API and sessions keep null, which the UI shows as "unpriced").
+    // docs/data-files.md: an unknown price is 0 in the file (the API and sessions keep null, which the UI shows as "unpriced").
     cost_usd: run.cost_usd === null ? '0' : formatNumber(run.cost_usd),
     experiment_id: capText(run.experiment_id, FIELD_CAPS.tag),
     task_label: capText(run.task_label, FIELD_CAPS.tag),
