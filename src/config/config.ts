@@ -93,8 +93,12 @@ const envSchema = z.object({
   SHUTDOWN_TIMEOUT_SECONDS: positiveNumber.default(10),
   MAX_BODY_BYTES: positiveInteger.default(1_048_576),
   TRUST_PROXY: z.string().trim().optional().transform((value) => (value ? value : undefined)),
-  PUBLIC_URL: z.string().trim().url('must be a URL').optional(),
+  // empty (as `PUBLIC_URL=` in a copied .env.example) means unset, like the other optional values
+  PUBLIC_URL: z.preprocess((value) => (typeof value === 'string' && value.trim() === '' ? undefined : value), z.string().trim().url('must be a URL').optional()),
 });
+
+/** Every variable the lab reads (docs/configuration.md and .env.example list them all). */
+export const CONFIG_VARIABLES: readonly string[] = Object.keys(envSchema.shape);
 
 /** The validated configuration, with paths resolved against the working directory. */
 export interface LabConfig {

@@ -123,12 +123,17 @@ export function createOpenAICompatibleProvider(options: OpenAICompatibleProvider
       const reader = response.body;
       if (!reader) throw new LabError('provider:invalid_response', `The provider sent an empty response: ${what}`);
 
+      /** Whether the streamed answer is complete (set once the decoder exists). */
+      let answerFinished = (): boolean => false;
       /** Reads the next piece of the body, or describes why it could not. */
       const read = async (): Promise<{ text: string } | { end: true } | { error: ErrorPart }> => {
         try {
           const result = await reader.read(options.chunkTimeoutMs, () => abortUpstream(new TimeoutAbort('chunk')));
           return result.done ? { end: true } : { text: result.value };
         } catch (error) {
+          // A Stop after the answer's finish chunk stopped nothing: end the stream as
+          // finished (with whatever usage came) rather than as aborted.
+          if (signal.aborted && answerFinished()) return { end: true };
           if (signal.aborted) throw signal.reason;
           if (isTimeout()) {
             return {
@@ -171,6 +176,7 @@ export function createOpenAICompatibleProvider(options: OpenAICompatibleProvider
       }
 
       const decoder = createStreamDecoder({ generationId });
+      answerFinished = () => decoder.answerFinished;
       for (;;) {
         const piece = await read();
         const parts = 'error' in piece ? [piece.error as ErrorPart] : 'end' in piece ? decoder.end() : decoder.feed(piece.text);

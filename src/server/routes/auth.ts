@@ -13,7 +13,7 @@ import type { Limiter } from '../plugins/rate-limit.js';
  * revokes the session and clears the cookie. Attempts have their own, tighter rate limit, and
  * wrong tokens count against the client with wrong bearer tokens. The token is never logged.
  */
-const loginSchema = z.object({ token: z.string().max(1000), next: z.string().max(2000).optional() });
+export const loginSchema = z.object({ token: z.string().max(1000), next: z.string().max(2000).optional() });
 
 export function registerAuthRoutes(
   app: FastifyInstance,
