@@ -158,7 +158,9 @@ export async function runAgent(options: RunAgentOptions): Promise<RunOutcome> {
           if (part.model) answeredBy = part.model;
           // A finish with no tool call to run: the answer is complete, whatever comes after
           // (usage, [DONE]) or whenever a Stop lands from now on.
-          // (The local provider ends a stopped generation with finish reason `abort`.)
+          // A finish that the Stop itself caused (the local provider reports 'abort') is not one.
+          // The signal may already be aborted here: the OpenRouter adapter ends a stream whose
+          // finish chunk came before the Stop with this finish part (usage and [DONE] never came).
           if (toolCalls.length === 0 && failure === null && part.finishReason !== 'abort') {
             answerComplete = true;
             finishReason = part.finishReason;

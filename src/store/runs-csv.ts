@@ -15,7 +15,7 @@ export type { OpenFile } from './append-only-csv.js';
 
 /**
  * `data/runs.csv`: one RFC 4180 row per run, the contract the playbooks rely on
- * (SPEC.md "Files"). The crash-safe machinery (whole-row appends under the data lock with
+ * (docs/data-files.md). The crash-safe machinery (whole-row appends under the data lock with
  * group commit, rollback of a failed write, torn-record repair) is AppendOnlyCsv's; this
  * adds the runs.csv columns and row schema and migrates files from the Python Agent Lab.
  */
