@@ -3,7 +3,7 @@ import { access, mkdir, open, readFile, stat, truncate } from 'node:fs/promises'
 import type { FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import { LabError } from '../domain/errors.js';
-import { writeFileAtomic } from './atomic-file.js';
+import { fsyncPath, writeFileAtomic } from './atomic-file.js';
 import { decodeCsvRecords, encodeCsvRecord, encodeCsvRecords, type CsvRecord } from './csv-codec.js';
 import { withDataLock } from './data-lock.js';
 import { GroupCommit } from './group-commit.js';
@@ -140,13 +140,7 @@ export class AppendOnlyCsv<Row> {
    */
   async init(): Promise<{ created: boolean; tornPath?: string }> {
     return withDataLock(this.dataDir, async () => {
-      let bytes: Buffer;
-      try {
-        bytes = await readFile(this.path);
-      } catch (error) {
-        if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
-        bytes = Buffer.alloc(0);
-      }
+      const bytes = await this.readBytes();
       if (bytes.length === 0) {
         await this.writeHeaderOnly();
         return { created: true };
@@ -160,6 +154,16 @@ export class AppendOnlyCsv<Row> {
       const repair = await this.repairTornRecord({ bytes, records, fieldCount: header.length, cut: true, stamp: fileStamp() });
       return repair.tornPath ? { created: false, tornPath: repair.tornPath } : { created: false };
     });
+  }
+
+  /** The file's bytes; empty when it does not exist. */
+  async readBytes(): Promise<Buffer> {
+    try {
+      return await readFile(this.path);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+      return Buffer.alloc(0);
+    }
   }
 
   /** Create a header-only file, atomically (no reader ever sees a file without its header). */
@@ -294,15 +298,6 @@ async function readHeader(handle: FileHandle, size: number, file: string): Promi
       throw new LabError('unavailable:store', `Could not record the row: the header of ${file} is not readable.`);
     }
     length = Math.min(size, length * 4, HEADER_MAX_BYTES);
-  }
-}
-
-export async function fsyncPath(file: string): Promise<void> {
-  const handle = await open(file, 'r+');
-  try {
-    await handle.sync();
-  } finally {
-    await handle.close();
   }
 }
 

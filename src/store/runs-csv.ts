@@ -1,11 +1,11 @@
 import { constants } from 'node:fs';
-import { copyFile, mkdir, readFile } from 'node:fs/promises';
+import { copyFile, mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { LabError } from '../domain/errors.js';
 import { RUN_COLUMNS, SEED_COLUMNS, runToCsvFields } from '../domain/run.js';
 import type { RunRecord } from '../domain/run.js';
-import { AppendOnlyCsv, fileStamp, fsyncPath, uniquePath, type CsvFileContent, type OpenFile } from './append-only-csv.js';
-import { removeStaleTemporaryFiles, writeFileAtomic } from './atomic-file.js';
+import { AppendOnlyCsv, fileStamp, uniquePath, type CsvFileContent, type OpenFile } from './append-only-csv.js';
+import { fsyncPath, removeStaleTemporaryFiles, writeFileAtomic } from './atomic-file.js';
 import { decodeCsvRecords, encodeCsvRecords, type CsvRecord } from './csv-codec.js';
 import { withDataLock } from './data-lock.js';
 import { parseCsvBoolean, parseRunRow } from './run-row.js';
@@ -89,13 +89,7 @@ export class RunsCsv {
   }
 
   async #initLocked(): Promise<RunsCsvInitResult> {
-    let bytes: Buffer;
-    try {
-      bytes = await readFile(this.path);
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
-      bytes = Buffer.alloc(0);
-    }
+    const bytes = await this.#file.readBytes();
     if (bytes.length === 0) {
       await this.#file.writeHeaderOnly();
       return { created: true, repairedTornRecord: false };
