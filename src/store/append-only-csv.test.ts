@@ -60,6 +60,25 @@ describe('AppendOnlyCsv for another file (scores.csv)', () => {
     ]);
   });
 
+  it('reads appended rows incrementally, and notices a file rewritten in place', async () => {
+    const file = scores();
+    await file.init();
+    const row = (runId: string) => ({ ts: 't', eval_id: 'e', run_id: runId, score: '1', judge_notes: 'note\nline' });
+    await file.append(row('r1'));
+    expect((await file.read()).records.map((record) => record.run_id)).toEqual(['r1']);
+    await file.append(row('r2'));
+    await appendFile(file.path, 't,e,r3,1,"in flight');
+    expect(await file.read()).toMatchObject({ skipped: 1 });
+    expect((await file.read()).records.map((record) => record.run_id)).toEqual(['r1', 'r2']);
+    await appendFile(file.path, '"\n');
+    expect((await file.read()).records.map((record) => record.run_id)).toEqual(['r1', 'r2', 'r3']);
+    expect((await file.read()).skipped).toBe(0);
+    // Same inode, longer, different bytes before the end: read whole again.
+    const text = await readFile(file.path, 'utf8');
+    await writeFile(file.path, text.replace('r1', 'x1') + 't,e,r4,2,\n');
+    expect((await file.read()).records.map((record) => record.run_id)).toEqual(['x1', 'r2', 'r3', 'r4']);
+  });
+
   it('follows the header already in the file, matching columns by name', async () => {
     const file = scores();
     await mkdir(dataDir, { recursive: true });

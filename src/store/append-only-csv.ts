@@ -52,6 +52,26 @@ export interface AppendOnlyCsvOptions<Row> {
   openFile?: OpenFile;
 }
 
+/** What `read()` keeps between calls. */
+interface ReadCache<Row> {
+  key: string;
+  ino: number;
+  columns: string[];
+  rows: Array<Record<string, string>>;
+  records: Row[];
+  /** Whole records skipped for their field count. */
+  skippedComplete: number;
+  /** True when the file ended with an incomplete record (not in completeEnd). */
+  partial: boolean;
+  /** Byte offset just past the last whole record read. */
+  completeEnd: number;
+  /** The bytes just before completeEnd (up to TAIL_CHECK_BYTES). */
+  tail: Buffer;
+}
+
+/** How many bytes before the appended ones must match for an incremental read. */
+const TAIL_CHECK_BYTES = 256;
+
 /** The header is read in chunks of this size, up to HEADER_MAX_BYTES. */
 const HEADER_CHUNK_BYTES = 4096;
 const HEADER_MAX_BYTES = 1 << 20;
@@ -64,7 +84,7 @@ export class AppendOnlyCsv<Row> {
   readonly #parseRow: (row: Record<string, string>) => Row;
   readonly #openFile: OpenFile;
   readonly #appends: GroupCommit<Map<string, string>, void>;
-  #cache: { key: string; content: CsvFileContent<Row> } | undefined;
+  #cache: ReadCache<Row> | undefined;
 
   constructor(options: AppendOnlyCsvOptions<Row>) {
     this.dataDir = path.resolve(options.dataDir);
@@ -94,7 +114,9 @@ export class AppendOnlyCsv<Row> {
    * Read the whole file without taking the lock (rows are appended whole, the file is
    * replaced atomically). An incomplete last record (a write in flight, or torn) and records
    * with the wrong field count are skipped and counted, never thrown. Cached until the file
-   * changes.
+   * changes; when it only grew (rows appended), only the new bytes are decoded (a tool that
+   * rewrites the file in place, same inode, keeping its last 256 bytes, is not noticed: tools
+   * replace it by rename, as rebuild-csv does).
    */
   async read(): Promise<CsvFileContent<Row>> {
     let info;
@@ -106,30 +128,69 @@ export class AppendOnlyCsv<Row> {
     }
     const key = `${info.ino}:${info.size}:${info.mtimeMs}`;
     if (this.#cache?.key !== key) {
-      const bytes = await readFile(this.path);
-      this.#cache = { key, content: this.#contentOf(bytes) };
+      const previous = this.#cache;
+      this.#cache =
+        (previous && previous.ino === info.ino && info.size > previous.completeEnd ? await this.#readGrowth(previous, { key, size: info.size }) : undefined) ??
+        this.#decodeWhole(await readFile(this.path), { key, ino: info.ino });
     }
-    const content = this.#cache.content;
-    return { ...content, rows: [...content.rows], records: [...content.records] };
+    const { columns, rows, records, skippedComplete, partial } = this.#cache;
+    return { columns, rows: [...rows], records: [...records], skipped: skippedComplete + (partial ? 1 : 0) };
   }
 
-  #contentOf(bytes: Buffer): CsvFileContent<Row> {
+  #decodeWhole(bytes: Buffer, identity: { key: string; ino: number }): ReadCache<Row> {
     const decoded = decodeCsvRecords(bytes);
     const columns = decoded[0]?.fields ?? [...this.columns];
-    const rows: Array<Record<string, string>> = [];
-    let skipped = 0;
-    for (const record of decoded.slice(1)) {
-      if (!record.terminated || record.fields.length !== columns.length) {
-        skipped += 1;
+    const cache: ReadCache<Row> = { ...identity, columns, rows: [], records: [], skippedComplete: 0, partial: false, completeEnd: decoded[0]?.end ?? 0, tail: Buffer.alloc(0) };
+    this.#addRecords(cache, decoded.slice(1), bytes);
+    return cache;
+  }
+
+  /**
+   * The cached content plus the records appended since, or undefined when the file changed
+   * otherwise (the bytes just before the new ones differ from what was read: a rewrite in place).
+   */
+  async #readGrowth(previous: ReadCache<Row>, next: { key: string; size: number }): Promise<ReadCache<Row> | undefined> {
+    const from = previous.completeEnd - previous.tail.length;
+    const handle = await open(this.path, 'r');
+    let bytes: Buffer;
+    try {
+      bytes = Buffer.alloc(next.size - from);
+      const { bytesRead } = await handle.read(bytes, 0, bytes.length, from);
+      bytes = bytes.subarray(0, bytesRead);
+    } finally {
+      await handle.close();
+    }
+    if (!bytes.subarray(0, previous.tail.length).equals(previous.tail)) return undefined;
+    const cache: ReadCache<Row> = { ...previous, key: next.key, rows: [...previous.rows], records: [...previous.records], partial: false };
+    const appended = bytes.subarray(previous.tail.length);
+    this.#addRecords(cache, decodeCsvRecords(appended), appended, previous.completeEnd);
+    const end = cache.completeEnd - from;
+    cache.tail = Buffer.from(bytes.subarray(Math.max(0, end - TAIL_CHECK_BYTES), end));
+    return cache;
+  }
+
+  /** Add decoded data records to the cache; `offset` is where `bytes` starts in the file. */
+  #addRecords(cache: ReadCache<Row>, decoded: CsvRecord[], bytes: Buffer, offset = 0): void {
+    for (const record of decoded) {
+      if (!record.terminated) {
+        cache.partial = true; // a write in flight, or torn: read again next time
+        break;
+      }
+      cache.completeEnd = offset + record.end;
+      if (record.fields.length !== cache.columns.length) {
+        cache.skippedComplete += 1;
         continue;
       }
       const row: Record<string, string> = {};
-      columns.forEach((column, index) => {
+      cache.columns.forEach((column, index) => {
         row[column] = record.fields[index] ?? '';
       });
-      rows.push(row);
+      cache.rows.push(row);
+      cache.records.push(this.#parseRow(row));
     }
-    return { columns, rows, records: rows.map((row) => this.#parseRow(row)), skipped };
+    // The last bytes read, to tell an append from a rewrite in place next time.
+    const end = cache.completeEnd - offset;
+    if (end > 0) cache.tail = Buffer.from(bytes.subarray(Math.max(0, end - TAIL_CHECK_BYTES), end));
   }
 
   /**
