@@ -6,10 +6,11 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/config.js';
 import { SERVER_ENTRY, freePort } from '../support/start-lab.js';
-import { deployFile, findProgram, isRoot, missingProgramMessage, readDeployFile, run, tempDir } from './support.js';
+import { missing } from '../support/prerequisites.js';
+import { deployFile, findProgram, isRoot, programPrerequisite, readDeployFile, run, tempDir } from './support.js';
 
 const systemdAnalyze = findProgram('systemd-analyze');
-if (!systemdAnalyze) console.warn(missingProgramMessage('systemd-analyze', 'systemd'));
+const systemdAnalyzeMissing = missing(programPrerequisite('systemd-analyze', 'systemd'));
 
 /** `Key=value` lines of one section of a unit file (repeated keys kept in order). */
 function unitSection(text: string, section: string): Array<[string, string]> {
@@ -40,7 +41,7 @@ const unitEnvironment = Object.fromEntries(
   }),
 );
 
-describe.skipIf(!systemdAnalyze)('deploy/agent-lab.service: systemd-analyze verify', () => {
+describe.skipIf(systemdAnalyzeMissing)('deploy/agent-lab.service: systemd-analyze verify', () => {
   it('verifies without a warning', async () => {
     let unit = deployFile('agent-lab.service');
     let scratch: string | undefined;

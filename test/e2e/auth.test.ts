@@ -1,14 +1,14 @@
-import { existsSync } from 'node:fs';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { missing } from '../support/prerequisites.js';
 import { startLab, type RunningLab } from '../support/start-lab.js';
-import { CHROMIUM_PATH, eventually, LabPage, launchChromium } from './lab-page.js';
+import { CHROMIUM_PREREQUISITE, eventually, LabPage, launchChromium } from './lab-page.js';
 
 /** A lab with LAB_AUTH_TOKEN: the page asks for the token, and asks again when the cookie is gone. */
 
 const TOKEN = 'e2e-lab-token-0123456789';
 
-describe.skipIf(!existsSync(CHROMIUM_PATH))('a lab that needs a token', () => {
+describe.skipIf(missing(CHROMIUM_PREREQUISITE))('a lab that needs a token', () => {
   let lab: RunningLab;
   let browser: Browser;
 
