@@ -25,6 +25,7 @@ function figures(summary: ModelSummary): CompareFigures {
     latency_p95_ms: summary.latency_ms.p95,
     ttft_p50_ms: summary.ttft_ms.p50,
     cost_per_run_usd: summary.cost_usd.mean,
+    unpriced_runs: summary.cost_usd.unpriced_runs,
     error_rate: summary.error_rate,
   };
 }
