@@ -5,6 +5,7 @@ import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { list as listTar } from 'tar';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { missing } from '../../test/support/prerequisites.js';
 import type { RunRecord } from '../domain/run.js';
 import { createBackup, listBackups, pruneBackups, verifyBackup } from './backup.js';
 import { startBackupSchedule } from './backup-schedule.js';
@@ -378,7 +379,12 @@ describe('backup', () => {
     }
   });
 
-  it.skipIf(!canMountTmpfs())('fails cleanly with ENOSPC on a disk that fills up mid-backup', async () => {
+  const tmpfsMissing = missing({
+    name: 'permission to mount a tmpfs',
+    available: canMountTmpfs(),
+    install: 'run the tests as root on Linux (a VM, or a container with CAP_SYS_ADMIN)',
+  });
+  it.skipIf(tmpfsMissing)('fails cleanly with ENOSPC on a disk that fills up mid-backup', async () => {
     const small = path.join(lab.root, 'small');
     await mkdir(small);
     execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=24k', 'tmpfs', small]);

@@ -1,21 +1,20 @@
 import { randomUUID } from 'node:crypto';
-import { existsSync } from 'node:fs';
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { REPO_ROOT, startLab, type RunningLab } from '../support/start-lab.js';
-import { CHROMIUM_PATH, eventually, LabPage, launchChromium } from './lab-page.js';
+import { missing } from '../support/prerequisites.js';
+import { CHROMIUM_PREREQUISITE, eventually, LabPage, launchChromium } from './lab-page.js';
 
 /**
  * The lab in a real browser: Debian's Chromium driven by playwright-core against the built
  * lab and the OpenRouter-format test server. Each test is something a user does and sees.
  */
 
-const haveBrowser = existsSync(CHROMIUM_PATH);
 const MODEL = 'openai/gpt-4o-mini';
 
-describe.skipIf(!haveBrowser)('the lab in the browser', () => {
+describe.skipIf(missing(CHROMIUM_PREREQUISITE))('the lab in the browser', () => {
   let lab: RunningLab;
   let browser: Browser;
   let context: BrowserContext;

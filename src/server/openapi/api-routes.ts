@@ -75,7 +75,7 @@ export const API_ROUTES: RouteDocs = {
   'GET /metrics': { tag: 'operations', open: true, summary: 'SLIs and counters as JSON (Prometheus text when the Accept header asks for it)' },
   'GET /metrics/prometheus': { tag: 'operations', open: true, summary: 'Prometheus text format', responses: { 200: { description: 'Prometheus exposition format', mediaType: 'text/plain' } } },
   'GET /api/stream/test': { tag: 'operations', open: true, summary: 'A short SSE stream the lab produces itself (no provider)', responses: { 200: { description: 'tick events, then done', mediaType: 'text/event-stream' } } },
-  'GET /api/status': { tag: 'operations', open: true, summary: 'What the UI banners need: API key present, read-only, maintenance, open circuits, auth' },
+  'GET /api/status': { tag: 'operations', summary: 'What the UI banners need: API key present, read-only, maintenance, open circuits, auth' },
   'POST /api/auth/login': {
     tag: 'operations',
     open: true,
