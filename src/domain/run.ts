@@ -1,6 +1,6 @@
 /**
  * The run record: one user message and the agent's complete answer, as measured.
- * Its CSV form is the contract the playbooks rely on (SPEC.md "Files").
+ * Its CSV form is the contract the playbooks rely on (docs/data-files.md).
  */
 
 /** The 16 columns of the earlier Python Agent Lab, in this order. */
@@ -104,7 +104,7 @@ export function runToCsvFields(run: RunRecord): string[] {
     completion_tokens: String(run.completion_tokens),
     total_tokens: String(run.total_tokens),
     latency_ms: formatMilliseconds(run.latency_ms),
-    // SPEC "Cost": an unpriced run has an empty cost_usd (null in the API, "unpriced" in the UI).
+    // docs/data-files.md "Cost": an unpriced run has an empty cost_usd (null in the API, "unpriced" in the UI).
     cost_usd: run.cost_usd === null ? '' : formatCost(run.cost_usd),
     experiment_id: capText(run.experiment_id, FIELD_CAPS.tag),
     task_label: capText(run.task_label, FIELD_CAPS.tag),

@@ -9,6 +9,7 @@ import http from 'node:http';
 import https from 'node:https';
 import { LabError, type ErrorCode } from '../domain/errors.js';
 import type { StreamPart } from '../domain/stream-part.js';
+import { authorizationHeader } from './authorization.js';
 import { completionSchema, errorBodySchema } from './openai-compatible-schemas.js';
 import type { ChatProvider, ChatRequest } from './provider.js';
 import { createStreamDecoder, toUsage, type ErrorPart } from './stream-decoder.js';
@@ -18,6 +19,8 @@ export interface OpenAICompatibleProviderOptions {
   baseUrl: string;
   /** Sent as `Authorization: Bearer <key>` when present. */
   apiKey?: string | undefined;
+  /** `user:password` sent as `Authorization: Basic` when there is no API key (a proxy's credentials). */
+  basicAuth?: string | undefined;
   /** The app's URL (`HTTP-Referer`, OpenRouter's attribution). */
   appUrl: string;
   /** The app's name (`X-Title` / `X-OpenRouter-Title`). */
@@ -58,7 +61,8 @@ export function createOpenAICompatibleProvider(options: OpenAICompatibleProvider
     'x-title': toHeaderValue(options.appName),
     'x-openrouter-title': toHeaderValue(options.appName),
   };
-  if (options.apiKey) headers.authorization = `Bearer ${options.apiKey}`;
+  const authorization = authorizationHeader({ apiKey: options.apiKey, basicAuth: options.basicAuth });
+  if (authorization) headers.authorization = authorization;
 
   const streamHeaders = { ...headers, accept: 'text/event-stream' };
   const jsonHeaders = { ...headers, accept: 'application/json' };

@@ -18,7 +18,7 @@ import type { RunRow } from './run-row.js';
 
 /**
  * `data/runs.csv`: one RFC 4180 row per run, the contract the playbooks rely on
- * (SPEC.md "Files"). Every record has the header's field count at every instant: rows are
+ * (docs/data-files.md). Every record has the header's field count at every instant: rows are
  * appended whole (one write per batch of runs finishing together) under the data lock; a
  * torn last record left by a crash is cut off at start-up; files from the Python Agent Lab
  * are migrated atomically.

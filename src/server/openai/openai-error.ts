@@ -1,9 +1,16 @@
+import { z } from 'zod';
 import type { LabError } from '../../domain/errors.js';
 
-/** OpenAI's error body: `{"error": {"message", "type", "code", "param"}}`. */
-export interface OpenAiErrorBody {
-  error: { message: string; type: string; code: string; param: string | null };
-}
+/** OpenAI's error body: `{"error": {"message", "type", "code", "param"}}` (documented in the API reference). */
+export const openAiErrorBodySchema = z.object({
+  error: z.object({
+    message: z.string(),
+    type: z.string().describe('invalid_request_error, requests (429) or server_error'),
+    code: z.string().describe("OpenAI's name where one exists (invalid_api_key, model_not_found, rate_limit_exceeded), else the lab code with _ for :"),
+    param: z.string().nullable().describe('the request field at fault, for 400'),
+  }),
+});
+export type OpenAiErrorBody = z.output<typeof openAiErrorBodySchema>;
 
 /** Lab codes whose OpenAI counterpart SDKs and clients recognise by name. */
 const OPENAI_CODES: Partial<Record<LabError['code'], string>> = {

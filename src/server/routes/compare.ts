@@ -14,7 +14,7 @@ import type { RunsPort } from './runs.js';
  */
 
 const text = z.string().min(1).max(10_000);
-const compareQuerySchema = z
+export const compareQuerySchema = z
   .object({ a: text.optional(), b: text.optional(), agent_a: text.max(200).optional(), agent_b: text.max(200).optional() })
   .strict();
 

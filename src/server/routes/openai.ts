@@ -106,7 +106,7 @@ function labHeaders(reply: FastifyReply, options: { runId: string; sessionId: st
 }
 
 /**
- * The OpenAI-compatible endpoint (SPEC "OpenAI-compatible endpoint"): `POST /v1/chat/completions`
+ * The OpenAI-compatible endpoint: `POST /v1/chat/completions`
  * (streamed or one JSON answer) and `GET /v1/models`, `GET /v1/models/:model`. Each call is one
  * run through the same runner as `/api/chat` (one model call; the client's tools pass through
  * and their calls come back unrun), recorded in runs.csv and, unless `X-Agent-Lab-Session: none`,

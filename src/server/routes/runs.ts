@@ -11,7 +11,7 @@ export interface RunsPort {
   readRuns(): Promise<RunRecord[]>;
 }
 
-const filterSchema = z
+export const runFilterSchema = z
   .object({
     experiment_id: z.string().max(10_000).optional(),
     task_label: z.string().max(10_000).optional(),
@@ -26,7 +26,7 @@ const filterSchema = z
     limit: z.coerce.number().int().min(1).max(100_000).optional(),
   })
   .strict();
-type RunFilter = z.output<typeof filterSchema>;
+type RunFilter = z.output<typeof runFilterSchema>;
 
 function applyFilter(runs: RunRecord[], filter: RunFilter): RunRecord[] {
   const since = filter.since ? Date.parse(filter.since) : undefined;
@@ -59,13 +59,13 @@ function downloadFields(run: RunRecord): string[] {
 /** `GET /api/runs` (filters), `GET /api/runs.csv` (download), `GET /api/runs/summary` (per model). */
 export function runRoutes(app: FastifyInstance, options: { runs: RunsPort }): void {
   app.get('/api/runs', async (request) => {
-    const filter = parseOrThrow(filterSchema, request.query, 'filter');
+    const filter = parseOrThrow(runFilterSchema, request.query, 'filter');
     const runs = applyFilter(await options.runs.readRuns(), filter);
     return { count: runs.length, runs };
   });
 
   app.get('/api/runs.csv', async (request, reply) => {
-    const filter = parseOrThrow(filterSchema, request.query, 'filter');
+    const filter = parseOrThrow(runFilterSchema, request.query, 'filter');
     const runs = applyFilter(await options.runs.readRuns(), filter);
     const csv = stringify([[...RUN_COLUMNS], ...runs.map(downloadFields)], DOWNLOAD_OPTIONS);
     return reply
@@ -75,7 +75,7 @@ export function runRoutes(app: FastifyInstance, options: { runs: RunsPort }): vo
   });
 
   app.get('/api/runs/summary', async (request) => {
-    const filter = parseOrThrow(filterSchema, request.query, 'filter');
+    const filter = parseOrThrow(runFilterSchema, request.query, 'filter');
     const runs = applyFilter(await options.runs.readRuns(), filter);
     return { count: runs.length, models: summariseRuns(runs) };
   });

@@ -1,0 +1,116 @@
+import { z } from 'zod';
+import { agentInputSchema, agentSchema, agentUpdateSchema } from '../../domain/agent.js';
+import { chatRequestSchema } from '../../runner/chat-service.js';
+import { agentIdParams } from '../routes/agents.js';
+import { openAiChatRequestSchema } from '../openai/openai-request.js';
+import { loginSchema } from '../routes/auth.js';
+import { bakeoffRequestSchema } from '../routes/bakeoff.js';
+import { runIdParams } from '../routes/chat.js';
+import { compareQuerySchema } from '../routes/compare.js';
+import { runFilterSchema } from '../routes/runs.js';
+import { sessionBodySchema, sessionIdParams } from '../routes/sessions.js';
+import type { RouteDocs } from './route-doc.js';
+
+/**
+ * Every route the lab serves, documented. `GET /api/openapi.json` and `/api/docs` are built
+ * from this table, and a test fails when the app registers a route that is missing here (or
+ * this lists one the app does not serve). Adding a route's docs is one entry:
+ *
+ *     'GET /api/scores': { tag: 'evaluations', summary: 'List scores', query: scoreFilterSchema },
+ */
+export const API_ROUTES: RouteDocs = {
+  // agents
+  'GET /api/agents': { tag: 'agents', summary: 'List saved agents', responses: { 200: { description: '`{agents: [...]}`, each with `model_known`' } } },
+  'POST /api/agents': {
+    tag: 'agents',
+    summary: 'Create an agent',
+    description: 'Any non-empty model id is accepted; one unknown to the catalog is flagged with model_known=false, not refused.',
+    body: agentInputSchema,
+    responses: { 201: { description: 'The agent itself', schema: agentSchema } },
+  },
+  'GET /api/agents/:id': { tag: 'agents', summary: 'Read an agent', params: agentIdParams, responses: { 200: { description: 'The agent', schema: agentSchema }, 404: { description: 'No such agent' } } },
+  'PUT /api/agents/:id': { tag: 'agents', summary: 'Update an agent (any subset of fields)', params: agentIdParams, body: agentUpdateSchema, responses: { 200: { description: 'The updated agent', schema: agentSchema }, 404: { description: 'No such agent' } } },
+  'DELETE /api/agents/:id': { tag: 'agents', summary: 'Delete an agent', params: agentIdParams, responses: { 204: { description: 'Deleted' }, 404: { description: 'No such agent' } } },
+
+  // chat and runs
+  'POST /api/chat': {
+    tag: 'chat',
+    summary: 'Run one message through an agent',
+    description:
+      'Answers with Server-Sent Events: run-start {run_id, session_id, agent_id, model}, text-delta {delta}, tool-call {id, name, args}, tool-result {id, name, result, web_status}, run-end {run}, error {code, message, retryable}. With stream=false, one JSON answer {run_id, session_id, text, tool_events, run}. Closing the connection stops the run (recorded with aborted=true).',
+    body: chatRequestSchema,
+    responses: { 200: { description: 'The event stream (or, with stream=false, the JSON answer)', mediaType: 'text/event-stream' } },
+  },
+  'POST /api/runs/:id/cancel': { tag: 'chat', summary: 'Stop a run now', params: runIdParams, responses: { 200: { description: '`{run_id, cancelled: true}`' } } },
+  'POST /api/bakeoff': {
+    tag: 'chat',
+    summary: 'One prompt on 2-8 lanes at once',
+    description: 'Lanes are agent ids, inline agents, or one agent with several models. One SSE stream; each event carries its lane. Each lane is a run sharing experiment_id and bakeoff_id.',
+    body: bakeoffRequestSchema,
+    responses: { 200: { description: 'The multiplexed event stream', mediaType: 'text/event-stream' } },
+  },
+  'GET /api/runs': { tag: 'runs', summary: 'List runs (filtered)', query: runFilterSchema, responses: { 200: { description: '`{count, runs: [run record]}`' } } },
+  'GET /api/runs.csv': { tag: 'runs', summary: 'Download runs.csv (filtered)', query: runFilterSchema, responses: { 200: { description: 'RFC 4180 CSV with the runs.csv header', mediaType: 'text/csv' } } },
+  'GET /api/runs/summary': { tag: 'runs', summary: 'Per-model summary: count, p50/p95 latency and TTFT, tokens/s, cost, error and abort rates', query: runFilterSchema },
+  'GET /api/compare': { tag: 'runs', summary: 'Compare two experiments (a, b) or two agents (agent_a, agent_b): per-model deltas', query: compareQuerySchema },
+
+  // sessions
+  'GET /api/sessions': { tag: 'sessions', summary: 'List sessions (newest first)' },
+  'POST /api/sessions': { tag: 'sessions', summary: 'Create a session', body: sessionBodySchema, responses: { 201: { description: 'The session' } } },
+  'GET /api/sessions/:id': { tag: 'sessions', summary: 'Read a session with its transcript and runs', params: sessionIdParams, responses: { 200: { description: 'The session' }, 404: { description: 'No such session' } } },
+  'PUT /api/sessions/:id': { tag: 'sessions', summary: 'Rename or annotate a session', params: sessionIdParams, body: sessionBodySchema, responses: { 200: { description: 'The session' }, 404: { description: 'No such session' } } },
+  'DELETE /api/sessions/:id': { tag: 'sessions', summary: 'Delete a session', params: sessionIdParams, responses: { 204: { description: 'Deleted' }, 404: { description: 'No such session' } } },
+
+  // models
+  'GET /api/models': { tag: 'models', summary: 'The model catalog: `{source, fetched_at, models: [{id, name, provider, context_length, pricing, source}]}`' },
+  'POST /api/models/refresh': { tag: 'models', summary: 'Fetch the catalog from the provider now (fallback list when it fails)' },
+
+  // the OpenAI-compatible endpoint
+  'POST /v1/chat/completions': {
+    tag: 'openai',
+    summary: "OpenAI's Chat Completions, for any OpenAI SDK pointed at http://<lab>/v1",
+    description:
+      'model: a catalog id, a local model (local/...), or agent/<agent name or id> (the saved agent\'s system prompt and parameters; the request\'s own override them). stream=true answers data: {chat.completion.chunk} lines and data: [DONE] (stream_options.include_usage adds a usage chunk); otherwise one chat.completion. The client\'s tools pass through and tool calls come back unrun (one model call per request). Each call is a run in runs.csv and, unless X-Agent-Lab-Session: none, in a session (a session id there continues or creates that session). Tags: X-Agent-Lab-Experiment, X-Agent-Lab-Task, X-Agent-Lab-Notes headers, else metadata {experiment_id, task_label, run_notes}. Answers carry X-Agent-Lab-Run-Id and X-Agent-Lab-Session-Id. Closing the stream stops the run (recorded aborted). Errors in OpenAI\'s shape.',
+    body: openAiChatRequestSchema,
+    responses: {
+      200: { description: 'chat.completion JSON, or with stream=true the chunk stream', mediaType: 'text/event-stream' },
+      404: { description: 'model_not_found: not in the catalog, or no saved agent of that name or id' },
+      502: { description: 'The provider failed before the first token (or refused the request)' },
+      503: { description: 'The provider is unavailable or its circuit is open; read-only or maintenance mode' },
+    },
+  },
+  'GET /v1/models': { tag: 'openai', summary: '`{object: "list", data: [{id, object: "model", created, owned_by}]}`: catalog and local models, then each saved agent as agent/<name>' },
+  'GET /v1/models/*': { tag: 'openai', summary: 'One entry of /v1/models (the id may contain /)', responses: { 200: { description: '`{id, object: "model", created, owned_by}`' }, 404: { description: 'model_not_found' } } },
+
+  // operations
+  'GET /health': {
+    tag: 'operations',
+    open: true,
+    summary: 'Liveness: 200 {"status":"healthy"|"read_only"|"maintenance"}, 503 when the lab cannot serve',
+    responses: { 200: { description: 'Serving' }, 503: { description: 'Cannot serve (for example the data directory is unusable)' } },
+  },
+  'GET /health/detailed': { tag: 'operations', open: true, summary: 'Every dependency with its own status', responses: { 200: { description: 'Can serve (an unreachable provider is degraded, still 200)' }, 503: { description: 'Cannot serve' } } },
+  'GET /metrics': { tag: 'operations', open: true, summary: 'SLIs and counters as JSON (Prometheus text when the Accept header asks for it)' },
+  'GET /metrics/prometheus': { tag: 'operations', open: true, summary: 'Prometheus text format', responses: { 200: { description: 'Prometheus exposition format', mediaType: 'text/plain' } } },
+  'GET /api/stream/test': { tag: 'operations', open: true, summary: 'A short SSE stream the lab produces itself (no provider)', responses: { 200: { description: 'tick events, then done', mediaType: 'text/event-stream' } } },
+  'GET /api/status': { tag: 'operations', open: true, summary: 'What the UI banners need: API key present, read-only, maintenance, open circuits, auth' },
+  'POST /api/auth/login': {
+    tag: 'operations',
+    open: true,
+    summary: 'Sign in with LAB_AUTH_TOKEN (sets an HttpOnly cookie)',
+    description: 'JSON {"token"} answers 200; the same fields as a form answer 303 back to `next`.',
+    body: loginSchema,
+    responses: { 200: { description: '`{authenticated, auth_required}`' }, 401: { description: 'Wrong token' } },
+  },
+  'POST /api/auth/logout': { tag: 'operations', open: true, summary: 'Clear the sign-in cookie', responses: { 204: { description: 'Signed out' } } },
+  'GET /api/openapi.json': { tag: 'operations', summary: 'This reference as an OpenAPI 3.1 document', responses: { 200: { description: 'OpenAPI 3.1 (JSON Schema draft 2020-12)' } } },
+  'GET /api/docs': { tag: 'operations', summary: 'This reference as a page', responses: { 200: { description: 'Self-contained HTML', mediaType: 'text/html' } } },
+};
+
+/** Used by the reference page and tests: the tags in the order they are shown. */
+export const API_TAGS = ['agents', 'chat', 'runs', 'sessions', 'models', 'evaluations', 'openai', 'operations'] as const;
+
+/** The standard error body `{ error: { code, message, retryable } }`. */
+export const errorBodySchema = z.object({
+  error: z.object({ code: z.string().describe('stable, shaped type:surface'), message: z.string(), retryable: z.boolean() }),
+});
