@@ -1,7 +1,7 @@
 import type http from 'node:http';
-import { startBenchLab, type BenchLab } from './support/lab.js';
+import { withBenchLab, type BenchLab } from './support/lab.js';
 import { goalCell, ms, ratio, signedMs, span, type GoalResult, type Row, type SectionReport } from './support/report.js';
-import { loadAgent, openStream, PROVIDER_TOKEN, type StreamTiming } from './support/sse-load.js';
+import { openStream, PROVIDER_TOKEN, runLimited, type StreamTiming } from './support/sse-load.js';
 import { percentile } from './support/stats.js';
 
 /**
@@ -32,19 +32,6 @@ interface LevelResult {
   errors: number;
 }
 
-async function batch(count: number, concurrency: number, start: () => Promise<StreamTiming>): Promise<StreamTiming[]> {
-  const results: StreamTiming[] = [];
-  let next = 0;
-  const worker = async () => {
-    while (next < count) {
-      next += 1;
-      results.push(await start());
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(concurrency, count) }, worker));
-  return results;
-}
-
 /** TTFTs of the complete streams; the rest are errors. */
 function ttfts(timings: StreamTiming[], tokens: number): { ok: number[]; errors: number } {
   const ok: number[] = [];
@@ -69,14 +56,12 @@ export async function runOpenAiEndpointBench(options: OpenAiEndpointOptions = {}
   const tokens = options.tokens ?? 20;
   const levels = options.levels ?? DEFAULT_LEVELS;
   const prompt = `[[scenario:slow delay=${delayMs} tokens=${tokens}]] How are you?`;
-  const lab = await startBenchLab();
-  const agents = { direct: loadAgent(), lab: loadAgent() };
   const results: LevelResult[] = [];
-  try {
+  await withBenchLab('openai-endpoint', async ({ lab, agents }) => {
     const run = streamers(lab, prompt, agents);
     // Warm-up: JIT, the model catalog, keep-alive pools on both sides.
-    await batch(20, 5, run.direct);
-    await batch(20, 5, run.lab);
+    await runLimited(20, 5, run.direct);
+    await runLimited(20, 5, run.lab);
     lab.provider.reset();
     for (const level of levels) {
       const result: LevelResult = { concurrency: level.concurrency, direct: [], lab: [], rounds: [], errors: 0 };
@@ -84,7 +69,7 @@ export async function runOpenAiEndpointBench(options: OpenAiEndpointOptions = {}
         const order: Array<'direct' | 'lab'> = round % 2 === 0 ? ['direct', 'lab'] : ['lab', 'direct'];
         const got: Record<'direct' | 'lab', number[]> = { direct: [], lab: [] };
         for (const side of order) {
-          const { ok, errors } = ttfts(await batch(level.perRound, level.concurrency, run[side]), tokens);
+          const { ok, errors } = ttfts(await runLimited(level.perRound, level.concurrency, run[side]), tokens);
           got[side] = ok;
           result.errors += errors;
           lab.provider.reset();
@@ -100,15 +85,7 @@ export async function runOpenAiEndpointBench(options: OpenAiEndpointOptions = {}
       const added = percentile(result.lab, 50) - percentile(result.direct, 50);
       console.log(`  openai-endpoint: ${level.concurrency} at a time: added TTFT p50 ${added.toFixed(2)} ms (${result.lab.length} lab, ${result.direct.length} direct, ${result.errors} errors)`);
     }
-  } catch (error) {
-    const exit = lab.child.exitCode ?? lab.child.signalCode;
-    if (exit !== null) throw new Error(`the lab exited (${exit}) during the openai-endpoint benchmark; its last output:\n${lab.output().slice(-3000)}`, { cause: error });
-    throw error;
-  } finally {
-    agents.direct.destroy();
-    agents.lab.destroy();
-    await lab.close();
-  }
+  });
   return report(results, { delayMs, tokens });
 }
 

@@ -3,11 +3,11 @@ import { readFile, readdir, writeFile, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { createOpenAICompatible } from '@ai-sdk/openai-compatible';
 import { generateText, stepCountIs, streamText, tool } from 'ai';
-import { parse } from 'csv-parse/sync';
 import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { api } from '../support/sse-client.js';
+import { runsCsvRows, waitFor } from '../support/lab-data.js';
 import { startLab, type RunningLab } from '../support/start-lab.js';
 
 /**
@@ -18,19 +18,7 @@ import { startLab, type RunningLab } from '../support/start-lab.js';
 
 type Row = Record<string, string>;
 
-async function csvRows(lab: RunningLab): Promise<Row[]> {
-  return parse(await readFile(path.join(lab.dataDir, 'runs.csv'), 'utf8'), { columns: true });
-}
-
-async function waitFor<T>(probe: () => Promise<T | undefined>, timeoutMs = 5000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error('timed out waiting');
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
+const csvRows = (lab: RunningLab): Promise<Row[]> => runsCsvRows(lab.dataDir);
 
 async function rowFor(lab: RunningLab, runId: string): Promise<Row> {
   return waitFor(async () => (await csvRows(lab)).find((row) => row.run_id === runId));
