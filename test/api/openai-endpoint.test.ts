@@ -259,6 +259,42 @@ describe('OpenAI-compatible endpoint, open lab', () => {
     expect((thrown as Error).message).toContain('upstream broke');
   });
 
+  it('continues a session named in X-Agent-Lab-Session, keeping the tool calls and the results the client sent', async () => {
+    lab.provider.enqueue({ type: 'tool-call', calls: [{ name: 'get_weather', arguments: { city: 'Oslo' }, id: 'call_oslo' }] });
+    const tools: OpenAI.Chat.Completions.ChatCompletionTool[] = [{ type: 'function', function: { name: 'get_weather', parameters: { type: 'object', properties: { city: { type: 'string' } } } } }];
+    const messages: OpenAI.Chat.Completions.ChatCompletionMessageParam[] = [{ role: 'user', content: 'Weather in Oslo?' }];
+    const first = await client.chat.completions.create({ model: MODEL, messages, tools }).withResponse();
+    const sessionId = first.response.headers.get('x-agent-lab-session-id')!;
+    const call = first.data.choices[0]!.message.tool_calls![0] as { id: string; type: 'function'; function: { name: string; arguments: string } };
+    messages.push({ role: 'assistant', content: null, tool_calls: [call] }, { role: 'tool', tool_call_id: call.id, content: 'Snow' });
+    const second = await client.chat.completions.create({ model: MODEL, messages, tools }, { headers: { 'X-Agent-Lab-Session': sessionId } }).withResponse();
+    expect(second.response.headers.get('x-agent-lab-session-id')).toBe(sessionId);
+    expect(second.data.choices[0]!.message.content).toBe('The tool get_weather returned: Snow');
+
+    const session = JSON.parse(await readFile(path.join(lab.dataDir, 'sessions', `${sessionId}.json`), 'utf8'));
+    expect(session.transcript.map((entry: { role: string }) => entry.role)).toEqual(['user', 'assistant', 'tool', 'assistant']);
+    expect(session.transcript[1].tool_calls).toEqual([{ id: 'call_oslo', type: 'function', function: { name: 'get_weather', arguments: '{"city":"Oslo"}' } }]);
+    expect(session.transcript[2]).toMatchObject({ role: 'tool', content: 'Snow', tool_call_id: 'call_oslo', name: 'get_weather' });
+    expect(session.runs.map((run: { run_id: string }) => run.run_id)).toEqual([runIdOf(first.data.id), runIdOf(second.data.id)]);
+
+    const badSession = await client.chat.completions.create({ model: MODEL, messages }, { headers: { 'X-Agent-Lab-Session': '../etc' } }).catch((error: unknown) => error);
+    expect((badSession as InstanceType<typeof OpenAI.BadRequestError>).status).toBe(400);
+    expect((badSession as InstanceType<typeof OpenAI.BadRequestError>).param).toBe('x-agent-lab-session');
+  });
+
+  it('serves the in-process local model through /v1 at cost 0', async () => {
+    const answer = await client.chat.completions.create({ model: 'local/agent-lab-tiny', messages: [{ role: 'user', content: 'Hello' }], max_tokens: 8 });
+    expect(typeof answer.choices[0]!.message.content).toBe('string');
+    expect(answer.usage!.completion_tokens).toBeGreaterThan(0);
+    expect(answer.usage!.completion_tokens).toBeLessThanOrEqual(8);
+    const row = await rowFor(lab, runIdOf(answer.id));
+    expect(row.model_list_source).toBe('local');
+    expect(Number(row.cost_usd)).toBe(0);
+    expect(lab.provider.chatRequests().some((request) => (request.body as { model?: string }).model === 'local/agent-lab-tiny')).toBe(false);
+    const missing = await client.chat.completions.create({ model: 'local/no-such-file', messages: [{ role: 'user', content: 'x' }] }).catch((error: unknown) => error);
+    expect((missing as InstanceType<typeof OpenAI.NotFoundError>).code).toBe('model_not_found');
+  });
+
   it('records the run aborted when the client stops the stream, and aborts the upstream request', async () => {
     const controller = new AbortController();
     const stream = await client.chat.completions.create(
@@ -371,6 +407,24 @@ describe('OpenAI-compatible endpoint, guarded lab (token, read-only, rate limit)
       expect((refused as InstanceType<typeof OpenAI.APIError>).status).toBe(503);
       expect((refused as InstanceType<typeof OpenAI.APIError>).code).toBe('read_only_store');
       expect((await client.models.list()).data.length).toBeGreaterThan(0);
+    } finally {
+      await rm(flag, { force: true });
+    }
+  });
+
+  it('answers 503 JSON with Retry-After in maintenance mode (not the maintenance page)', async () => {
+    const flag = path.join(lab.cwd, 'MAINTENANCE_MODE');
+    await writeFile(flag, '');
+    try {
+      await waitFor(async () => (((await (await fetch(`${lab.url}/health`)).json()) as { status: string }).status === 'maintenance' ? true : undefined));
+      const response = await fetch(`${lab.url}/v1/chat/completions`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json', accept: 'text/html,application/json' },
+        body: JSON.stringify({ model: MODEL, messages: [{ role: 'user', content: 'x' }] }),
+      });
+      expect(response.status).toBe(503);
+      expect(Number(response.headers.get('retry-after'))).toBeGreaterThan(0);
+      expect(((await response.json()) as { error: { code: string; type: string } }).error).toMatchObject({ code: 'maintenance_service', type: 'server_error' });
     } finally {
       await rm(flag, { force: true });
     }
