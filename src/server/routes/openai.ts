@@ -28,7 +28,14 @@ export interface OpenAiAgentsPort {
 
 /** The model catalog (catalog and local models) the endpoint lists and checks `model` against. */
 export interface OpenAiCatalogPort {
-  get(): Promise<{ source: 'dynamic' | 'fallback'; models: Array<{ id: string; provider: string }> }>;
+  /** The list for `/v1/models` (fetched when stale). */
+  get(): Promise<{ models: Array<{ id: string; provider: string }> }>;
+  /**
+   * Whether `model` is in the current list, and whether that list came from the provider
+   * (`authoritative`) rather than the offline fallback; never fetches, so a completion never
+   * waits for the catalog.
+   */
+  lookup(model: string): { known: boolean; authoritative: boolean };
 }
 
 export const AGENT_MODEL_PREFIX = 'agent/';
@@ -68,9 +75,8 @@ async function resolveModel(options: {
     const parameters = mergeParameters({ temperature: agent.temperature, topP: agent.top_p, maxTokens: agent.max_tokens, seed: agent.seed }, own);
     return { agent, parameters };
   }
-  const catalog = await options.catalog.get();
-  const known = catalog.models.some((model) => model.id === body.model);
-  if (!known && (catalog.source === 'dynamic' || body.model.startsWith('local/'))) {
+  const { known, authoritative } = options.catalog.lookup(body.model);
+  if (!known && (authoritative || body.model.startsWith('local/'))) {
     throw new LabError('not_found:model', `The model '${body.model}' does not exist: GET /v1/models lists the models and agents this lab serves.`);
   }
   const now = new Date().toISOString();
