@@ -1,7 +1,7 @@
 import type http from 'node:http';
-import { withBenchLab, type BenchLab } from './support/lab.js';
+import { createAgent, withBenchLab, type BenchLab } from './support/lab.js';
 import { goalCell, ms, ratio, signedMs, span, type GoalResult, type Row, type SectionReport } from './support/report.js';
-import { openStream, PROVIDER_TOKEN, runLimited, type StreamTiming } from './support/sse-load.js';
+import { LAB_TOKEN, openStream, PROVIDER_TOKEN, runLimited, type StreamTiming } from './support/sse-load.js';
 import { percentile } from './support/stats.js';
 
 /**
@@ -24,10 +24,17 @@ const DEFAULT_LEVELS = [
   { concurrency: 20, rounds: 4, perRound: 60 },
 ];
 
+type Side = 'direct' | 'lab' | 'chat';
+const SIDES: Side[] = ['direct', 'lab', 'chat'];
+
 interface LevelResult {
   concurrency: number;
+  /** TTFTs straight from the test server. */
   direct: number[];
+  /** TTFTs through /v1/chat/completions. */
   lab: number[];
+  /** TTFTs through the lab's own POST /api/chat (a reference: the same runner, the lab's SSE format). */
+  chat: number[];
   rounds: Array<{ addedP50: number; addedP99: number }>;
   errors: number;
 }
@@ -43,9 +50,11 @@ function ttfts(timings: StreamTiming[], tokens: number): { ok: number[]; errors:
   return { ok, errors };
 }
 
-function streamers(lab: BenchLab, prompt: string, agents: { direct: http.Agent; lab: http.Agent }) {
+function streamers(lab: BenchLab, options: { prompt: string; agentId: string; agents: { direct: http.Agent; lab: http.Agent } }): Record<Side, () => Promise<StreamTiming>> {
+  const { prompt, agentId, agents } = options;
   const body = { model: 'openai/gpt-4o-mini', stream: true, stream_options: { include_usage: true }, messages: [{ role: 'user', content: prompt }] };
   return {
+    chat: () => openStream({ url: `${lab.url}/api/chat`, agent: agents.lab, marker: LAB_TOKEN, body: { agent_id: agentId, message: prompt } }).done,
     direct: () => openStream({ url: `${lab.provider.url}/chat/completions`, agent: agents.direct, marker: PROVIDER_TOKEN, headers: { authorization: 'Bearer sk-or-test-key-0123456789' }, body }).done,
     lab: () => openStream({ url: `${lab.url}/v1/chat/completions`, agent: agents.lab, marker: PROVIDER_TOKEN, headers: { 'x-agent-lab-experiment': 'bench-openai' }, body }).done,
   };
@@ -58,16 +67,18 @@ export async function runOpenAiEndpointBench(options: OpenAiEndpointOptions = {}
   const prompt = `[[scenario:slow delay=${delayMs} tokens=${tokens}]] How are you?`;
   const results: LevelResult[] = [];
   await withBenchLab('openai-endpoint', async ({ lab, agents }) => {
-    const run = streamers(lab, prompt, agents);
-    // Warm-up: JIT, the model catalog, keep-alive pools on both sides.
-    await runLimited(20, 5, run.direct);
-    await runLimited(20, 5, run.lab);
+    // the same model and no system prompt, so /api/chat sends the provider what /v1 does
+    const agentId = await createAgent(lab.url, { name: 'bench-reference', system_prompt: '' });
+    const run = streamers(lab, { prompt, agentId, agents });
+    // Warm-up: JIT, the model catalog, keep-alive pools on every side.
+    for (const side of SIDES) await runLimited(20, 5, run[side]);
     lab.provider.reset();
     for (const level of levels) {
-      const result: LevelResult = { concurrency: level.concurrency, direct: [], lab: [], rounds: [], errors: 0 };
+      const result: LevelResult = { concurrency: level.concurrency, direct: [], lab: [], chat: [], rounds: [], errors: 0 };
       for (let round = 0; round < level.rounds; round += 1) {
-        const order: Array<'direct' | 'lab'> = round % 2 === 0 ? ['direct', 'lab'] : ['lab', 'direct'];
-        const got: Record<'direct' | 'lab', number[]> = { direct: [], lab: [] };
+        // each round starts with another side, so no side always runs first (or last)
+        const order = SIDES.map((_, index) => SIDES[(index + round) % SIDES.length]!);
+        const got: Record<Side, number[]> = { direct: [], lab: [], chat: [] };
         for (const side of order) {
           const { ok, errors } = ttfts(await runLimited(level.perRound, level.concurrency, run[side]), tokens);
           got[side] = ok;
@@ -76,6 +87,7 @@ export async function runOpenAiEndpointBench(options: OpenAiEndpointOptions = {}
         }
         result.direct.push(...got.direct);
         result.lab.push(...got.lab);
+        result.chat.push(...got.chat);
         result.rounds.push({
           addedP50: percentile(got.lab, 50) - percentile(got.direct, 50),
           addedP99: percentile(got.lab, 99) - percentile(got.direct, 99),
@@ -114,6 +126,15 @@ function report(results: LevelResult[], scenario: { delayMs: number; tokens: num
         goal: goalCell(goal, met),
         range: `added ${span(result.rounds.map((r) => (p === 50 ? r.addedP50 : r.addedP99)), (v) => signedMs(v))}`,
       });
+      const chat = percentile(result.chat, p);
+      rows.push({
+        figure: `reference: TTFT p${p} through /api/chat, ${c} at a time`,
+        value: `${ms(chat)} (${signedMs(chat - direct, 2)})`,
+        baseline: ms(direct),
+        ratio: ratio(chat, direct),
+        goal: '',
+        range: `/v1 − /api/chat: ${signedMs(lab - chat, 2)}`,
+      });
     }
   }
   const errors = results.reduce((sum, result) => sum + result.errors, 0);
@@ -123,7 +144,8 @@ function report(results: LevelResult[], scenario: { delayMs: number; tokens: num
     method:
       `The same scripted stream (\`[[scenario:slow delay=${scenario.delayMs} tokens=${scenario.tokens}]]\`) requested in OpenAI's Chat Completions format ` +
       'straight from the OpenRouter-format test server (baseline) and through the built lab\'s `POST /v1/chat/completions` (each a run stored in runs.csv and a session), ' +
-      'timed by the same lean SSE client (first `"content":"` in the body). Rounds alternate which side goes first; "added" is the lab\'s percentile minus the direct one.',
+      'timed by the same lean SSE client (first `"content":"` in the body). For reference, the same prompt through the lab\'s own `POST /api/chat` (a saved agent with no system prompt; first `event: text-delta`). ' +
+      'Each round starts with another side; "added" is the lab\'s percentile minus the direct one.',
     rows,
     notes: [`${errors} incomplete or failed streams (excluded).`],
     goals,

@@ -238,10 +238,11 @@ describe('OpenAI-compatible endpoint, open lab', () => {
 
     // the provider failing before the first token: an HTTP error with the upstream status, streamed or not, and a failed run
     const upstream = await client.chat.completions
-      .create({ model: MODEL, messages: [{ role: 'user', content: '[[scenario:error status=503 message="no provider"]]' }], stream: true })
+      .create({ model: MODEL, messages: [{ role: 'user', content: '[[scenario:error status=503 retry_after=7 message="no provider"]]' }], stream: true })
       .catch((error: unknown) => error);
     expect(upstream).toBeInstanceOf(OpenAI.APIError);
     expect((upstream as InstanceType<typeof OpenAI.APIError>).status).toBe(503);
+    expect((upstream as InstanceType<typeof OpenAI.APIError>).headers?.get('retry-after')).toBe('7');
     expect((upstream as InstanceType<typeof OpenAI.APIError>).type).toBe('server_error');
     const badGateway = await client.chat.completions.create({ model: MODEL, messages: [{ role: 'user', content: '[[scenario:error status=400]]' }] }).catch((error: unknown) => error);
     expect((badGateway as InstanceType<typeof OpenAI.APIError>).status).toBe(502);

@@ -169,7 +169,7 @@ export function openAiRoutes(app: FastifyInstance, options: { chat: ChatService;
     const includeUsage = body.stream_options?.include_usage === true;
     let sse: SseStream | undefined;
     let toolIndex = 0;
-    let failure: LabError | undefined;
+    let failed = false;
     const open = (): SseStream => {
       if (sse) return sse;
       sse = openSse(request, reply);
@@ -188,9 +188,10 @@ export function openAiRoutes(app: FastifyInstance, options: { chat: ChatService;
             toolIndex += 1;
             chunk({ tool_calls: [call] });
           } else if (event.event === 'error') {
-            failure = new LabError(event.data.code as LabError['code'], event.data.message, { retryable: event.data.retryable });
-            if (sse) sse.data(JSON.stringify(openAiErrorBody(failure)));
-          } else if (event.event === 'run-end' && !failure && !controller.signal.aborted) {
+            // after the head the status is sent: the error is a data line, which SDKs raise
+            failed = true;
+            if (sse) sse.data(JSON.stringify(openAiErrorBody(new LabError(event.data.code as LabError['code'], event.data.message))));
+          } else if (event.event === 'run-end' && !failed && !controller.signal.aborted) {
             const { run } = event.data;
             const stream = open();
             stream.data(JSON.stringify(completionChunk({ identity, delta: {}, finishReason: openAiFinishReason(run), includeUsage })));
@@ -201,15 +202,17 @@ export function openAiRoutes(app: FastifyInstance, options: { chat: ChatService;
       });
     } catch (error) {
       request.log.error({ err: error }, 'Chat completion stream failed unexpectedly');
-      failure = error instanceof LabError ? error : new LabError('internal:server', 'The run failed inside the lab; see the log.', { cause: error });
-      if (sse) sse.data(JSON.stringify(openAiErrorBody(failure)));
+      const failure = error instanceof LabError ? error : new LabError('internal:server', 'The run failed inside the lab; see the log.', { cause: error });
+      if (!sse) return sendError(request, reply, failure);
+      sse.data(JSON.stringify(openAiErrorBody(failure)));
     }
     if (sse) {
       sse.end();
       return reply;
     }
     if (controller.signal.aborted) return reply;
-    return sendError(request, reply, failure ?? result!.error ?? new LabError('internal:server', 'The run ended without an answer; see the log.'));
+    // no head yet: the run failed before its first token; its error keeps status and Retry-After
+    return sendError(request, reply, result!.error ?? new LabError('internal:server', 'The run ended without an answer; see the log.'));
   });
 
   app.get('/v1/models', async () => {
