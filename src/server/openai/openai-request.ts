@@ -158,51 +158,34 @@ export const LAB_HEADERS = {
   session: 'x-agent-lab-session',
 } as const;
 
-/** Thrown for an unusable lab header; the route answers 400 naming it. */
-export class LabHeaderError extends Error {
-  override readonly name = 'LabHeaderError';
-  constructor(
-    readonly header: string,
-    message: string,
-  ) {
-    super(message);
-  }
-}
-
-function headerValue(headers: Record<string, string | string[] | undefined>, name: string): string | undefined {
-  const value = headers[name];
-  if (value === undefined) return undefined;
-  const text = Array.isArray(value) ? value.join(', ') : value;
-  if (text.length > FIELD_CAPS.tag) throw new LabHeaderError(name, `${name} must be at most ${FIELD_CAPS.tag} characters`);
-  return text;
-}
-
 /**
- * Tags from `X-Agent-Lab-Experiment`, `-Task`, `-Notes`, else from the body's `metadata`
- * (`experiment_id`, `task_label`, `run_notes`); a header wins over metadata.
+ * The lab's headers, parsed (Node joins repeated custom headers into one string). Session:
+ * absent → a new session; `none` → no session (runs.csv only); a session id → that session,
+ * continued or created with that id.
  */
-export function requestTags(options: { headers: Record<string, string | string[] | undefined>; metadata: OpenAiChatRequest['metadata'] }): RunTags {
+export const labHeadersSchema = z
+  .object({
+    [LAB_HEADERS.experiment]: tagValue.optional(),
+    [LAB_HEADERS.task]: tagValue.optional(),
+    [LAB_HEADERS.notes]: tagValue.optional(),
+    [LAB_HEADERS.session]: z
+      .string()
+      .trim()
+      .refine((value) => value.toLowerCase() === 'none' || SESSION_ID_PATTERN.test(value), 'must be "none" or a session id of 1-64 characters of A-Z, a-z, 0-9, _ or -')
+      .transform((value) => (value.toLowerCase() === 'none' ? null : value))
+      .optional(),
+  })
+  .loose();
+export type LabHeaders = z.output<typeof labHeadersSchema>;
+
+/** Tags from the headers, else from the body's `metadata` (`experiment_id`, `task_label`, `run_notes`); a header wins. */
+export function requestTags(options: { headers: LabHeaders; metadata: OpenAiChatRequest['metadata'] }): RunTags {
   const { headers, metadata } = options;
   return {
-    experiment_id: headerValue(headers, LAB_HEADERS.experiment) ?? metadata?.experiment_id ?? '',
-    task_label: headerValue(headers, LAB_HEADERS.task) ?? metadata?.task_label ?? '',
-    run_notes: headerValue(headers, LAB_HEADERS.notes) ?? metadata?.run_notes ?? '',
+    experiment_id: headers[LAB_HEADERS.experiment] ?? metadata?.experiment_id ?? '',
+    task_label: headers[LAB_HEADERS.task] ?? metadata?.task_label ?? '',
+    run_notes: headers[LAB_HEADERS.notes] ?? metadata?.run_notes ?? '',
   };
-}
-
-/**
- * `X-Agent-Lab-Session`: absent → a new session; `none` → no session (runs.csv only); a
- * session id → that session, continued or created with that id.
- */
-export function requestSession(headers: Record<string, string | string[] | undefined>): string | null | undefined {
-  const value = headers[LAB_HEADERS.session];
-  if (value === undefined) return undefined;
-  const text = (Array.isArray(value) ? value[0] ?? '' : value).trim();
-  if (text.toLowerCase() === 'none') return null;
-  if (!SESSION_ID_PATTERN.test(text)) {
-    throw new LabHeaderError(LAB_HEADERS.session, `${LAB_HEADERS.session} must be "none" or a session id of 1-64 characters of A-Z, a-z, 0-9, _ or -`);
-  }
-  return text;
 }
 
 /** The one-line text of the turn: the last user message (names a new session). */

@@ -6,16 +6,17 @@ import type { ModelParameters } from '../../runner/run-agent.js';
 import { describeZodError, sendError } from '../http-error.js';
 import { openAiErrorBody } from '../openai/openai-error.js';
 import {
-  LabHeaderError,
+  labHeadersSchema,
   openAiChatRequestSchema,
   requestParameters,
-  requestSession,
   requestTags,
   requestToolChoice,
   toChatMessages,
   toToolDefinitions,
   turnEntries,
   turnText,
+  LAB_HEADERS,
+  type LabHeaders,
   type OpenAiChatRequest,
 } from '../openai/openai-request.js';
 import { completion, completionChunk, openAiFinishReason, openAiUsage, type CompletionIdentity, type OpenAiToolCall } from '../openai/openai-response.js';
@@ -96,13 +97,15 @@ async function resolveModel(options: {
   return { agent, parameters: own };
 }
 
-/** Parse the body, or answer 400 in OpenAI's shape with `param` naming the first bad field. */
-function parseBody(request: FastifyRequest): { body: OpenAiChatRequest } | { error: LabError; param: string | null } {
-  const parsed = openAiChatRequestSchema.safeParse(request.body ?? {});
-  if (parsed.success) return { body: parsed.data };
-  const first = parsed.error.issues[0];
+/** Parse the body and the lab's headers, or give the 400 in OpenAI's shape with `param` naming the first bad field. */
+function parseRequest(request: FastifyRequest): { body: OpenAiChatRequest; headers: LabHeaders } | { error: LabError; param: string | null } {
+  const body = openAiChatRequestSchema.safeParse(request.body ?? {});
+  const headers = body.success ? labHeadersSchema.safeParse(request.headers) : undefined;
+  if (body.success && headers?.success) return { body: body.data, headers: headers.data };
+  const error = body.success ? headers!.error! : body.error;
+  const first = error.issues[0];
   const param = first && first.path.length > 0 ? first.path.map(String).join('.') : null;
-  return { error: new LabError('bad_request:body', `Invalid chat completion request: ${describeZodError(parsed.error)}`), param };
+  return { error: new LabError('bad_request:body', `Invalid chat completion request: ${describeZodError(error)}`), param };
 }
 
 /** `X-Agent-Lab-Run-Id` / `-Session-Id` on every answer, so a caller can find its run. */
@@ -122,18 +125,11 @@ export function openAiRoutes(app: FastifyInstance, options: { chat: ChatService;
   const { chat } = options;
 
   app.post('/v1/chat/completions', async (request, reply) => {
-    const parsed = parseBody(request);
+    const parsed = parseRequest(request);
     if ('error' in parsed) return reply.status(400).send(openAiErrorBody(parsed.error, { param: parsed.param }));
-    const { body } = parsed;
-    let tags;
-    let sessionId;
-    try {
-      tags = requestTags({ headers: request.headers, metadata: body.metadata });
-      sessionId = requestSession(request.headers);
-    } catch (error) {
-      if (!(error instanceof LabHeaderError)) throw error;
-      return reply.status(400).send(openAiErrorBody(new LabError('bad_request:body', error.message), { param: error.header }));
-    }
+    const { body, headers } = parsed;
+    const tags = requestTags({ headers, metadata: body.metadata });
+    const sessionId = headers[LAB_HEADERS.session];
     const { agent, parameters } = await resolveModel({ body, agents: options.agents, catalog: options.catalog });
     const prepared = chat.prepareClientTurn({
       agent,
