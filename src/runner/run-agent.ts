@@ -175,8 +175,9 @@ export async function runAgent(options: RunAgentOptions): Promise<RunOutcome> {
           if (part.model) answeredBy = part.model;
           // A finish with no tool call to run: the answer is complete, whatever comes after
           // (usage, [DONE]) or whenever a Stop lands from now on.
+          // A finish that the Stop itself caused (the local provider reports 'abort') is not one.
           // For a client turn, tool calls are the answer too: the client runs them.
-          if ((toolCalls.length === 0 || clientTurn !== undefined) && failure === null) {
+          if ((toolCalls.length === 0 || clientTurn !== undefined) && failure === null && !signal.aborted && part.finishReason !== 'abort') {
             answerComplete = true;
             finishReason = part.finishReason;
           }
