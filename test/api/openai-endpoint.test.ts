@@ -322,6 +322,26 @@ describe('OpenAI-compatible endpoint, open lab', () => {
     expect(Number(row.completion_tokens)).toBeLessThan(200);
   });
 
+  it('records a non-streamed call aborted when the client gives up before the answer', async () => {
+    const controller = new AbortController();
+    const upstreamCount = lab.provider.requests.length;
+    const pending = fetch(`${lab.url}/v1/chat/completions`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-agent-lab-experiment': 'exp-give-up' },
+      body: JSON.stringify({ model: MODEL, messages: [{ role: 'user', content: 'slow [[scenario:slow delay=50 tokens=200]]' }] }),
+      signal: controller.signal,
+    }).catch((error: unknown) => error);
+    await lab.provider.waitForRequest(upstreamCount);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    controller.abort();
+    expect(await pending).toBeInstanceOf(Error);
+    await lab.provider.waitForClose(upstreamCount);
+    const row = await waitFor(async () => (await csvRows(lab)).find((candidate) => candidate.experiment_id === 'exp-give-up'));
+    expect(row.aborted).toBe('true');
+    expect(Number(row.completion_tokens)).toBeGreaterThan(0);
+    expect(Number(row.completion_tokens)).toBeLessThan(200);
+  });
+
   describe('through the Vercel AI SDK', () => {
     const provider = () =>
       createOpenAICompatible({ name: 'agent-lab', baseURL: `${lab.url}/v1`, apiKey: 'unused', includeUsage: true, headers: { 'X-Agent-Lab-Experiment': 'exp-ai-sdk' } });
