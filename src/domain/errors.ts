@@ -11,6 +11,7 @@ export const ERROR_CODES = {
   'not_found:session': { status: 404, retryable: false },
   'not_found:run': { status: 404, retryable: false },
   'not_found:route': { status: 404, retryable: false },
+  'not_found:model': { status: 404, retryable: false },
   'payload_too_large:body': { status: 413, retryable: false },
   'unsupported_media_type:body': { status: 415, retryable: false },
   'rate_limit:api': { status: 429, retryable: true },

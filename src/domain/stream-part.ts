@@ -37,3 +37,6 @@ export interface ToolDefinition {
   type: 'function';
   function: { name: string; description: string; parameters: Record<string, unknown> };
 }
+
+/** OpenAI's `tool_choice`: let the model decide, forbid tools, require one, or name the one. */
+export type ToolChoice = 'auto' | 'none' | 'required' | { type: 'function'; function: { name: string } };

@@ -420,7 +420,7 @@ function fetchTransport(fetchImpl: typeof fetch, endpoint: string): Transport {
   };
 }
 
-/** The JSON body of a chat-completions request. */
+/** The JSON body of a chat-completions request (undefined sampling parameters are left out by JSON.stringify). */
 function requestBody(request: ChatRequest): Record<string, unknown> {
   const body: Record<string, unknown> = {
     model: request.model,
@@ -435,7 +435,12 @@ function requestBody(request: ChatRequest): Record<string, unknown> {
   };
   if (request.stream) body.stream_options = { include_usage: true };
   if (request.seed !== undefined && request.seed !== null) body.seed = request.seed;
-  if (request.tools && request.tools.length > 0) body.tools = request.tools;
+  if (request.tools && request.tools.length > 0) {
+    body.tools = request.tools;
+    if (request.toolChoice !== undefined) body.tool_choice = request.toolChoice;
+  }
+  if (request.stop !== undefined && request.stop.length > 0) body.stop = request.stop;
+  if (request.responseFormat !== undefined) body.response_format = request.responseFormat;
   return body;
 }
 

@@ -13,6 +13,7 @@ import { bakeoffRoutes } from './routes/bakeoff.js';
 import { chatRoutes } from './routes/chat.js';
 import { compareRoutes } from './routes/compare.js';
 import { modelRoutes, type ModelsPort } from './routes/models.js';
+import { openAiRoutes, type OpenAiCatalogPort } from './routes/openai.js';
 import { runRoutes, type RunsPort } from './routes/runs.js';
 import { sessionRoutes, type SessionsPort } from './routes/sessions.js';
 import { LAB_VERSION } from './version.js';
@@ -26,7 +27,7 @@ export interface AppDependencies {
   agents: AgentsPort;
   sessions: SessionsPort;
   runs: RunsPort;
-  catalog: ModelsPort;
+  catalog: ModelsPort & OpenAiCatalogPort;
   isKnownModel: (model: string) => boolean;
   chat: ChatService;
   registry: RunRegistry;
@@ -59,6 +60,7 @@ export async function buildApp(dependencies: AppDependencies): Promise<FastifyIn
   runRoutes(app, { runs: dependencies.runs });
   compareRoutes(app, { runs: dependencies.runs });
   modelRoutes(app, { catalog: dependencies.catalog });
+  openAiRoutes(app, { chat: dependencies.chat, agents: dependencies.agents, catalog: dependencies.catalog });
   apiDocsRoutes(app, { version: LAB_VERSION });
 
   const webDir = dependencies.webDir;
@@ -67,7 +69,7 @@ export async function buildApp(dependencies: AppDependencies): Promise<FastifyIn
   }
 
   app.setNotFoundHandler((request, reply) => {
-    const wantsPage = request.method === 'GET' && !request.url.startsWith('/api/') && (request.headers.accept ?? '').includes('text/html');
+    const wantsPage = request.method === 'GET' && !request.url.startsWith('/api/') && !request.url.startsWith('/v1/') && (request.headers.accept ?? '').includes('text/html');
     if (wantsPage && webDir && existsSync(`${webDir}/index.html`)) return reply.type('text/html').sendFile('index.html');
     return sendError(request, reply, new LabError('not_found:route', `No route ${request.method} ${request.url.split('?')[0]}.`));
   });

@@ -120,7 +120,11 @@ export async function createLab(options: { config: LabConfig; logger: Logger }):
     agents,
     sessions,
     runs: { readRuns: () => runsCsv.readRuns() },
-    catalog: { get: () => catalog.get(), refresh: () => catalog.refresh() },
+    catalog: {
+      get: () => catalog.get(),
+      refresh: () => catalog.refresh(),
+      lookup: (model) => ({ known: catalog.find(model) !== undefined, authoritative: catalog.info().source === 'dynamic' }),
+    },
     isKnownModel: (model) => catalog.find(model) !== undefined,
     chat,
     registry,

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { agentInputSchema, agentSchema, agentUpdateSchema } from '../../domain/agent.js';
 import { chatRequestSchema } from '../../runner/chat-service.js';
 import { agentIdParams } from '../routes/agents.js';
+import { openAiChatRequestSchema } from '../openai/openai-request.js';
 import { loginSchema } from '../routes/auth.js';
 import { bakeoffRequestSchema } from '../routes/bakeoff.js';
 import { runIdParams } from '../routes/chat.js';
@@ -64,6 +65,23 @@ export const API_ROUTES: RouteDocs = {
   'GET /api/models': { tag: 'models', summary: 'The model catalog: `{source, fetched_at, models: [{id, name, provider, context_length, pricing, source}]}`' },
   'POST /api/models/refresh': { tag: 'models', summary: 'Fetch the catalog from the provider now (fallback list when it fails)' },
 
+  // the OpenAI-compatible endpoint
+  'POST /v1/chat/completions': {
+    tag: 'openai',
+    summary: "OpenAI's Chat Completions, for any OpenAI SDK pointed at http://<lab>/v1",
+    description:
+      'model: a catalog id, a local model (local/...), or agent/<agent name or id> (the saved agent\'s system prompt and parameters; the request\'s own override them). stream=true answers data: {chat.completion.chunk} lines and data: [DONE] (stream_options.include_usage adds a usage chunk); otherwise one chat.completion. The client\'s tools pass through and tool calls come back unrun (one model call per request). Each call is a run in runs.csv and, unless X-Agent-Lab-Session: none, in a session (a session id there continues or creates that session). Tags: X-Agent-Lab-Experiment, X-Agent-Lab-Task, X-Agent-Lab-Notes headers, else metadata {experiment_id, task_label, run_notes}. Answers carry X-Agent-Lab-Run-Id and X-Agent-Lab-Session-Id. Closing the stream stops the run (recorded aborted). Errors in OpenAI\'s shape.',
+    body: openAiChatRequestSchema,
+    responses: {
+      200: { description: 'chat.completion JSON, or with stream=true the chunk stream', mediaType: 'text/event-stream' },
+      404: { description: 'model_not_found: not in the catalog, or no saved agent of that name or id' },
+      502: { description: 'The provider failed before the first token (or refused the request)' },
+      503: { description: 'The provider is unavailable or its circuit is open; read-only or maintenance mode' },
+    },
+  },
+  'GET /v1/models': { tag: 'openai', summary: '`{object: "list", data: [{id, object: "model", created, owned_by}]}`: catalog and local models, then each saved agent as agent/<name>' },
+  'GET /v1/models/*': { tag: 'openai', summary: 'One entry of /v1/models (the id may contain /)', responses: { 200: { description: '`{id, object: "model", created, owned_by}`' }, 404: { description: 'model_not_found' } } },
+
   // operations
   'GET /health': {
     tag: 'operations',
@@ -95,7 +113,7 @@ export const API_ROUTES: RouteDocs = {
 };
 
 /** Used by the reference page and tests: the tags in the order they are shown. */
-export const API_TAGS = ['agents', 'chat', 'runs', 'sessions', 'models', 'evaluations', 'operations'] as const;
+export const API_TAGS = ['agents', 'chat', 'runs', 'sessions', 'models', 'evaluations', 'openai', 'operations'] as const;
 
 /** The standard error body `{ error: { code, message, retryable } }`. */
 export const errorBodySchema = z.object({
