@@ -1,0 +1,122 @@
+/**
+ * The judge contract (SPEC.md "Evaluations"): the prompt the lab sends a judge agent and how
+ * its answer is read. A rubric judge answers `{reason, pass, score 0..1}`, a pairwise judge
+ * `{reason, winner: "A"|"B"|"tie"}`; anything else - prose, bad JSON, a score out of range -
+ * is a judge error, never a pass. A ```json fence around the JSON is tolerated.
+ */
+import { z } from 'zod';
+
+export const rubricVerdictSchema = z.object({
+  reason: z.string(),
+  pass: z.boolean(),
+  score: z.number().min(0).max(1),
+});
+export type RubricVerdict = z.output<typeof rubricVerdictSchema>;
+
+export const pairwiseVerdictSchema = z.object({
+  reason: z.string(),
+  winner: z.enum(['A', 'B', 'tie']),
+});
+export type PairwiseVerdict = z.output<typeof pairwiseVerdictSchema>;
+
+/** A verdict read from a judge's answer, or why it could not be. */
+export type VerdictReading<T> = { ok: true; verdict: T } | { ok: false; reason: string };
+
+/** The reason a pairwise tie from two disagreeing verdicts starts with (the leaderboard counts them per judge). */
+export const DISAGREEMENT_PREFIX = 'position bias:';
+
+/** The message sent to a rubric judge. */
+export function buildRubricPrompt(options: { question: string; answer: string; rubric: string }): string {
+  return [
+    'You are grading one answer against a rubric.',
+    'Reply with JSON only, no other text, exactly this shape:',
+    '{"reason": "<one or two sentences>", "pass": true or false, "score": <number from 0 to 1>}',
+    '',
+    `<rubric>\n${options.rubric}\n</rubric>`,
+    '',
+    `<question>\n${options.question}\n</question>`,
+    '',
+    `<answer>\n${options.answer}\n</answer>`,
+  ].join('\n');
+}
+
+/** The message sent to a pairwise judge, answers labelled A and B. */
+export function buildPairwisePrompt(options: { question: string; answerA: string; answerB: string; rubric: string }): string {
+  return [
+    'You are comparing two answers to the same question against a rubric.',
+    'Reply with JSON only, no other text, exactly this shape:',
+    '{"reason": "<one or two sentences>", "winner": "A" or "B" or "tie"}',
+    '',
+    `<rubric>\n${options.rubric}\n</rubric>`,
+    '',
+    `<question>\n${options.question}\n</question>`,
+    '',
+    `<answer_a>\n${options.answerA}\n</answer_a>`,
+    '',
+    `<answer_b>\n${options.answerB}\n</answer_b>`,
+  ].join('\n');
+}
+
+const FENCE = /^```(?:json)?[ \t]*\r?\n([\s\S]*?)\r?\n?```$/i;
+
+function readJson(answer: string): { ok: true; value: unknown } | { ok: false; reason: string } {
+  let body = answer.trim();
+  if (body === '') return { ok: false, reason: 'judge error: the judge gave an empty answer' };
+  const fenced = FENCE.exec(body);
+  if (fenced) body = (fenced[1] ?? '').trim();
+  try {
+    return { ok: true, value: JSON.parse(body) };
+  } catch {
+    const excerpt = body.length > 120 ? `${body.slice(0, 120)}…` : body;
+    return { ok: false, reason: `judge error: the answer is not JSON: ${JSON.stringify(excerpt)}` };
+  }
+}
+
+function readVerdict<T>(answer: string, schema: z.ZodType<T>, shape: string): VerdictReading<T> {
+  const json = readJson(answer);
+  if (!json.ok) return json;
+  const parsed = schema.safeParse(json.value);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((issue) => `${issue.path.join('.') || 'answer'}: ${issue.message}`).join('; ');
+    return { ok: false, reason: `judge error: the JSON is not ${shape} (${problems})` };
+  }
+  return { ok: true, verdict: parsed.data };
+}
+
+/** Read a rubric judge's answer. */
+export function parseRubricVerdict(answer: string): VerdictReading<RubricVerdict> {
+  return readVerdict(answer, rubricVerdictSchema, '{reason, pass, score 0..1}');
+}
+
+/** Read a pairwise judge's answer. */
+export function parsePairwiseVerdict(answer: string): VerdictReading<PairwiseVerdict> {
+  return readVerdict(answer, pairwiseVerdictSchema, '{reason, winner: A|B|tie}');
+}
+
+/** The outcome of a pairwise judgement asked in both orders, for the first run. */
+export interface PairwiseOutcome {
+  /** 1 the first run won, 0.5 tie, 0 the second won. */
+  value: 1 | 0.5 | 0;
+  /** True when the two orders gave different winners (position bias): the result is a tie. */
+  disagreement: boolean;
+  reason: string;
+}
+
+/**
+ * Combine the verdict with the first run as A (`firstAsA`) and the one with the first run as
+ * B (`firstAsB`). Agreement keeps the winner; disagreement is a tie.
+ */
+export function combinePairwise(firstAsA: PairwiseVerdict, firstAsB: PairwiseVerdict): PairwiseOutcome {
+  const forFirst = (winner: PairwiseVerdict['winner'], firstLabel: 'A' | 'B'): 1 | 0.5 | 0 => (winner === 'tie' ? 0.5 : winner === firstLabel ? 1 : 0);
+  const one = forFirst(firstAsA.winner, 'A');
+  const two = forFirst(firstAsB.winner, 'B');
+  if (one === two) {
+    const word = one === 1 ? 'the first answer won' : one === 0 ? 'the second answer won' : 'a tie';
+    return { value: one, disagreement: false, reason: `both orders agree, ${word}: ${firstAsA.reason}` };
+  }
+  return {
+    value: 0.5,
+    disagreement: true,
+    reason: `${DISAGREEMENT_PREFIX} the verdicts disagreed between the two orders (${firstAsA.winner} then ${firstAsB.winner}); counted as a tie`,
+  };
+}
