@@ -52,7 +52,7 @@ export interface RunsCsvContent {
 }
 
 /** Both line endings, explicitly: csv-parse would otherwise keep whichever it met first. */
-const PARSE_OPTIONS: ParseOptions = {
+export const PARSE_OPTIONS: ParseOptions = {
   bom: true,
   relax_column_count: true,
   relax_quotes: true,
@@ -330,11 +330,11 @@ export class RunsCsv {
 }
 
 /** One CSV record with RFC 4180 quoting and a LF line ending. */
-function csvLine(fields: readonly string[]): string {
+export function csvLine(fields: readonly string[]): string {
   return stringify([fields]);
 }
 
-function parseFields(bytes: Uint8Array): string[] {
+export function parseFields(bytes: Uint8Array): string[] {
   const table = parse(Buffer.from(bytes), PARSE_OPTIONS) as string[][];
   return table[0] ?? [];
 }
@@ -358,7 +358,7 @@ function classifyHeader(columns: readonly string[]): 'current' | 'legacy' | 'unk
 }
 
 /** Write all of `bytes`; on failure cut the file back to `sizeBefore` so no partial row stays. */
-async function writeWhole(handle: FileHandle, bytes: Buffer, sizeBefore: number): Promise<void> {
+export async function writeWhole(handle: FileHandle, bytes: Buffer, sizeBefore: number): Promise<void> {
   let offset = 0;
   try {
     while (offset < bytes.length) {
@@ -371,8 +371,8 @@ async function writeWhole(handle: FileHandle, bytes: Buffer, sizeBefore: number)
   }
 }
 
-/** The file's header, read from its start in chunks until the first record ends. */
-async function readHeader(handle: FileHandle, size: number, file: string): Promise<string[]> {
+/** The file's header, read from its start in chunks until the first record ends (shared with scores.csv). */
+export async function readHeader(handle: FileHandle, size: number, file: string): Promise<string[]> {
   let length = Math.min(size, HEADER_CHUNK_BYTES);
   for (;;) {
     const buffer = Buffer.alloc(length);
@@ -386,7 +386,7 @@ async function readHeader(handle: FileHandle, size: number, file: string): Promi
   }
 }
 
-async function fsyncPath(file: string): Promise<void> {
+export async function fsyncPath(file: string): Promise<void> {
   const handle = await open(file, 'r+');
   try {
     await handle.sync();
@@ -396,7 +396,7 @@ async function fsyncPath(file: string): Promise<void> {
 }
 
 /** `base`, or `base.1`, `base.2`... if taken (side files are never overwritten). */
-async function uniquePath(base: string): Promise<string> {
+export async function uniquePath(base: string): Promise<string> {
   for (let attempt = 0; ; attempt += 1) {
     const candidate = attempt === 0 ? base : `${base}.${attempt}`;
     try {
