@@ -10,24 +10,25 @@ export interface RunsPort {
   readRuns(): Promise<RunRecord[]>;
 }
 
-const filterSchema = z
-  .object({
-    experiment_id: z.string().max(10_000).optional(),
-    task_label: z.string().max(10_000).optional(),
-    model: z.string().max(200).optional(),
-    agent: z.string().max(200).optional(),
-    session_id: z.string().max(64).optional(),
-    bakeoff_id: z.string().max(64).optional(),
-    since: z
-      .string()
-      .refine((value) => !Number.isNaN(Date.parse(value)), 'since must be an ISO 8601 date or time, such as 2026-11-30 or 2026-11-30T12:00:00Z')
-      .optional(),
-    limit: z.coerce.number().int().min(1).max(100_000).optional(),
-  })
-  .strict();
-type RunFilter = z.output<typeof filterSchema>;
+/** The run filters of `/api/runs` (also used by `/api/scores` and `/api/leaderboard`). */
+export const runFilterFields = {
+  experiment_id: z.string().max(10_000).optional(),
+  task_label: z.string().max(10_000).optional(),
+  model: z.string().max(200).optional(),
+  agent: z.string().max(200).optional(),
+  session_id: z.string().max(64).optional(),
+  bakeoff_id: z.string().max(64).optional(),
+  since: z
+    .string()
+    .refine((value) => !Number.isNaN(Date.parse(value)), 'since must be an ISO 8601 date or time, such as 2026-11-30 or 2026-11-30T12:00:00Z')
+    .optional(),
+  limit: z.coerce.number().int().min(1).max(100_000).optional(),
+};
+const filterSchema = z.object(runFilterFields).strict();
+export type RunFilter = z.output<typeof filterSchema>;
 
-function applyFilter(runs: RunRecord[], filter: RunFilter): RunRecord[] {
+/** The runs matching a filter (`limit`: the last N). */
+export function applyRunFilter(runs: RunRecord[], filter: RunFilter): RunRecord[] {
   const since = filter.since ? Date.parse(filter.since) : undefined;
   const matched = runs.filter(
     (run) =>
@@ -46,13 +47,13 @@ function applyFilter(runs: RunRecord[], filter: RunFilter): RunRecord[] {
 export function runRoutes(app: FastifyInstance, options: { runs: RunsPort }): void {
   app.get('/api/runs', async (request) => {
     const filter = parseOrThrow(filterSchema, request.query, 'filter');
-    const runs = applyFilter(await options.runs.readRuns(), filter);
+    const runs = applyRunFilter(await options.runs.readRuns(), filter);
     return { count: runs.length, runs };
   });
 
   app.get('/api/runs.csv', async (request, reply) => {
     const filter = parseOrThrow(filterSchema, request.query, 'filter');
-    const runs = applyFilter(await options.runs.readRuns(), filter);
+    const runs = applyRunFilter(await options.runs.readRuns(), filter);
     const csv = stringify([[...RUN_COLUMNS], ...runs.map(runToCsvFields)], { record_delimiter: '\n' });
     return reply
       .header('content-type', 'text/csv; charset=utf-8')
@@ -62,7 +63,7 @@ export function runRoutes(app: FastifyInstance, options: { runs: RunsPort }): vo
 
   app.get('/api/runs/summary', async (request) => {
     const filter = parseOrThrow(filterSchema, request.query, 'filter');
-    const runs = applyFilter(await options.runs.readRuns(), filter);
+    const runs = applyRunFilter(await options.runs.readRuns(), filter);
     return { count: runs.length, models: summariseRuns(runs) };
   });
 }
