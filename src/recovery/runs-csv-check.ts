@@ -36,27 +36,28 @@ const ISO_PATTERN = /^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d
 /** Python's csv module refuses fields longer than this by default. */
 export const PYTHON_FIELD_LIMIT = 131_072;
 
-type ColumnRule = (value: string) => string | undefined;
+/** What a column's value must be: undefined when fine, else why not. */
+export type ColumnRule = (value: string) => string | undefined;
 
-const integerRule: ColumnRule = (value) =>
+export const integerRule: ColumnRule = (value) =>
   /^\d+$/.test(value) ? undefined : `"${preview(value)}" is not a whole number of tokens`;
-const numberRule =
+export const numberRule =
   (options: { optional: boolean }): ColumnRule =>
   (value) => {
     if (value === '') return options.optional ? undefined : 'is empty, a number is required';
     return NUMBER_PATTERN.test(value) && Number.isFinite(Number(value)) ? undefined : `"${preview(value)}" is not a number`;
   };
-const booleanRule =
+export const booleanRule =
   (options: { optional: boolean }): ColumnRule =>
   (value) => {
     if (value === '' && options.optional) return undefined;
     return BOOLEAN_VALUES.has(value) ? undefined : `"${preview(value)}" is not true/false`;
   };
-const enumRule =
+export const enumRule =
   (allowed: readonly string[]): ColumnRule =>
   (value) =>
     allowed.includes(value) ? undefined : `"${preview(value)}" is not one of ${allowed.join('|')}`;
-const timestampRule: ColumnRule = (value) =>
+export const timestampRule: ColumnRule = (value) =>
   ISO_PATTERN.test(value) && !Number.isNaN(Date.parse(value.replace(' ', 'T')))
     ? undefined
     : `"${preview(value)}" is not an ISO 8601 timestamp`;
@@ -88,8 +89,14 @@ function sameColumns(actual: readonly string[], expected: readonly string[]): bo
   return actual.length === expected.length && expected.every((column, index) => actual[index] === column);
 }
 
-/** Check the problems of one record against the columns (empty list: the record is good). */
+/** Check the problems of one runs.csv record against the columns (empty list: the record is good). */
 export function checkRunRecord(record: CsvRecord, columns: readonly string[]): string[] {
+  return checkCsvRecord({ record, columns, rules: COLUMN_RULES });
+}
+
+/** Check one record of any of the lab's CSV files: field count, CSV reader limits, each column's rule. */
+export function checkCsvRecord(options: { record: CsvRecord; columns: readonly string[]; rules: Partial<Record<string, ColumnRule>> }): string[] {
+  const { record, columns, rules } = options;
   const problems = [...record.problems];
   if (record.fields.length === 0) return problems;
   if (record.fields.length !== columns.length) {
@@ -103,7 +110,7 @@ export function checkRunRecord(record: CsvRecord, columns: readonly string[]): s
       problems.push(`${column} is ${value.length} characters, over the ${PYTHON_FIELD_LIMIT} that CSV readers accept`);
       continue;
     }
-    const rule = COLUMN_RULES[column];
+    const rule = rules[column];
     const problem = rule?.(value);
     if (problem) problems.push(`${column} ${problem}`);
   }
