@@ -2,7 +2,7 @@
  * The score record: one verdict on one run (a check, a judge, a pairwise result or a
  * person's rating), stored append-only in `data/scores.csv` (SPEC.md "Evaluations").
  */
-import { capText, formatNumber } from './run.js';
+import { capText, formatDecimal } from './run.js';
 
 /** The header of scores.csv, exactly, in this order. */
 export const SCORE_COLUMNS = [
@@ -64,7 +64,7 @@ export function scoreToCsvFields(score: ScoreRecord): string[] {
     model: score.model,
     scorer: capText(score.scorer, SCORE_FIELD_CAPS.text),
     kind: score.kind,
-    value: score.value === null ? '' : formatNumber(score.value),
+    value: score.value === null ? '' : formatDecimal(score.value, { significantDigits: 10 }),
     pass: score.pass === null ? '' : String(score.pass),
     reason: capText(score.reason, SCORE_FIELD_CAPS.reason),
     judge_run_id: score.judge_run_id,

@@ -7,7 +7,9 @@ import type { ChatService } from '../runner/chat-service.js';
 import type { RunRegistry } from '../runner/run-registry.js';
 import type { ScoreService } from '../evals/score-service.js';
 import { sendError } from './http-error.js';
+import { trackRoutes } from './openapi/index.js';
 import { agentRoutes, type AgentsPort } from './routes/agents.js';
+import { apiDocsRoutes } from './routes/api-docs.js';
 import { bakeoffRoutes } from './routes/bakeoff.js';
 import { chatRoutes } from './routes/chat.js';
 import { evalRoutes } from './routes/evals.js';
@@ -18,6 +20,7 @@ import { compareRoutes } from './routes/compare.js';
 import { modelRoutes, type ModelsPort } from './routes/models.js';
 import { runRoutes, type RunsPort } from './routes/runs.js';
 import { sessionRoutes, type SessionsPort } from './routes/sessions.js';
+import { LAB_VERSION } from './version.js';
 
 /** Everything the HTTP layer serves; built by `createLab` (or by a test). */
 export interface AppDependencies {
@@ -50,6 +53,8 @@ export async function buildApp(dependencies: AppDependencies): Promise<FastifyIn
     ...dependencies.serverOptions,
   } as FastifyServerOptions) as unknown as FastifyInstance;
 
+  // first, so every route below (operations' too) is recorded for the API-reference test
+  trackRoutes(app);
   app.setErrorHandler((error, request, reply) => sendError(request, reply, error));
 
   if (dependencies.registerOperations) await dependencies.registerOperations(app);
@@ -67,6 +72,7 @@ export async function buildApp(dependencies: AppDependencies): Promise<FastifyIn
     evalRoutes(app, { service: dependencies.scores });
     leaderboardRoutes(app, { service: dependencies.scores });
   }
+  apiDocsRoutes(app, { version: LAB_VERSION });
 
   const webDir = dependencies.webDir;
   if (webDir && existsSync(webDir)) {

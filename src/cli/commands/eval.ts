@@ -1,13 +1,13 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Command } from 'commander';
-import { v7 as uuidv7 } from 'uuid';
 import { z } from 'zod';
 import { BatchError, LabClient } from '../../batch/index.js';
 import type { LabConfig } from '../../config/config.js';
 import { EvalFileError, parseEvalText } from '../../domain/eval-file.js';
 import { findRegressions, verdictsOf, type GateVerdict } from '../../evals/baseline.js';
 import { formatJunit } from '../../evals/junit-report.js';
+import { newExperimentId } from '../../runner/ids.js';
 import { positiveInt, progressReporter } from './batch.js';
 
 /**
@@ -110,7 +110,7 @@ async function runEvalCommand(file: string, options: EvalCommandOptions, context
 
   const config = options.url && options.token ? undefined : context.loadConfig();
   const client = new LabClient({ baseUrl: options.url ?? config?.publicUrl ?? 'http://127.0.0.1:7860', token: options.token ?? config?.labAuthToken });
-  const experimentId = options.experiment ?? `eval-${uuidv7()}`;
+  const experimentId = options.experiment ?? newExperimentId('eval');
   const body = { ...evalFile, ...(agents ? { agents } : {}), ...(options.repeat ? { repeat: options.repeat } : {}), experiment_id: experimentId, concurrency: options.concurrency };
 
   let baseline: GateVerdict[] | undefined;

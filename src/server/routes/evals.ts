@@ -1,10 +1,10 @@
 import type { FastifyInstance } from 'fastify';
-import { v7 as uuidv7 } from 'uuid';
 import { z } from 'zod';
 import { LabError } from '../../domain/errors.js';
 import { EvalFileError, parseEvalObject } from '../../domain/eval-file.js';
 import { FIELD_CAPS } from '../../domain/run.js';
 import { prepareEval, runEval } from '../../evals/run-eval.js';
+import { newExperimentId } from '../../runner/ids.js';
 import type { ScoreService } from '../../evals/score-service.js';
 import { parseOrThrow } from '../http-error.js';
 import { openSse } from '../sse.js';
@@ -43,7 +43,7 @@ export function evalRoutes(app: FastifyInstance, options: { service: ScoreServic
     const prepared = await prepareEval({
       service,
       file,
-      experimentId: overrides.experiment_id ?? `eval-${uuidv7()}`,
+      experimentId: overrides.experiment_id ?? newExperimentId('eval'),
       concurrency: overrides.concurrency,
     });
     const sse = openSse(request, reply);

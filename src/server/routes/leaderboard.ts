@@ -3,9 +3,9 @@ import { z } from 'zod';
 import { buildLeaderboard } from '../../domain/leaderboard.js';
 import type { ScoreService } from '../../evals/score-service.js';
 import { parseOrThrow } from '../http-error.js';
-import { applyRunFilter, runFilterFields } from './runs.js';
+import { applyRunFilter, runFilterSchema } from './runs.js';
 
-const leaderboardQuerySchema = z.object(runFilterFields).strict();
+const leaderboardQuerySchema = runFilterSchema;
 
 /** `GET /api/leaderboard?experiment_id=` (or any run filter): quality beside speed and cost, per agent and model. */
 export function leaderboardRoutes(app: FastifyInstance, options: { service: ScoreService }): void {

@@ -5,7 +5,7 @@ import { LabError } from '../../domain/errors.js';
 import { SCORE_FIELD_CAPS, type ScoreRecord } from '../../domain/score.js';
 import type { ScoreService } from '../../evals/score-service.js';
 import { parseOrThrow } from '../http-error.js';
-import { applyRunFilter, runFilterFields } from './runs.js';
+import { applyRunFilter, runFilterSchema } from './runs.js';
 
 const reasonText = z.string().max(SCORE_FIELD_CAPS.reason, `must be at most ${SCORE_FIELD_CAPS.reason} characters`);
 const raterText = z.string().max(200);
@@ -25,15 +25,17 @@ export const scoreRequestSchema = z.discriminatedUnion('kind', [
     .strict(),
 ]);
 
-const runIdSchema = z.object({ run_id: z.string().min(1).max(64) }).strict();
-const scoreFilterSchema = z.object({ ...runFilterFields, run_id: z.string().min(1).max(64).optional(), kind: z.enum(['check', 'judge', 'pairwise', 'human']).optional() }).strict();
+/** The path parameters of `POST /api/runs/:run_id/scores`. */
+export const scoreRunParams = z.object({ run_id: z.string().min(1).max(64) }).strict();
+/** The query of `GET /api/scores`: the run filters, plus `run_id` and `kind`. */
+export const scoreFilterSchema = runFilterSchema.extend({ run_id: z.string().min(1).max(64).optional(), kind: z.enum(['check', 'judge', 'pairwise', 'human']).optional() });
 
 /** `POST /api/runs/:run_id/scores` and `GET /api/scores`. */
 export function scoreRoutes(app: FastifyInstance, options: { service: ScoreService }): void {
   const { service } = options;
 
   app.post('/api/runs/:run_id/scores', async (request, reply) => {
-    const { run_id: runId } = parseOrThrow(runIdSchema, request.params, 'run id');
+    const { run_id: runId } = parseOrThrow(scoreRunParams, request.params, 'run id');
     const body = parseOrThrow(scoreRequestSchema, request.body ?? {}, 'score');
     const run = await service.getRun(runId);
     let score: ScoreRecord;
