@@ -372,8 +372,9 @@ function classifyHeader(columns: readonly string[]): 'current' | 'legacy' | 'unk
  * so a run answered "not recorded, retry" is not in the file and a retry cannot duplicate
  * it. If even that fails, the error says the rows may be there and is not retryable.
  */
-async function appendDurably(options: { handle: FileHandle; bytes: Buffer; sizeBefore: number; file: string }): Promise<void> {
+export async function appendDurably(options: { handle: FileHandle; bytes: Buffer; sizeBefore: number; file: string; what?: string }): Promise<void> {
   const { handle, bytes, sizeBefore, file } = options;
+  const what = options.what ?? 'run';
   try {
     await writeWhole(handle, bytes, sizeBefore);
     await handle.sync();
@@ -384,8 +385,8 @@ async function appendDurably(options: { handle: FileHandle; bytes: Buffer; sizeB
     } catch (rollbackError) {
       throw new LabError(
         'unavailable:store',
-        `Could not record the run (${(error as Error).message}), nor take back what reached ${file} (${(rollbackError as Error).message}): ` +
-          'the run may be in runs.csv; check with `npx --no-install agent-lab check` before running it again.',
+        `Could not record the ${what} (${(error as Error).message}), nor take back what reached ${file} (${(rollbackError as Error).message}): ` +
+          `the ${what} may be in ${path.basename(file)}; check with \`npx --no-install agent-lab check\` before trying again.`,
         { cause: error, retryable: false },
       );
     }

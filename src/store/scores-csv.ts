@@ -9,7 +9,7 @@ import { writeFileAtomic } from './atomic-file.js';
 import { scanCsvRecords, type CsvRecordSpan } from './csv-records.js';
 import { withDataLock } from './data-lock.js';
 import { GroupCommit } from './group-commit.js';
-import { PARSE_OPTIONS, csvLine, fileTimestamp, fsyncPath, parseFields, readHeader, uniquePath, writeWhole } from './runs-csv.js';
+import { PARSE_OPTIONS, appendDurably, csvLine, fileTimestamp, fsyncPath, parseFields, readHeader, uniquePath, writeWhole } from './runs-csv.js';
 
 /**
  * `data/scores.csv`: one RFC 4180 row per verdict (SPEC.md "Evaluations"), append-only and
@@ -127,8 +127,8 @@ export class ScoresCsv {
       }
       const padding = columns.length - SCORE_COLUMNS.length;
       const lines = batches.flat().map((score) => csvLine([...scoreToCsvFields(score), ...Array<string>(padding).fill('')]));
-      await writeWhole(handle, Buffer.from(prefix + lines.join(''), 'utf8'), size);
-      await handle.sync();
+      // A failed write or fsync is taken back, so a score reported "not recorded" is not in the file.
+      await appendDurably({ handle, bytes: Buffer.from(prefix + lines.join(''), 'utf8'), sizeBefore: size, file: this.#file, what: 'score' });
     } finally {
       await handle.close();
     }
