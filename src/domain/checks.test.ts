@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { applyCheck, checkAssertSchema, type CheckSubject } from './checks.js';
+import { applyCheck, checkAssertSchema, needsRegexGuard, type CheckSubject } from './checks.js';
 
 const subject = (overrides: Partial<CheckSubject> = {}): CheckSubject => ({
   answer: 'Hello there, the answer is 42.',
@@ -33,6 +33,10 @@ describe('deterministic checks', () => {
     const slow = check({ type: 'regex', value: '^(a+)+$' }, { answer: `${'a'.repeat(40)}!` });
     expect(slow.pass).toBe(false);
     expect(slow.reason).toMatch(/longer than/);
+    // Ambiguous alternation under repetition, which star height alone does not catch.
+    expect(check({ type: 'regex', value: '^(a|a)*b$' }, { answer: `${'a'.repeat(40)}c` }).reason).toMatch(/longer than/);
+    expect(needsRegexGuard('\\bhel+o\\b')).toBe(false);
+    expect(needsRegexGuard('(\\w+)\\s\\1')).toBe(true);
   });
 
   it('is-json and json-schema', () => {

@@ -1,9 +1,11 @@
 /**
  * The deterministic checks of an evaluation (SPEC.md "Evaluations"): each looks at one run
  * (its answer, its tool calls, its measurements) and says pass or fail with a reason a
- * person can read. Pure: no I/O; a regex runs in a separate V8 context with a time limit.
+ * person can read. Pure: no I/O; a regex that could backtrack for long runs in a separate
+ * V8 context with a time limit.
  */
 import { Ajv, type ValidateFunction } from 'ajv';
+import safeRegex from 'safe-regex2';
 import { runInContext, createContext } from 'node:vm';
 import { z } from 'zod';
 
@@ -232,24 +234,37 @@ function compileSchema(schema: Record<string, unknown>): ValidateFunction | stri
 }
 
 /**
- * A user's pattern could backtrack for hours: it runs in its own V8 context with a time
- * limit (vm's `timeout` interrupts even a regex stuck in the engine).
+ * A user's pattern could backtrack for hours. One that might (safe-regex2's star height, a
+ * repeated group with alternation, a backreference) runs in its own V8 context with a time
+ * limit: vm's `timeout` interrupts even a regex stuck in the engine, but starts a watchdog
+ * thread per call (~0.3 ms), so patterns that cannot blow up run directly.
  */
-const regexContext = createContext({ pattern: '', flags: '', subject: '', result: false });
-const regexCache = new Map<string, RegExp>();
+const regexContext = createContext({ expression: /$^/, subject: '' });
+const regexCache = new Map<string, { expression: RegExp; guarded: boolean }>();
+
+/** True when a pattern might backtrack exponentially, so it must run under the time limit. */
+export function needsRegexGuard(pattern: string): boolean {
+  if (!safeRegex(pattern)) return true;
+  if (/\\[1-9]|\\k</.test(pattern)) return true;
+  // safe-regex2 misses ambiguous alternation under repetition, such as (a|a)*.
+  return pattern.includes('|') && /\)(?:[*+]|\{\d*,)/.test(pattern);
+}
 
 function regexTest(pattern: string, flags: string, subject: string): boolean | 'timeout' {
   const key = `${flags}/${pattern}`;
-  let expression = regexCache.get(key);
-  if (!expression) {
-    expression = new RegExp(pattern, flags);
+  let compiled = regexCache.get(key);
+  if (!compiled) {
+    compiled = { expression: new RegExp(pattern, flags), guarded: needsRegexGuard(pattern) };
     if (regexCache.size > 1_000) regexCache.clear();
-    regexCache.set(key, expression);
+    regexCache.set(key, compiled);
   }
+  const { expression } = compiled;
+  expression.lastIndex = 0;
+  if (!compiled.guarded) return expression.test(subject);
   regexContext.expression = expression;
   regexContext.subject = subject;
   try {
-    return runInContext('expression.lastIndex = 0, expression.test(subject)', regexContext, { timeout: REGEX_TIMEOUT_MS }) as boolean;
+    return runInContext('expression.test(subject)', regexContext, { timeout: REGEX_TIMEOUT_MS }) as boolean;
   } catch (error) {
     if ((error as { code?: string }).code === 'ERR_SCRIPT_EXECUTION_TIMEOUT') return 'timeout';
     throw error;

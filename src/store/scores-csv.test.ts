@@ -1,4 +1,4 @@
-import { appendFile, readFile, readdir, writeFile } from 'node:fs/promises';
+import { appendFile, open, readFile, readdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { parse } from 'csv-parse/sync';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -70,5 +70,32 @@ describe('scores.csv', () => {
     const content = await store.read();
     expect(content.scores).toHaveLength(1);
     expect(content.skipped).toBe(2);
+  });
+
+  it('reads only what was appended since the last read, and re-reads a file rewritten in place', async () => {
+    const reader = new ScoresCsv({ dataDir });
+    await reader.init();
+    const writer = new ScoresCsv({ dataDir });
+    await writer.append([sampleScore({ score_id: 'a', reason: 'plain' })]);
+    expect((await reader.readScores()).map((score) => score.score_id)).toEqual(['a']);
+    await writer.append([sampleScore({ score_id: 'b', reason: 'plain' }), sampleScore({ score_id: 'c', reason: 'plain' })]);
+    // A record still being written is not read yet, then read whole once complete.
+    const line = (await readFile(writer.path, 'utf8')).split('\n')[1]!.replace(',a,', ',d,');
+    await appendFile(writer.path, line.slice(0, 20));
+    expect((await reader.read()).scores.map((score) => score.score_id)).toEqual(['a', 'b', 'c']);
+    expect((await reader.read()).skipped).toBe(1);
+    await appendFile(writer.path, `${line.slice(20)}\n`);
+    const grown = await reader.read();
+    expect(grown.scores.map((score) => score.score_id)).toEqual(['a', 'b', 'c', 'd']);
+    expect(grown.skipped).toBe(0);
+
+    // Same inode, rewritten from the start and longer: the reader must not trust its cache.
+    const text = await readFile(writer.path, 'utf8');
+    const handle = await open(writer.path, 'r+');
+    await handle.write(text.replace(',a,', ',z,') + text.split('\n').slice(1).join('\n').replace(/,[abcd],/g, ',y,'), 0);
+    await handle.close();
+    const reread = await reader.read();
+    expect(reread.scores.map((score) => score.score_id).slice(0, 4)).toEqual(['z', 'b', 'c', 'd']);
+    expect(reread.scores.slice(4).every((score) => score.score_id === 'y')).toBe(true);
   });
 });

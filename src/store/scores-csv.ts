@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { constants } from 'node:fs';
 import { mkdir, open, readFile, stat, truncate } from 'node:fs/promises';
 import type { FileHandle } from 'node:fs/promises';
@@ -35,6 +36,28 @@ export interface ScoresCsvContent {
   skipped: number;
 }
 
+/**
+ * What the last read parsed: the file's identity and size then, where its last whole record
+ * ended, and a hash of the bytes up to there (to notice a file rewritten in place).
+ */
+interface ReadCache {
+  ino: number;
+  size: number;
+  mtimeMs: number;
+  /** Byte offset just past the last complete record parsed. */
+  end: number;
+  /** SHA-1 of the bytes before `end`, as read then. */
+  prefixHash: string;
+  columns: string[];
+  scores: ScoreRecord[];
+  /** Complete records skipped (wrong field count, not a score). */
+  skipped: number;
+  /** True when an incomplete record followed `end` (a write in flight, or torn). */
+  tail: boolean;
+}
+
+const prefixHash = (bytes: Buffer, end: number) => createHash('sha1').update(bytes.subarray(0, end)).digest('hex');
+
 /** True when `columns` start with SCORE_COLUMNS in order (extra columns a tool added are kept). */
 export function isScoresHeader(columns: readonly string[]): boolean {
   return SCORE_COLUMNS.every((column, index) => columns[index] === column);
@@ -44,7 +67,7 @@ export function isScoresHeader(columns: readonly string[]): boolean {
 export class ScoresCsv {
   readonly dataDir: string;
   readonly #file: string;
-  #cache: { key: string; content: ScoresCsvContent } | undefined;
+  #cache: ReadCache | undefined;
   readonly #appends: GroupCommit<ScoreRecord[], void>;
 
   constructor(options: { dataDir: string }) {
@@ -148,7 +171,12 @@ export class ScoresCsv {
     return open(this.#file, flags);
   }
 
-  /** Every readable score, without the lock (rows are appended whole; an incomplete last one is skipped). */
+  /**
+   * Every readable score, without the lock (rows are appended whole; an incomplete last one
+   * is skipped). The file is append-only, so when it has only grown since the last read just
+   * the new bytes are parsed (a leaderboard after each new score costs the new rows, not the
+   * whole file); a file replaced, shrunk or rewritten in place is parsed again in full.
+   */
   async read(): Promise<ScoresCsvContent> {
     let info;
     try {
@@ -157,12 +185,38 @@ export class ScoresCsv {
       if ((error as NodeJS.ErrnoException).code === 'ENOENT') return { columns: [...SCORE_COLUMNS], scores: [], skipped: 0 };
       throw error;
     }
-    const key = `${info.ino}:${info.size}:${info.mtimeMs}`;
-    if (this.#cache?.key === key) return { ...this.#cache.content, scores: [...this.#cache.content.scores] };
+    const cache = this.#cache;
+    if (cache && cache.ino === info.ino && cache.size === info.size && cache.mtimeMs === info.mtimeMs) return contentOf(cache);
     const bytes = await readFile(this.#file);
-    const content = parseScoresCsv(bytes);
-    this.#cache = { key, content };
-    return { ...content, scores: [...content.scores] };
+    // Hashing the part already parsed costs a small fraction of parsing it again.
+    if (cache && cache.end > 0 && cache.ino === info.ino && bytes.length > cache.size && prefixHash(bytes, cache.end) === cache.prefixHash) {
+      const body = parseScoreRecords({ bytes: bytes.subarray(cache.end), columns: cache.columns });
+      const end = cache.end + body.end;
+      this.#cache = {
+        ...cache,
+        size: bytes.length,
+        mtimeMs: info.mtimeMs,
+        end,
+        prefixHash: body.end === 0 ? cache.prefixHash : prefixHash(bytes, end),
+        scores: body.scores.length > 0 ? [...cache.scores, ...body.scores] : cache.scores,
+        skipped: cache.skipped + body.skipped,
+        tail: body.tail,
+      };
+      return contentOf(this.#cache);
+    }
+    const parsed = parseScoresCsv(bytes);
+    this.#cache = {
+      ino: info.ino,
+      size: bytes.length,
+      mtimeMs: info.mtimeMs,
+      end: parsed.end,
+      prefixHash: prefixHash(bytes, parsed.end),
+      columns: parsed.columns,
+      scores: parsed.scores,
+      skipped: parsed.skipped - (parsed.tail ? 1 : 0),
+      tail: parsed.tail,
+    };
+    return contentOf(this.#cache);
   }
 
   async readScores(): Promise<ScoreRecord[]> {
@@ -170,20 +224,34 @@ export class ScoresCsv {
   }
 }
 
-/** Parse scores.csv bytes; records that are not whole, well-formed scores are skipped and counted. */
-export function parseScoresCsv(bytes: Buffer): ScoresCsvContent {
+function contentOf(cache: ReadCache): ScoresCsvContent {
+  return { columns: cache.columns, scores: [...cache.scores], skipped: cache.skipped + (cache.tail ? 1 : 0) };
+}
+
+/**
+ * Parse scores.csv bytes; records that are not whole, well-formed scores are skipped and
+ * counted (an incomplete last record too, flagged `tail`). `end` is the byte offset just
+ * past the last complete record.
+ */
+export function parseScoresCsv(bytes: Buffer): ScoresCsvContent & { end: number; tail: boolean } {
+  const [header] = scanCsvRecords(bytes, { limit: 1 });
+  if (!header || !header.terminated) return { columns: [...SCORE_COLUMNS], scores: [], skipped: 0, end: 0, tail: false };
+  const columns = parseFields(bytes.subarray(header.start, header.end));
+  const body = parseScoreRecords({ bytes: bytes.subarray(header.end), columns });
+  return { columns, scores: body.scores, skipped: body.skipped + (body.tail ? 1 : 0), end: header.end + body.end, tail: body.tail };
+}
+
+/** Parse records after the header (complete ones only); `end` is relative to `bytes`. */
+function parseScoreRecords(options: { bytes: Buffer; columns: readonly string[] }): { scores: ScoreRecord[]; skipped: number; end: number; tail: boolean } {
+  const { bytes, columns } = options;
   const records = scanCsvRecords(bytes);
-  let end = bytes.length;
-  let skipped = 0;
   const last = records[records.length - 1];
-  if (last && records.length > 1 && !last.terminated) {
-    end = last.start;
-    skipped += 1;
-  }
+  const tail = last !== undefined && !last.terminated;
+  const end = tail ? last.start : bytes.length;
   const table = end === 0 ? [] : (parse(bytes.subarray(0, end), PARSE_OPTIONS) as string[][]);
-  const columns = table[0] ?? [...SCORE_COLUMNS];
   const scores: ScoreRecord[] = [];
-  for (const record of table.slice(1)) {
+  let skipped = 0;
+  for (const record of table) {
     if (record.length !== columns.length) {
       skipped += 1;
       continue;
@@ -194,7 +262,7 @@ export function parseScoresCsv(bytes: Buffer): ScoresCsvContent {
     if (score) scores.push(score);
     else skipped += 1;
   }
-  return { columns, scores, skipped };
+  return { scores, skipped, end, tail };
 }
 
 async function appendText(file: string, text: string): Promise<void> {
