@@ -103,22 +103,22 @@ export class LabClient {
 
   /** The runs recorded under an experiment id. */
   async listRuns(experimentId: string): Promise<BatchRun[]> {
-    const body = z.object({ runs: z.array(z.unknown()) }).safeParse(await this.getJson(`/api/runs?experiment_id=${encodeURIComponent(experimentId)}`));
-    if (!body.success) throw new BatchError('batch:lab_refused', 'The lab sent a run list the batch cannot read (GET /api/runs).');
-    return body.data.runs.flatMap((run) => {
-      const parsed = batchRunSchema.safeParse(run);
+    return this.listOf({ path: `/api/runs?experiment_id=${encodeURIComponent(experimentId)}`, key: 'runs', schema: batchRunSchema });
+  }
+
+  /** A `{<key>: [...]}` list; entries its schema cannot read are left out. */
+  private async listOf<T>(options: { path: string; key: string; schema: z.ZodType<T> }): Promise<T[]> {
+    const body = z.object({ [options.key]: z.array(z.unknown()) }).safeParse(await this.getJson(options.path));
+    if (!body.success) throw new BatchError('batch:lab_refused', `The lab sent a list the CLI cannot read (GET ${options.path.split('?')[0]}).`);
+    return (body.data[options.key] as unknown[]).flatMap((entry) => {
+      const parsed = options.schema.safeParse(entry);
       return parsed.success ? [parsed.data] : [];
     });
   }
 
   /** The scores of an experiment (`GET /api/scores?experiment_id=`). */
   async listScores(experimentId: string): Promise<LabScore[]> {
-    const body = z.object({ scores: z.array(z.unknown()) }).safeParse(await this.getJson(`/api/scores?experiment_id=${encodeURIComponent(experimentId)}`));
-    if (!body.success) throw new BatchError('batch:lab_refused', 'The lab sent a score list the CLI cannot read (GET /api/scores).');
-    return body.data.scores.flatMap((score) => {
-      const parsed = labScoreSchema.safeParse(score);
-      return parsed.success ? [parsed.data] : [];
-    });
+    return this.listOf({ path: `/api/scores?experiment_id=${encodeURIComponent(experimentId)}`, key: 'scores', schema: labScoreSchema });
   }
 
   /** `POST /api/chat` with `stream: true`, read to its `run-end`. Never throws. */

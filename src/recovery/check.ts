@@ -105,6 +105,16 @@ export async function checkSessions(options: {
   });
 }
 
+/** A CSV file's problems as check reports them (the header, or `record N: ...`). */
+function csvProblems(file: string, csv: RunsCsvCheck): CheckProblem[] {
+  return csv.problems.map((problem) => ({
+    file,
+    line: problem.line,
+    kind: problem.record === 0 ? 'csv:header' : 'csv:record',
+    message: problem.record === 0 ? problem.message : `record ${problem.record}: ${problem.message}`,
+  }));
+}
+
 /** Run every check on the data directory. Read-only; holds the data lock only to read runs.csv. */
 export async function checkData(options: { dataDir: string; onProgress?: ProgressCallback }): Promise<CheckReport> {
   const paths = dataPaths(options.dataDir);
@@ -138,14 +148,7 @@ export async function checkData(options: { dataDir: string; onProgress?: Progres
   } else {
     csv = checkRunsCsvBytes(csvBytes);
     warnings.push(...csv.warnings);
-    for (const problem of csv.problems) {
-      problems.push({
-        file: 'runs.csv',
-        line: problem.line,
-        kind: problem.record === 0 ? 'csv:header' : 'csv:record',
-        message: problem.record === 0 ? problem.message : `record ${problem.record}: ${problem.message}`,
-      });
-    }
+    problems.push(...csvProblems('runs.csv', csv));
   }
   onProgress({ phase: 'runs.csv', done: 1, total: 1 });
 
@@ -153,14 +156,7 @@ export async function checkData(options: { dataDir: string; onProgress?: Progres
   const scores = scoresBytes === undefined ? undefined : checkScoresCsvBytes(scoresBytes);
   if (scores) {
     warnings.push(...scores.warnings);
-    for (const problem of scores.problems) {
-      problems.push({
-        file: 'scores.csv',
-        line: problem.line,
-        kind: problem.record === 0 ? 'csv:header' : 'csv:record',
-        message: problem.record === 0 ? problem.message : `record ${problem.record}: ${problem.message}`,
-      });
-    }
+    problems.push(...csvProblems('scores.csv', scores));
   }
 
   const agentsBytes = await readIfExists(paths.agentsJson);
