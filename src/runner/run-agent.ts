@@ -146,7 +146,8 @@ export async function runAgent(options: RunAgentOptions): Promise<RunOutcome> {
           if (part.model) answeredBy = part.model;
           // A finish with no tool call to run: the answer is complete, whatever comes after
           // (usage, [DONE]) or whenever a Stop lands from now on.
-          if (toolCalls.length === 0 && failure === null) {
+          // A finish that the Stop itself caused (the local provider reports 'abort') is not one.
+          if (toolCalls.length === 0 && failure === null && !signal.aborted && part.finishReason !== 'abort') {
             answerComplete = true;
             finishReason = part.finishReason;
           }
