@@ -29,7 +29,7 @@ export function judgeRoutes(app: FastifyInstance, options: { service: ScoreServi
     const judge = await service.getJudge(body.judge_agent_id);
     const controller = new AbortController();
     // The client going away stops the judge's calls (they are recorded as aborted).
-    request.raw.on('close', () => {
+    reply.raw.on('close', () => {
       if (!reply.raw.writableFinished) controller.abort(new DOMException('client disconnected', 'AbortError'));
     });
     if (body.run_id !== undefined) {
