@@ -129,4 +129,28 @@ describe('judges', () => {
     expect(board.entries[0].win_rate).toMatchObject({ wins: 1, ties: 1, losses: 0 });
     expect(board.judges).toEqual(expect.arrayContaining([{ judge: 'Biased', pairwise: 1, disagreements: 1 }, { judge: 'Fair', pairwise: 1, disagreements: 0 }]));
   });
+
+  it('a client that goes away stops the judge call: recorded as an aborted judge run', async () => {
+    const run = await chat(agents.Good!, 'Say hello', 'exp-judge-stop');
+    const before = lab.provider.requests.length;
+    lab.provider.enqueue({ type: 'hang' });
+    const controller = new AbortController();
+    const pending = fetch(`${lab.url}/api/judge`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ judge_agent_id: agents.Fair, rubric: 'Says "hello"', run_id: run }),
+      signal: controller.signal,
+    }).catch((error: unknown) => error);
+    await lab.provider.waitForRequest(before);
+    controller.abort();
+    await pending;
+    let judgeRuns: Array<{ aborted: boolean }> = [];
+    for (let attempt = 0; attempt < 50 && judgeRuns.length === 0; attempt += 1) {
+      judgeRuns = (await api(`${lab.url}/api/runs?experiment_id=exp-judge-stop&task_label=judge`)).json.runs;
+      if (judgeRuns.length === 0) await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    expect(judgeRuns).toHaveLength(1);
+    expect(judgeRuns[0]!.aborted).toBe(true);
+    expect(lab.provider.requests[before]!.aborted).toBe(true);
+  });
 });
