@@ -25,6 +25,15 @@ export type VerdictReading<T> = { ok: true; verdict: T } | { ok: false; reason: 
 /** The reason a pairwise tie from two disagreeing verdicts starts with (the leaderboard counts them per judge). */
 export const DISAGREEMENT_PREFIX = 'position bias:';
 
+/**
+ * `text` between `<tag>` and `</tag>`, with any of the prompt's own closing tags inside it
+ * defused (`</answer>` → `<\/answer>`), so an answer cannot end its block early and write
+ * text the judge would read as the lab's.
+ */
+function block(tag: string, text: string): string {
+  return `<${tag}>\n${text.replace(/<\/(rubric|question|answer|answer_a|answer_b)>/gi, '<\\/$1>')}\n</${tag}>`;
+}
+
 /** The message sent to a rubric judge. */
 export function buildRubricPrompt(options: { question: string; answer: string; rubric: string }): string {
   return [
@@ -32,11 +41,11 @@ export function buildRubricPrompt(options: { question: string; answer: string; r
     'Reply with JSON only, no other text, exactly this shape:',
     '{"reason": "<one or two sentences>", "pass": true or false, "score": <number from 0 to 1>}',
     '',
-    `<rubric>\n${options.rubric}\n</rubric>`,
+    block('rubric', options.rubric),
     '',
-    `<question>\n${options.question}\n</question>`,
+    block('question', options.question),
     '',
-    `<answer>\n${options.answer}\n</answer>`,
+    block('answer', options.answer),
   ].join('\n');
 }
 
@@ -47,13 +56,13 @@ export function buildPairwisePrompt(options: { question: string; answerA: string
     'Reply with JSON only, no other text, exactly this shape:',
     '{"reason": "<one or two sentences>", "winner": "A" or "B" or "tie"}',
     '',
-    `<rubric>\n${options.rubric}\n</rubric>`,
+    block('rubric', options.rubric),
     '',
-    `<question>\n${options.question}\n</question>`,
+    block('question', options.question),
     '',
-    `<answer_a>\n${options.answerA}\n</answer_a>`,
+    block('answer_a', options.answerA),
     '',
-    `<answer_b>\n${options.answerB}\n</answer_b>`,
+    block('answer_b', options.answerB),
   ].join('\n');
 }
 

@@ -58,6 +58,9 @@ export interface EvalSummary {
 
 export type EvalEmit = (event: string, data: unknown) => void;
 
+/** Most runs (cases × repeats × agents) one eval may ask for. */
+export const MAX_EVAL_UNITS = 100_000;
+
 /** The key of a unit in its run's tags: `task_label` is the case id, `run_notes` this. */
 export const repeatNote = (repeat: number) => `eval repeat ${repeat}`;
 
@@ -80,6 +83,11 @@ export async function prepareEval(options: {
     const agent = await service.resolveAgent(reference);
     if (!agents.some((known) => known.id === agent.id)) agents.push(agent);
   }
+  const repeat = options.repeat ?? file.repeat;
+  const units = file.cases.length * repeat * agents.length;
+  if (units > MAX_EVAL_UNITS) {
+    throw new LabError('bad_request:body', `Invalid eval: ${file.cases.length} cases × ${repeat} repeats × ${agents.length} agents is ${units} runs; at most ${MAX_EVAL_UNITS} in one eval.`);
+  }
   const judges = new Map<string, Agent>();
   const judgeReferences = [
     ...(file.judge ? [file.judge] : []),
@@ -92,7 +100,7 @@ export async function prepareEval(options: {
     experimentId: options.experimentId,
     agents,
     judges,
-    repeat: options.repeat ?? file.repeat,
+    repeat,
     concurrency: Math.min(16, Math.max(1, options.concurrency ?? 4)),
   };
 }

@@ -162,6 +162,9 @@ describe('POST /api/evals', () => {
     const bad = await api(`${lab.url}/api/evals`, { body: { ...body, cases: [{ id: 'c1', input: 'x', assert: [{ type: 'nope' }] }] } });
     expect(bad.status).toBe(400);
     expect(bad.json.error).toMatchObject({ code: 'bad_request:eval_file', message: expect.stringContaining('cases.0.assert.0.type') });
+    const huge = await api(`${lab.url}/api/evals`, { body: { ...body, repeat: 100, cases: Array.from({ length: 1001 }, (_, index) => ({ id: `c${index}`, input: 'x' })) } });
+    expect(huge.status).toBe(400);
+    expect(huge.json.error.message).toContain('at most 100000');
     const unknown = await api(`${lab.url}/api/evals`, { body: { ...body, agents: ['ghost'] } });
     expect(unknown.status).toBe(404);
     expect(unknown.json.error.message).toContain('ghost');
