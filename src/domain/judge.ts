@@ -34,36 +34,29 @@ function block(tag: string, text: string): string {
   return `<${tag}>\n${text.replace(/<\/(rubric|question|answer|answer_a|answer_b)>/gi, '<\\/$1>')}\n</${tag}>`;
 }
 
+/** A judge message: the task, the JSON shape asked for, then each labelled block. */
+function judgePrompt(options: { task: string; shape: string; blocks: Array<[tag: string, text: string]> }): string {
+  const lines = [options.task, 'Reply with JSON only, no other text, exactly this shape:', options.shape];
+  for (const [tag, text] of options.blocks) lines.push('', block(tag, text));
+  return lines.join('\n');
+}
+
 /** The message sent to a rubric judge. */
 export function buildRubricPrompt(options: { question: string; answer: string; rubric: string }): string {
-  return [
-    'You are grading one answer against a rubric.',
-    'Reply with JSON only, no other text, exactly this shape:',
-    '{"reason": "<one or two sentences>", "pass": true or false, "score": <number from 0 to 1>}',
-    '',
-    block('rubric', options.rubric),
-    '',
-    block('question', options.question),
-    '',
-    block('answer', options.answer),
-  ].join('\n');
+  return judgePrompt({
+    task: 'You are grading one answer against a rubric.',
+    shape: '{"reason": "<one or two sentences>", "pass": true or false, "score": <number from 0 to 1>}',
+    blocks: [['rubric', options.rubric], ['question', options.question], ['answer', options.answer]],
+  });
 }
 
 /** The message sent to a pairwise judge, answers labelled A and B. */
 export function buildPairwisePrompt(options: { question: string; answerA: string; answerB: string; rubric: string }): string {
-  return [
-    'You are comparing two answers to the same question against a rubric.',
-    'Reply with JSON only, no other text, exactly this shape:',
-    '{"reason": "<one or two sentences>", "winner": "A" or "B" or "tie"}',
-    '',
-    block('rubric', options.rubric),
-    '',
-    block('question', options.question),
-    '',
-    block('answer_a', options.answerA),
-    '',
-    block('answer_b', options.answerB),
-  ].join('\n');
+  return judgePrompt({
+    task: 'You are comparing two answers to the same question against a rubric.',
+    shape: '{"reason": "<one or two sentences>", "winner": "A" or "B" or "tie"}',
+    blocks: [['rubric', options.rubric], ['question', options.question], ['answer_a', options.answerA], ['answer_b', options.answerB]],
+  });
 }
 
 const FENCE = /^```(?:json)?[ \t]*\r?\n([\s\S]*?)\r?\n?```$/i;
