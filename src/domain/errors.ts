@@ -6,6 +6,7 @@ export const ERROR_CODES = {
   'bad_request:body': { status: 400, retryable: false },
   'bad_request:id': { status: 400, retryable: false },
   'bad_request:json': { status: 400, retryable: false },
+  'bad_request:eval_file': { status: 400, retryable: false },
   'unauthorized:auth': { status: 401, retryable: false },
   'not_found:agent': { status: 404, retryable: false },
   'not_found:session': { status: 404, retryable: false },

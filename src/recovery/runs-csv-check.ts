@@ -34,11 +34,17 @@ function sameColumns(actual: readonly string[], expected: readonly string[]): bo
   return actual.length === expected.length && expected.every((column, index) => actual[index] === column);
 }
 
-/**
- * The problems of one record against the columns (empty list: the record is good): its
- * shape (from the CSV codec), its field count, then each value against the row schema.
- */
+/** The problems of one runs.csv record against the columns (empty list: the record is good). */
 export function checkRunRecord(record: CsvRecord, columns: readonly string[]): string[] {
+  return checkCsvRecord({ record, columns, checkRow: checkRunRow });
+}
+
+/**
+ * The problems of one record of any of the lab's CSV files: its shape (from the CSV codec),
+ * its field count, then the row against the file's row schema (`checkRow`).
+ */
+export function checkCsvRecord(options: { record: CsvRecord; columns: readonly string[]; checkRow: (row: Record<string, string>) => string[] }): string[] {
+  const { record, columns } = options;
   const problems = [...record.problems];
   if (record.problems.includes(CSV_PROBLEMS.blank)) return problems;
   if (record.fields.length !== columns.length) {
@@ -49,7 +55,7 @@ export function checkRunRecord(record: CsvRecord, columns: readonly string[]): s
   columns.forEach((column, index) => {
     row[column] = record.fields[index] ?? '';
   });
-  problems.push(...checkRunRow(row));
+  problems.push(...options.checkRow(row));
   return problems;
 }
 

@@ -5,12 +5,17 @@ import { LabError } from '../domain/errors.js';
 import type { Logger } from '../ops/logger.js';
 import type { ChatService } from '../runner/chat-service.js';
 import type { RunRegistry } from '../runner/run-registry.js';
+import type { ScoreService } from '../evals/score-service.js';
 import { sendError } from './http-error.js';
 import { trackRoutes } from './openapi/index.js';
 import { agentRoutes, type AgentsPort } from './routes/agents.js';
 import { apiDocsRoutes } from './routes/api-docs.js';
 import { bakeoffRoutes } from './routes/bakeoff.js';
 import { chatRoutes } from './routes/chat.js';
+import { evalRoutes } from './routes/evals.js';
+import { judgeRoutes } from './routes/judge.js';
+import { leaderboardRoutes } from './routes/leaderboard.js';
+import { scoreRoutes } from './routes/scores.js';
 import { compareRoutes } from './routes/compare.js';
 import { modelRoutes, type ModelsPort } from './routes/models.js';
 import { openAiRoutes, type OpenAiCatalogPort } from './routes/openai.js';
@@ -31,6 +36,8 @@ export interface AppDependencies {
   isKnownModel: (model: string) => boolean;
   chat: ChatService;
   registry: RunRegistry;
+  /** Scores, judges and evals; absent in tests that do not need them. */
+  scores?: ScoreService;
   /** The built UI (web/dist); absent in API-only tests. */
   webDir?: string | undefined;
   /** Registers health, metrics, flags, auth, rate limits and logs before the API routes. */
@@ -61,6 +68,12 @@ export async function buildApp(dependencies: AppDependencies): Promise<FastifyIn
   compareRoutes(app, { runs: dependencies.runs });
   modelRoutes(app, { catalog: dependencies.catalog });
   openAiRoutes(app, { chat: dependencies.chat, agents: dependencies.agents, catalog: dependencies.catalog });
+  if (dependencies.scores) {
+    scoreRoutes(app, { service: dependencies.scores });
+    judgeRoutes(app, { service: dependencies.scores });
+    evalRoutes(app, { service: dependencies.scores });
+    leaderboardRoutes(app, { service: dependencies.scores });
+  }
   apiDocsRoutes(app, { version: LAB_VERSION });
 
   const webDir = dependencies.webDir;

@@ -7,7 +7,9 @@ import { parse } from 'csv-parse/sync';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RUN_COLUMNS } from '../domain/run.js';
+import { SCORE_COLUMNS } from '../domain/score.js';
 import { RunsCsv } from './runs-csv.js';
+import { ScoresCsv } from './scores-csv.js';
 import { temporaryDataDir } from './test-support.js';
 
 const writer = fileURLToPath(new URL('./__fixtures__/crash-writer.ts', import.meta.url));
@@ -83,7 +85,7 @@ describe('crash safety under kill -9', () => {
     await cleanup();
   });
 
-  it(`keeps every file whole and every reported run, across ${ROUNDS} kills at random moments`, { timeout: 60_000 }, async () => {
+  it(`keeps every file whole (runs.csv, scores.csv, sessions) and every reported run, across ${ROUNDS} kills at random moments`, { timeout: 60_000 }, async () => {
     console.info(`crash-safety: seed ${SEED} (replay with CRASH_SEED=${SEED})`);
     const reported = new Set<string>();
     let roundsWithOutput = 0;
@@ -99,6 +101,8 @@ describe('crash safety under kill -9', () => {
 
       const store = new RunsCsv({ dataDir });
       await store.init();
+      const scoreStore = new ScoresCsv({ dataDir });
+      await scoreStore.init();
 
       const sessionRunIds = new Set<string>();
       const sessionDir = path.join(dataDir, 'sessions');
@@ -111,7 +115,11 @@ describe('crash safety under kill -9', () => {
       expect(records[0]).toEqual([...RUN_COLUMNS]);
       for (const record of records) expect(record).toHaveLength(RUN_COLUMNS.length);
       const csvRunIds = new Set(records.slice(1).map((record) => record[RUN_COLUMNS.indexOf('run_id')]));
-      const missing = [...reported].filter((id) => !csvRunIds.has(id) || !sessionRunIds.has(id));
+      const scoreRecords = parse(await readFile(scoreStore.path), { record_delimiter: ['\r\n', '\n'] }) as string[][];
+      expect(scoreRecords[0]).toEqual([...SCORE_COLUMNS]);
+      for (const record of scoreRecords) expect(record).toHaveLength(SCORE_COLUMNS.length);
+      const scoredRunIds = new Set(scoreRecords.slice(1).map((record) => record[SCORE_COLUMNS.indexOf('run_id')]));
+      const missing = [...reported].filter((id) => !csvRunIds.has(id) || !sessionRunIds.has(id) || !scoredRunIds.has(id));
       expect(missing, `round ${round}, CRASH_SEED=${SEED}`).toEqual([]);
     }
     expect(roundsWithOutput).toBeGreaterThan(0);

@@ -29,3 +29,5 @@ export type {
   SessionListEntry,
   SessionSummary,
 } from './session-store.js';
+export { ScoresCsv, isScoresHeader, parseScoresCsv } from './scores-csv.js';
+export type { ScoresCsvContent, ScoresCsvInitResult } from './scores-csv.js';

@@ -7,6 +7,9 @@ import { loginSchema } from '../routes/auth.js';
 import { bakeoffRequestSchema } from '../routes/bakeoff.js';
 import { runIdParams } from '../routes/chat.js';
 import { compareQuerySchema } from '../routes/compare.js';
+import { evalFileSchema } from '../../domain/eval-file.js';
+import { judgeRequestSchema } from '../routes/judge.js';
+import { scoreFilterSchema, scoreRequestSchema, scoreRunParams } from '../routes/scores.js';
 import { runFilterSchema } from '../routes/runs.js';
 import { sessionBodySchema, sessionIdParams } from '../routes/sessions.js';
 import type { RouteDocs } from './route-doc.js';
@@ -53,6 +56,40 @@ export const API_ROUTES: RouteDocs = {
   'GET /api/runs.csv': { tag: 'runs', summary: 'Download runs.csv (filtered)', query: runFilterSchema, responses: { 200: { description: 'RFC 4180 CSV with the runs.csv header', mediaType: 'text/csv' } } },
   'GET /api/runs/summary': { tag: 'runs', summary: 'Per-model summary: count, p50/p95 latency and TTFT, tokens/s, cost, error and abort rates', query: runFilterSchema },
   'GET /api/compare': { tag: 'runs', summary: 'Compare two experiments (a, b) or two agents (agent_a, agent_b): per-model deltas', query: compareQuerySchema },
+
+  // evaluations
+  'POST /api/runs/:run_id/scores': {
+    tag: 'evaluations',
+    summary: 'Score a run: a thumbs rating, a check applied now, or an A/B/tie vote against another run',
+    description:
+      '{kind:"human", value: 1|0, reason?, rater?} (thumbs up/down); {kind:"check", scorer?, assert:{type, value}} applies one of the 13 checks to the run now; {kind:"pairwise", opponent_run_id, winner:"A"|"B"|"tie"} records a vote (A is this run). Appended to scores.csv.',
+    params: scoreRunParams,
+    body: scoreRequestSchema,
+    responses: { 201: { description: '`{score}`: the score record as stored' }, 404: { description: 'No such run (or opponent run)' } },
+  },
+  'GET /api/scores': { tag: 'evaluations', summary: 'List scores (run filters, plus run_id and kind)', query: scoreFilterSchema, responses: { 200: { description: '`{count, scores: [score record]}`' } } },
+  'POST /api/judge': {
+    tag: 'evaluations',
+    summary: 'A judge agent grades one run against a rubric, or compares two (asked in both orders; disagreement is a tie)',
+    description:
+      'The judge answers JSON only: {reason, pass, score 0..1} or {reason, winner: A|B|tie}; anything else is a judge error (kind judge, empty value and pass). Each judge call is an ordinary run in runs.csv (task_label=judge, costed), named by judge_run_id (two ids, space-separated, for pairwise).',
+    body: judgeRequestSchema,
+    responses: { 201: { description: '`{score, judge_run_ids, judge_error, disagreement?}`' }, 404: { description: 'No such judge agent or run' } },
+  },
+  'POST /api/evals': {
+    tag: 'evaluations',
+    summary: 'Run an eval file (its JSON form) on its agents, scoring every run; answered as SSE',
+    description:
+      'The body is an eval file as JSON, plus optional experiment_id (give an earlier one to resume: agent x case x repeat already scored is not run again) and concurrency (1-16). Events: eval-start, result (per agent x case x repeat, with its assertions), score, pairwise, progress {done, total}, eval-end (summary with the leaderboard), error.',
+    body: evalFileSchema,
+    responses: { 200: { description: 'The event stream', mediaType: 'text/event-stream' }, 404: { description: 'An agent or judge named in the file does not exist' } },
+  },
+  'GET /api/leaderboard': {
+    tag: 'evaluations',
+    summary: 'Per agent and model: pass rate (95% Wilson interval), mean judge score, win rate, Bradley-Terry rating (bootstrap 95% interval), p50 latency, TTFT, tokens/s and cost',
+    query: runFilterSchema,
+    responses: { 200: { description: '`{experiment_id?, runs, scores, entries: [...ranked], judges: [{judge, pairwise, disagreements}], unmatched_scores}`' } },
+  },
 
   // sessions
   'GET /api/sessions': { tag: 'sessions', summary: 'List sessions (newest first)' },

@@ -11,6 +11,7 @@ export interface RunsPort {
   readRuns(): Promise<RunRecord[]>;
 }
 
+/** The run filters of `/api/runs` (also used by `/api/scores` and `/api/leaderboard`). */
 export const runFilterSchema = z
   .object({
     experiment_id: z.string().max(10_000).optional(),
@@ -26,9 +27,10 @@ export const runFilterSchema = z
     limit: z.coerce.number().int().min(1).max(100_000).optional(),
   })
   .strict();
-type RunFilter = z.output<typeof runFilterSchema>;
+export type RunFilter = z.output<typeof runFilterSchema>;
 
-function applyFilter(runs: RunRecord[], filter: RunFilter): RunRecord[] {
+/** The runs matching a filter (`limit`: the last N). */
+export function applyRunFilter(runs: RunRecord[], filter: RunFilter): RunRecord[] {
   const since = filter.since ? Date.parse(filter.since) : undefined;
   const matched = runs.filter(
     (run) =>
@@ -54,13 +56,13 @@ function downloadFields(run: RunRecord): string[] {
 export function runRoutes(app: FastifyInstance, options: { runs: RunsPort }): void {
   app.get('/api/runs', async (request) => {
     const filter = parseOrThrow(runFilterSchema, request.query, 'filter');
-    const runs = applyFilter(await options.runs.readRuns(), filter);
+    const runs = applyRunFilter(await options.runs.readRuns(), filter);
     return { count: runs.length, runs };
   });
 
   app.get('/api/runs.csv', async (request, reply) => {
     const filter = parseOrThrow(runFilterSchema, request.query, 'filter');
-    const runs = applyFilter(await options.runs.readRuns(), filter);
+    const runs = applyRunFilter(await options.runs.readRuns(), filter);
     // The store's codec: LF line endings, and a lone CR inside a field quoted too.
     const csv = encodeCsvRecords([[...RUN_COLUMNS], ...runs.map(downloadFields)]);
     return reply
@@ -71,7 +73,7 @@ export function runRoutes(app: FastifyInstance, options: { runs: RunsPort }): vo
 
   app.get('/api/runs/summary', async (request) => {
     const filter = parseOrThrow(runFilterSchema, request.query, 'filter');
-    const runs = applyFilter(await options.runs.readRuns(), filter);
+    const runs = applyRunFilter(await options.runs.readRuns(), filter);
     return { count: runs.length, models: summariseRuns(runs) };
   });
 }
