@@ -1,5 +1,5 @@
 /**
- * The deterministic checks of an evaluation (SPEC.md "Evaluations"): each looks at one run
+ * The deterministic checks of an evaluation (docs/api.md "Evaluations"): each looks at one run
  * (its answer, its tool calls, its measurements) and says pass or fail with a reason a
  * person can read. Pure: no I/O; a regex that could backtrack for long runs in a separate
  * V8 context with a time limit.

@@ -1,5 +1,5 @@
 /**
- * Eval files (SPEC.md "Evaluations"): a named set of cases, each an input and its
+ * Eval files (docs/api.md "Evaluations"): a named set of cases, each an input and its
  * assertions (the deterministic checks, plus `llm-rubric` graded by a judge agent), run on
  * every agent `repeat` times; optionally judged pairwise across agents. YAML or JSONL; both
  * parse to the same JSON form, which `POST /api/evals` takes as its body.

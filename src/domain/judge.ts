@@ -1,5 +1,5 @@
 /**
- * The judge contract (SPEC.md "Evaluations"): the prompt the lab sends a judge agent and how
+ * The judge contract (docs/api.md "Evaluations"): the prompt the lab sends a judge agent and how
  * its answer is read. A rubric judge answers `{reason, pass, score 0..1}`, a pairwise judge
  * `{reason, winner: "A"|"B"|"tie"}`; anything else - prose, bad JSON, a score out of range -
  * is a judge error, never a pass. A ```json fence around the JSON is tolerated.

@@ -1,5 +1,5 @@
 /**
- * The leaderboard (SPEC.md "Evaluations"): per agent and model, the pass rate with a 95 %
+ * The leaderboard (docs/api.md "Evaluations"): per agent and model, the pass rate with a 95 %
  * Wilson interval, the mean judge score, the pairwise win rate and a Bradley–Terry rating
  * with a seeded bootstrap 95 % interval, beside p50 latency, p50 TTFT, tokens/s and cost.
  */

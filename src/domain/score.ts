@@ -1,6 +1,6 @@
 /**
  * The score record: one verdict on one run (a check, a judge, a pairwise result or a
- * person's rating), stored append-only in `data/scores.csv` (SPEC.md "Evaluations").
+ * person's rating), stored append-only in `data/scores.csv` (docs/data-files.md).
  */
 import { capText, formatDecimal } from './run.js';
 

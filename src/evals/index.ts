@@ -1,5 +1,5 @@
 /**
- * Evaluations (SPEC.md "Evaluations"): scoring runs (checks, human ratings, LLM judges
+ * Evaluations (docs/api.md "Evaluations"): scoring runs (checks, human ratings, LLM judges
  * through the lab's own chat), running eval files, the baseline gate and JUnit reports.
  * The pure parts (checks, judge contract, leaderboard, eval file schema) live in src/domain.
  */

@@ -5,7 +5,7 @@ export interface DataPaths {
   dataDir: string;
   sessionsDir: string;
   runsCsv: string;
-  /** Scores of evaluations (SPEC.md "Evaluations"). */
+  /** Scores of evaluations (docs/api.md "Evaluations"). */
   scoresCsv: string;
   agentsJson: string;
   /** One file per agent, when the store keeps agents that way. */

@@ -1,3 +1,4 @@
+import http from 'node:http';
 import { readFile, readdir } from 'node:fs/promises';
 import path from 'node:path';
 import { parse } from 'csv-parse/sync';
@@ -202,7 +203,7 @@ describe('POST /api/chat (bad input)', () => {
     const malformed = await api(`${lab.url}/api/chat`, { raw: '{"message": ' });
     expect(malformed.status).toBe(400);
     expect(malformed.json.error.code).toBe('bad_request:json');
-    const huge = await api(`${lab.url}/api/chat`, { raw: JSON.stringify({ agent_id: agentId, message: 'x'.repeat(2_000_000) }) });
+    const huge = await postAnsweredEarly(`${lab.url}/api/chat`, JSON.stringify({ agent_id: agentId, message: 'x'.repeat(2_000_000) }));
     expect(huge.status).toBe(413);
     const long = await api(`${lab.url}/api/chat`, { body: { agent_id: agentId, message: 'x'.repeat(100_001) } });
     expect(long.status).toBe(400);
@@ -238,3 +239,22 @@ describe('runs API', () => {
     expect(records.every((record) => record.length === 24)).toBe(true);
   });
 });
+
+/**
+ * POST a body the server may refuse before it has all arrived (413): the status it answered
+ * with, even when the rest of the upload then fails with EPIPE/ECONNRESET (fetch throws then).
+ */
+function postAnsweredEarly(url: string, body: string): Promise<{ status: number }> {
+  return new Promise((resolve, reject) => {
+    const request = http.request(url, { method: 'POST', headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } }, (response) => {
+      response.resume();
+      resolve({ status: response.statusCode ?? 0 });
+    });
+    request.on('error', (error: NodeJS.ErrnoException) => {
+      // The answer may still be on its way after the server stopped reading the upload.
+      if (error.code !== 'EPIPE' && error.code !== 'ECONNRESET') reject(error);
+      else setTimeout(() => reject(error), 5_000).unref();
+    });
+    request.end(body);
+  });
+}
