@@ -23,6 +23,10 @@ export interface AgentsState {
   ensureSaved: () => Promise<string>;
   /** Puts a session's config on the form (selecting its agent when it still exists). */
   restore: (config: (Partial<Agent> & { agent_id?: unknown }) | null) => void;
+  /** A saved copy of an agent ("<name> (copy)"), selected. */
+  duplicate: (id: string) => Promise<void>;
+  /** Deletes a saved agent; the form keeps its values as an unsaved agent when it was the one selected. */
+  remove: (id: string) => Promise<void>;
 }
 
 export function useAgents(options: { defaultModel: string }): AgentsState {
@@ -136,6 +140,25 @@ export function useAgents(options: { defaultModel: string }): AgentsState {
     [defaultModel],
   );
 
+  const duplicate = useCallback(async (id: string) => {
+    const agent = latest.current.agents.find((candidate) => candidate.id === id);
+    if (!agent) return;
+    const copy = await api.createAgent({ ...toDraft(agent), name: `${agent.name} (copy)`.slice(0, 100) });
+    setAgents((list) => [...list, copy]);
+    setSelectedId(copy.id);
+    setDraftState(toDraft(copy));
+    setSaved(toDraft(copy));
+  }, []);
+
+  const remove = useCallback(async (id: string) => {
+    await api.deleteAgent(id);
+    setAgents((list) => list.filter((candidate) => candidate.id !== id));
+    if (latest.current.selectedId === id) {
+      setSelectedId(null);
+      setSaved(null);
+    }
+  }, []);
+
   const dirty = saved === null || !sameDraft(draft, saved);
-  return { agents, loaded, selectedId, draft, dirty, saving, error, setDraft, select, startNew, save, ensureSaved, restore };
+  return { agents, loaded, selectedId, draft, dirty, saving, error, setDraft, select, startNew, save, ensureSaved, restore, duplicate, remove };
 }
