@@ -10,6 +10,7 @@ import { AgentPanel } from './components/agent-panel.js';
 import { AuthPrompt } from './components/auth-prompt.js';
 import { Banners } from './components/banners.js';
 import { WebBadge, webBadgeState } from './components/web-badge.js';
+import { Icon } from './components/icons.js';
 import { Sidebar } from './components/sidebar.js';
 import { ThemeToggle } from './components/theme-toggle.js';
 import { RunDetail } from './runs/run-detail.js';
@@ -203,7 +204,7 @@ export function App() {
             aria-expanded={sidebarOpen}
             data-testid="sidebar-toggle"
           >
-            ☰
+            <Icon name="menu" size={18} />
           </button>
           <nav className="view-tabs" aria-label="Views">
             {VIEWS.map((name) => (
@@ -243,7 +244,7 @@ export function App() {
             <span className="spacer" />
             {agents.dirty && <span className="pill pill-warn small">unsaved</span>}
             <button type="button" className={settingsOpen ? 'small-button active' : 'small-button'} aria-expanded={settingsOpen} onClick={() => setSettingsOpen(!settingsOpen)} data-testid="settings-toggle">
-              ⚙ Settings
+              <Icon name="gear" size={14} /> Settings
             </button>
           </div>
           <div className="chat-body">
@@ -257,7 +258,7 @@ export function App() {
                   <h2>Agent settings</h2>
                   <span className="spacer" />
                   <button type="button" className="small-button" onClick={() => setSettingsOpen(false)} aria-label="Close the settings" data-testid="settings-close">
-                    ✕
+                    <Icon name="close" />
                   </button>
                 </header>
                 <div className="sheet-body">
@@ -279,19 +280,19 @@ export function App() {
         </section>
 
         {visited.has('runs') && (
-          <div hidden={view !== 'runs'}>
+          <div className="view-host" hidden={view !== 'runs'}>
             <RunsView runs={runs} agents={agents.agents} />
           </div>
         )}
         {visited.has('bakeoff') && (
-          <div hidden={view !== 'bakeoff'}>
+          <div className="view-host" hidden={view !== 'bakeoff'}>
             <Suspense fallback={<p className="muted view">Loading the bake-off view…</p>}>
               <BakeoffView />
             </Suspense>
           </div>
         )}
         {visited.has('evals') && (
-          <div hidden={view !== 'evals'}>
+          <div className="view-host" hidden={view !== 'evals'}>
             <Suspense fallback={<p className="muted view">Loading the evaluations…</p>}>
               <EvaluationsView active={view === 'evals'} />
             </Suspense>

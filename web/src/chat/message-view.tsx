@@ -2,6 +2,7 @@ import { memo, useState } from 'react';
 import { api } from '../api/client.js';
 import { formatCost, formatMs, formatNumber } from '../lib/format.js';
 import { notifyLabChanged } from '../state/lab-events.js';
+import { Icon } from '../components/icons.js';
 import { MarkdownView } from './markdown-view.js';
 import { ToolPartView } from './tool-part-view.js';
 import { turnText, type Part, type Turn } from './turn.js';
@@ -58,10 +59,10 @@ function Rating({ runId }: { runId: string }) {
   return (
     <>
       <button type="button" className="icon-button" aria-pressed={value === 1} onClick={() => rate(1)} title="Good answer" aria-label="Rate up" data-testid="rate-up">
-        👍
+        <Icon name="thumbs-up" size={15} />
       </button>
       <button type="button" className="icon-button" aria-pressed={value === 0} onClick={() => rate(0)} title="Bad answer" aria-label="Rate down" data-testid="rate-down">
-        👎
+        <Icon name="thumbs-down" size={15} />
       </button>
       {error && (
         <span className="field-error small" role="alert" data-testid="rate-error">

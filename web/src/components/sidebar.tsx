@@ -3,6 +3,7 @@ import type { RunRecord, SessionListItem } from '../api/types.js';
 import { groupSessions, plainTitle } from '../lib/session-groups.js';
 import type { AgentsState } from '../state/use-agents.js';
 import type { SessionsState } from '../state/use-sessions.js';
+import { Icon } from './icons.js';
 
 function label(session: SessionListItem): string {
   return plainTitle(session.name || session.notes) || 'Untitled session';
@@ -14,7 +15,7 @@ function ConfirmDelete(props: { what: string; disabled: boolean; onDelete: () =>
   if (!confirming) {
     return (
       <button type="button" className="icon-button" aria-label={`Delete ${props.what}`} title="Delete" onClick={() => setConfirming(true)} disabled={props.disabled} data-testid={props.testId}>
-        🗑
+        <Icon name="trash" size={14} />
       </button>
     );
   }
@@ -79,10 +80,10 @@ export function Sidebar(props: {
     <nav className="sidebar-inner" aria-label="Sessions and agents">
       <div className="sidebar-head">
         <button type="button" className="primary new-chat" onClick={props.onNewChat} data-testid="session-new">
-          ＋ New chat
+          <Icon name="plus" /> New chat
         </button>
         <button type="button" className="icon-button sidebar-close" onClick={props.onClose} aria-label="Close the sidebar" data-testid="sidebar-close">
-          ✕
+          <Icon name="close" />
         </button>
       </div>
       <label htmlFor={`${id}-search`} className="visually-hidden">
@@ -137,7 +138,7 @@ export function Sidebar(props: {
             disabled={readOnly}
             data-testid="agent-new"
           >
-            ＋ New
+            <Icon name="plus" size={14} /> New
           </button>
         </div>
         <ul className="agent-list" data-testid="agent-list">
@@ -149,7 +150,7 @@ export function Sidebar(props: {
               </button>
               <span className="agent-actions">
                 <button type="button" className="icon-button" title="Edit" aria-label={`Edit ${agent.name}`} onClick={() => props.onEditAgent(agent.id)} data-testid="agent-edit">
-                  ✎
+                  <Icon name="edit" size={14} />
                 </button>
                 <button
                   type="button"
@@ -160,7 +161,7 @@ export function Sidebar(props: {
                   disabled={readOnly}
                   data-testid="agent-duplicate"
                 >
-                  ⧉
+                  <Icon name="copy" size={14} />
                 </button>
                 <ConfirmDelete what={`agent ${agent.name}`} disabled={readOnly} onDelete={() => attempt(() => agents.remove(agent.id))} testId="agent-delete" />
               </span>

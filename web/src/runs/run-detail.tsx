@@ -4,6 +4,7 @@ import type { ScoreRecord } from '../api/eval-types.js';
 import type { RunRecord, Session, TranscriptEntry } from '../api/types.js';
 import { MarkdownView } from '../chat/markdown-view.js';
 import { formatCost, formatDateTime, formatMs, formatNumber } from '../lib/format.js';
+import { Icon } from '../components/icons.js';
 import { runStatus } from './run-status.js';
 
 /** The entries of one run's exchange: the user message before its answer, tool turns, the answer. */
@@ -88,7 +89,7 @@ export function RunDetail(props: { run: RunRecord; scores: ScoreRecord[]; onClos
         </div>
         <span className="spacer" />
         <button type="button" ref={closeButton} className="small-button" onClick={onClose} aria-label="Close the run detail" data-testid="run-detail-close">
-          ✕
+          <Icon name="close" />
         </button>
       </header>
       <div className="sheet-body">

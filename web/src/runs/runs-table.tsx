@@ -26,8 +26,8 @@ const COLUMNS: Array<{ key: SortKey; label: string; numeric?: boolean }> = [
   { key: 'latency_ms', label: 'Latency', numeric: true },
   { key: 'ttft_ms', label: 'TTFT', numeric: true },
   { key: 'tokens_per_s', label: 'Tok/s', numeric: true },
-  { key: 'prompt_tokens', label: 'Prompt', numeric: true },
-  { key: 'completion_tokens', label: 'Completion', numeric: true },
+  { key: 'prompt_tokens', label: 'Input', numeric: true },
+  { key: 'completion_tokens', label: 'Output', numeric: true },
   { key: 'total_tokens', label: 'Tokens', numeric: true },
   { key: 'cost_usd', label: 'Cost', numeric: true },
   { key: 'experiment_id', label: 'Experiment' },
@@ -109,7 +109,9 @@ export function RunsTable(props: { runs: RunRecord[]; scores: Map<string, ScoreR
                 data-testid="runs-row"
                 data-run-id={run.run_id}
               >
-                <td className="nowrap">{formatDateTime(run.ts)}</td>
+                <td className="nowrap" title={run.ts}>
+                  {formatDateTime(run.ts).slice(5)}
+                </td>
                 <td>{run.agent_name}</td>
                 <td className="mono nowrap">{run.model}</td>
                 <td className="numeric">{formatMs(run.latency_ms)}</td>
