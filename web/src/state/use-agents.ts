@@ -128,11 +128,13 @@ export function useAgents(options: { defaultModel: string }): AgentsState {
       const snapshot = config as Partial<Agent> & { agent_id?: unknown };
       const agentId = typeof snapshot.agent_id === 'string' ? snapshot.agent_id : snapshot.id;
       const agent = typeof agentId === 'string' ? latest.current.agents.find((candidate) => candidate.id === agentId) : undefined;
-      setDraftState(values);
+      // The session's agent as it is now (what the next message will use); its snapshot when the agent is gone.
       if (agent) {
         setSelectedId(agent.id);
+        setDraftState(toDraft(agent));
         setSaved(toDraft(agent));
       } else {
+        setDraftState(values);
         setSelectedId(null);
         setSaved(null);
       }
