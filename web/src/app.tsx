@@ -13,8 +13,6 @@ import { WebBadge, webBadgeState } from './components/web-badge.js';
 import { Icon } from './components/icons.js';
 import { Sidebar } from './components/sidebar.js';
 import { ThemeToggle } from './components/theme-toggle.js';
-import { RunDetail } from './runs/run-detail.js';
-import { RunsView } from './runs/runs-view.js';
 import { notifyLabChanged } from './state/lab-events.js';
 import { useAgents } from './state/use-agents.js';
 import { useLabStatus } from './state/use-lab-status.js';
@@ -26,6 +24,8 @@ import { useView, VIEWS, type View } from './state/use-view.js';
 
 const BakeoffView = lazy(() => import('./bakeoff/bakeoff-view.js'));
 const EvaluationsView = lazy(() => import('./evals/evaluations-view.js'));
+const RunsView = lazy(() => import('./runs/runs-view.js').then((module) => ({ default: module.RunsView })));
+const RunDetail = lazy(() => import('./runs/run-detail.js').then((module) => ({ default: module.RunDetail })));
 
 /**
  * The lab: a sidebar (sessions, agents) and one main view at a time — Chat, Runs, Bake-off,
@@ -281,7 +281,9 @@ export function App() {
 
         {visited.has('runs') && (
           <div className="view-host" hidden={view !== 'runs'}>
-            <RunsView runs={runs} agents={agents.agents} />
+            <Suspense fallback={<p className="muted view">Loading the runs…</p>}>
+              <RunsView runs={runs} agents={agents.agents} />
+            </Suspense>
           </div>
         )}
         {visited.has('bakeoff') && (
@@ -299,7 +301,11 @@ export function App() {
           </div>
         )}
       </div>
-      {detailRun && <RunDetail run={detailRun} scores={runs.scores.get(detailRun.run_id) ?? []} onClose={() => setDetailRun(null)} />}
+      {detailRun && (
+        <Suspense fallback={null}>
+          <RunDetail run={detailRun} scores={runs.scores.get(detailRun.run_id) ?? []} onClose={() => setDetailRun(null)} />
+        </Suspense>
+      )}
       <div className="visually-hidden" role="status" aria-live="polite" data-testid="status-live">
         {announcement}
       </div>

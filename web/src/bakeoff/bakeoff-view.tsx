@@ -12,11 +12,15 @@ import { laneLetter, VotePanel } from './vote-panel.js';
 import { LeaderboardPanel } from '../evals/leaderboard-panel.js';
 import './bakeoff.css';
 
-/** "Cheapest" only when that lane cost money: never among lanes that all cost $0 or are unpriced. */
+/** "Cheapest" only when that lane cost money and another cost more: never among lanes that all cost $0, are unpriced or cost the same. */
 function cheapestLane(lanes: LaneState[], candidate: number | null): number | null {
   if (candidate === null) return null;
   const cost = lanes[candidate]?.turns.at(-1)?.run?.cost_usd;
-  return typeof cost === 'number' && cost > 0 ? candidate : null;
+  const dearer = lanes.some((lane) => {
+    const other = lane.turns.at(-1)?.run?.cost_usd;
+    return typeof other === 'number' && typeof cost === 'number' && other > cost;
+  });
+  return typeof cost === 'number' && cost > 0 && dearer ? candidate : null;
 }
 
 /**
