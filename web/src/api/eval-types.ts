@@ -25,14 +25,10 @@ export interface ScoreRecord {
   rater?: string;
 }
 
-/** `POST /api/runs/:run_id/scores` for a person's verdict. */
-export interface HumanScoreInput {
-  scorer: 'human';
-  kind: 'human' | 'pairwise';
-  value: number;
-  opponent_run_id?: string;
-  reason?: string;
-}
+/** `POST /api/runs/:run_id/scores` for a person's verdict: thumbs (1/0), or an A/B/tie vote against another run. */
+export type HumanScoreInput =
+  | { kind: 'human'; value: 0 | 1; reason?: string }
+  | { kind: 'pairwise'; opponent_run_id: string; winner: 'A' | 'B' | 'tie'; reason?: string };
 
 /** `POST /api/judge`: one answer against a rubric, or two answers (pairwise). */
 export type JudgeRequest = { judge_agent_id: string; rubric: string; run_id: string } | { judge_agent_id: string; rubric: string; run_ids: [string, string] };

@@ -8,8 +8,8 @@ export const laneLetter = (lane: number): string => String.fromCharCode(65 + lan
 
 /**
  * A person's vote between two lanes' latest answers: A better, tie, B better, saved as a
- * pairwise score on the first run against the second (`value` 1 / 0.5 / 0). In blind mode
- * the names show once the vote is in.
+ * pairwise score on the first run against the second (the lab records 1 / 0.5 / 0). In blind
+ * mode the names show once the vote is in.
  */
 export function VotePanel(props: { lanes: LaneState[]; onVoted: (pair: [number, number], text: string) => void }) {
   const finished = props.lanes.filter((lane) => lane.status === 'done' && lane.turns.at(-1)?.run?.run_id);
@@ -22,14 +22,14 @@ export function VotePanel(props: { lanes: LaneState[]; onVoted: (pair: [number, 
   const b = props.lanes[second];
   const runA = a?.turns.at(-1)?.run?.run_id;
   const runB = b?.turns.at(-1)?.run?.run_id;
-  const vote = (value: number) => {
+  const vote = (winner: 'A' | 'B' | 'tie') => {
     if (!runA || !runB || first === second) return;
     setSaving(true);
     setMessage(null);
     api
-      .addScore(runA, { scorer: 'human', kind: 'pairwise', value, opponent_run_id: runB })
+      .addScore(runA, { kind: 'pairwise', opponent_run_id: runB, winner })
       .then(() => {
-        const text = value === 1 ? `You preferred ${laneLetter(first)}.` : value === 0 ? `You preferred ${laneLetter(second)}.` : 'You called it a tie.';
+        const text = winner === 'A' ? `You preferred ${laneLetter(first)}.` : winner === 'B' ? `You preferred ${laneLetter(second)}.` : 'You called it a tie.';
         setMessage({ text: `${text} Vote saved.`, error: false });
         props.onVoted([first, second], text);
         notifyLabChanged('scores');
@@ -56,13 +56,13 @@ export function VotePanel(props: { lanes: LaneState[]; onVoted: (pair: [number, 
         </div>
       )}
       <div className="inline vote-buttons">
-        <button type="button" onClick={() => vote(1)} disabled={saving || first === second} data-testid="vote-a">
+        <button type="button" onClick={() => vote('A')} disabled={saving || first === second} data-testid="vote-a">
           {laneLetter(first)} is better
         </button>
-        <button type="button" onClick={() => vote(0.5)} disabled={saving || first === second} data-testid="vote-tie">
+        <button type="button" onClick={() => vote('tie')} disabled={saving || first === second} data-testid="vote-tie">
           Tie
         </button>
-        <button type="button" onClick={() => vote(0)} disabled={saving || first === second} data-testid="vote-b">
+        <button type="button" onClick={() => vote('B')} disabled={saving || first === second} data-testid="vote-b">
           {laneLetter(second)} is better
         </button>
       </div>

@@ -46,10 +46,10 @@ function AnswerFooter({ turn }: { turn: Turn }) {
 function Rating({ runId }: { runId: string }) {
   const [value, setValue] = useState<number | null>(null);
   const [error, setError] = useState<string | null>(null);
-  const rate = (next: number) => {
+  const rate = (next: 0 | 1) => {
     setError(null);
     api
-      .addScore(runId, { scorer: 'human', kind: 'human', value: next })
+      .addScore(runId, { kind: 'human', value: next })
       .then(() => {
         setValue(next);
         notifyLabChanged('scores');
