@@ -18,6 +18,30 @@ const booleanFlag = z
 const positiveNumber = z.coerce.number({ message: 'must be a number' }).positive('must be greater than 0');
 const positiveInteger = z.coerce.number({ message: 'must be a number' }).int('must be a whole number').positive('must be at least 1');
 
+/**
+ * A base URL without its userinfo, and that userinfo decoded (`user:password`), so the
+ * credentials are split off once here: everything else sees only the clean URL.
+ */
+function splitUserinfo(value: string): { url: string; basicAuth: string | undefined } {
+  const parsed = new URL(value);
+  const decoded = (part: string) => {
+    try {
+      return decodeURIComponent(part);
+    } catch {
+      return part;
+    }
+  };
+  const basicAuth = parsed.username === '' && parsed.password === '' ? undefined : `${decoded(parsed.username)}:${decoded(parsed.password)}`;
+  parsed.username = '';
+  parsed.password = '';
+  return { url: parsed.toString().replace(/\/+$/, ''), basicAuth };
+}
+
+/** A value as it may appear in an error message: credentials in a URL masked. */
+function printable(value: string): string {
+  return value.replace(/^([a-z][a-z0-9+.-]*:\/\/)[^/?#]*@/i, '$1***@');
+}
+
 const envSchema = z.object({
   PORT: z.coerce.number({ message: 'must be a number' }).int('must be a whole number').min(0).max(65535, 'must be 0-65535').default(7860),
   HOST: z.string().trim().min(1, 'must not be empty').default('127.0.0.1'),
@@ -30,8 +54,8 @@ const envSchema = z.object({
     .trim()
     .url('must be a URL such as https://openrouter.ai/api/v1')
     .refine((value) => /^https?:\/\//.test(value), 'must be an http(s) URL')
-    .transform((value) => value.replace(/\/+$/, ''))
-    .default('https://openrouter.ai/api/v1'),
+    .default('https://openrouter.ai/api/v1')
+    .transform(splitUserinfo),
   DATA_DIR: z.string().trim().min(1).default('./data'),
   LOG_FILE: z.string().trim().min(1).default('./logs/app.log'),
   LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal']).default('info'),
@@ -69,15 +93,22 @@ const envSchema = z.object({
   SHUTDOWN_TIMEOUT_SECONDS: positiveNumber.default(10),
   MAX_BODY_BYTES: positiveInteger.default(1_048_576),
   TRUST_PROXY: z.string().trim().optional().transform((value) => (value ? value : undefined)),
-  PUBLIC_URL: z.string().trim().url('must be a URL').optional(),
+  // empty (as `PUBLIC_URL=` in a copied .env.example) means unset, like the other optional values
+  PUBLIC_URL: z.preprocess((value) => (typeof value === 'string' && value.trim() === '' ? undefined : value), z.string().trim().url('must be a URL').optional()),
 });
+
+/** Every variable the lab reads (docs/configuration.md and .env.example list them all). */
+export const CONFIG_VARIABLES: readonly string[] = Object.keys(envSchema.shape);
 
 /** The validated configuration, with paths resolved against the working directory. */
 export interface LabConfig {
   port: number;
   host: string;
   openRouterApiKey: string | undefined;
+  /** The provider's base URL without credentials: the only form logged, shown or used as a key. */
   openRouterBaseUrl: string;
+  /** `user:password` from the userinfo of OPENROUTER_BASE_URL, sent as HTTP Basic auth; a secret. */
+  openRouterBasicAuth: string | undefined;
   dataDir: string;
   logFile: string;
   logLevel: 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal';
@@ -135,7 +166,7 @@ export function loadConfig(options: { env?: NodeJS.ProcessEnv; cwd?: string; dot
   if (!parsed.success) {
     const problems = parsed.error.issues.map((issue) => {
       const variable = String(issue.path[0] ?? 'environment');
-      const value = variable.includes('KEY') || variable.includes('TOKEN') ? '' : ` (got "${String(merged[variable] ?? '')}")`;
+      const value = variable.includes('KEY') || variable.includes('TOKEN') ? '' : ` (got "${printable(String(merged[variable] ?? ''))}")`;
       return `${variable} ${issue.message}${value}`;
     });
     throw new ConfigError(`Invalid configuration: ${problems.join('; ')}`);
@@ -146,7 +177,8 @@ export function loadConfig(options: { env?: NodeJS.ProcessEnv; cwd?: string; dot
     port: value.PORT,
     host: value.HOST,
     openRouterApiKey: value.OPENROUTER_API_KEY,
-    openRouterBaseUrl: value.OPENROUTER_BASE_URL,
+    openRouterBaseUrl: value.OPENROUTER_BASE_URL.url,
+    openRouterBasicAuth: value.OPENROUTER_BASE_URL.basicAuth,
     dataDir: resolve(value.DATA_DIR),
     logFile: resolve(value.LOG_FILE),
     logLevel: value.LOG_LEVEL,

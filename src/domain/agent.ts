@@ -23,7 +23,7 @@ const agentFields = {
     .transform((tools) => [...new Set(tools)]),
 };
 
-/** What a client may send to create an agent; defaults as SPEC.md's AgentConfig. */
+/** What a client may send to create an agent; defaults as docs/api.md "Agents" lists them. */
 export const agentInputSchema = z
   .object({
     name: agentFields.name,

@@ -8,7 +8,10 @@ export interface CompareFigures {
   latency_p50_ms: number | null;
   latency_p95_ms: number | null;
   ttft_p50_ms: number | null;
+  /** Mean cost over the priced runs only; null when none is priced. */
   cost_per_run_usd: number | null;
+  /** Runs with no known price: left out of cost_per_run_usd, counted here. */
+  unpriced_runs: number;
   error_rate: number;
 }
 

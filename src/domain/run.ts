@@ -1,6 +1,6 @@
 /**
  * The run record: one user message and the agent's complete answer, as measured.
- * Its CSV form is the contract the playbooks rely on (SPEC.md "Files").
+ * Its CSV form is the contract the playbooks rely on (docs/data-files.md).
  */
 
 /** The 16 columns of the earlier Python Agent Lab, in this order. */
@@ -37,6 +37,17 @@ export const LAB_COLUMNS = [
 
 export const RUN_COLUMNS = [...SEED_COLUMNS, ...LAB_COLUMNS] as const;
 export type RunColumn = (typeof RUN_COLUMNS)[number];
+
+/** The columns that hold numbers (empty when unknown); every other column holds text. */
+export const NUMERIC_RUN_COLUMNS = [
+  'prompt_tokens',
+  'completion_tokens',
+  'total_tokens',
+  'latency_ms',
+  'cost_usd',
+  'ttft_ms',
+  'tokens_per_s',
+] as const satisfies readonly RunColumn[];
 
 export type WebStatus = 'off' | 'ok' | 'blocked';
 export type ModelListSource = 'dynamic' | 'fallback' | 'local';
@@ -92,9 +103,9 @@ export function runToCsvFields(run: RunRecord): string[] {
     prompt_tokens: String(run.prompt_tokens),
     completion_tokens: String(run.completion_tokens),
     total_tokens: String(run.total_tokens),
-    latency_ms: String(run.latency_ms),
-    // SPEC: an unknown price is 0 in the file (the API and sessions keep null, which the UI shows as "unpriced").
-    cost_usd: run.cost_usd === null ? '0' : formatNumber(run.cost_usd),
+    latency_ms: formatMilliseconds(run.latency_ms),
+    // docs/data-files.md "Cost": an unpriced run has an empty cost_usd (null in the API, "unpriced" in the UI).
+    cost_usd: run.cost_usd === null ? '' : formatCost(run.cost_usd),
     experiment_id: capText(run.experiment_id, FIELD_CAPS.tag),
     task_label: capText(run.task_label, FIELD_CAPS.tag),
     run_notes: capText(run.run_notes, FIELD_CAPS.tag),
@@ -106,8 +117,8 @@ export function runToCsvFields(run: RunRecord): string[] {
     run_id: run.run_id,
     session_id: run.session_id,
     agent_id: run.agent_id,
-    ttft_ms: run.ttft_ms === null ? '' : String(run.ttft_ms),
-    tokens_per_s: run.tokens_per_s === null ? '' : formatNumber(run.tokens_per_s),
+    ttft_ms: run.ttft_ms === null ? '' : formatMilliseconds(run.ttft_ms),
+    tokens_per_s: run.tokens_per_s === null ? '' : formatRate(run.tokens_per_s),
     finish_reason: run.finish_reason,
     error: capText(run.error, FIELD_CAPS.error),
     bakeoff_id: run.bakeoff_id,
@@ -115,10 +126,66 @@ export function runToCsvFields(run: RunRecord): string[] {
   return RUN_COLUMNS.map((column) => values[column]);
 }
 
-/** Plain decimal notation (no exponent), so spreadsheets and `awk` read costs as numbers. */
-export function formatNumber(value: number): string {
+/** The shortest window and the fewest streamed chunks over which tokens/s means anything. */
+export const TOKENS_PER_SECOND_MIN_WINDOW_MS = 50;
+export const TOKENS_PER_SECOND_MIN_CHUNKS = 5;
+
+/**
+ * tokens/s = completion tokens ÷ (last token − first token), rounded to 2 decimals; null
+ * (not measurable) unless that window is at least 50 ms and holds at least 5 streamed chunks,
+ * so a provider that sends everything at once never shows 100,000 tokens/s (SPEC "Figures a
+ * user can trust"). Times are in ms from one clock.
+ */
+export function measureTokensPerSecond(options: {
+  completionTokens: number;
+  firstTokenAt: number | null;
+  lastTokenAt: number | null;
+  chunks: number;
+}): number | null {
+  const { completionTokens, firstTokenAt, lastTokenAt, chunks } = options;
+  if (firstTokenAt === null || lastTokenAt === null || completionTokens <= 0) return null;
+  const windowMs = lastTokenAt - firstTokenAt;
+  if (windowMs < TOKENS_PER_SECOND_MIN_WINDOW_MS || chunks < TOKENS_PER_SECOND_MIN_CHUNKS) return null;
+  return Math.round((completionTokens / windowMs) * 1000 * 100) / 100;
+}
+
+/** Significant digits a cost keeps in runs.csv: float noise goes, a tiny cost keeps its precision. */
+const COST_SIGNIFICANT_DIGITS = 10;
+
+/**
+ * A cost as a person writes it: at most 10 significant digits, plain decimal notation
+ * (never an exponent, so spreadsheets and `awk` read it as a number): `21776.29`, not
+ * `21776.290000000001`; `0.000012345`, not `1.2345e-5`.
+ */
+export function formatCost(value: number): string {
+  return formatDecimal(value, { significantDigits: COST_SIGNIFICANT_DIGITS });
+}
+
+/** Milliseconds: an integer, or one decimal. */
+export function formatMilliseconds(value: number): string {
+  return formatDecimal(value, { decimals: 1 });
+}
+
+/** tokens/s: two decimals at most. */
+export function formatRate(value: number): string {
+  return formatDecimal(value, { decimals: 2 });
+}
+
+/**
+ * Plain decimal notation, rounded to `decimals` places or `significantDigits` digits,
+ * trailing zeros dropped, no exponent, no `-0`. Non-finite values give ''.
+ */
+export function formatDecimal(value: number, options: { decimals?: number; significantDigits?: number } = {}): string {
   if (!Number.isFinite(value)) return '';
-  if (Number.isInteger(value)) return String(value);
-  const fixed = value.toFixed(12).replace(/0+$/, '').replace(/\.$/, '');
-  return fixed === '-0' ? '0' : fixed;
+  if (Math.abs(value) >= 1e21) return BigInt(Math.round(value)).toString();
+  const { significantDigits } = options;
+  const decimals =
+    significantDigits !== undefined
+      ? value === 0
+        ? 0
+        : Math.min(100, Math.max(0, significantDigits - 1 - Math.floor(Math.log10(Math.abs(value)))))
+      : (options.decimals ?? 12);
+  const fixed = value.toFixed(decimals);
+  const trimmed = fixed.includes('.') ? fixed.replace(/0+$/, '').replace(/\.$/, '') : fixed;
+  return trimmed === '-0' ? '0' : trimmed;
 }

@@ -4,6 +4,7 @@ import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { SEED_COLUMNS } from '../domain/run.js';
 import type { LabStatusSources } from '../server/context.js';
+import { listBreakers } from './breaker-list.js';
 import type { EventLoopLag, LabMetrics } from './metrics.js';
 import type { ServiceFlags } from './service-flags.js';
 
@@ -134,12 +135,10 @@ async function firstLine(file: string): Promise<string> {
   }
 }
 
-/** The base URL without any credentials (detailed health is open to monitors). */
+/** The base URL as health shows it (config already removed any credentials; a query may hold a key). */
 function displayUrl(url: string): string {
   try {
     const parsed = new URL(url);
-    parsed.username = '';
-    parsed.password = '';
     parsed.search = '';
     return parsed.toString().replace(/\/$/, '');
   } catch {
@@ -303,8 +302,7 @@ export function createHealth(options: {
       provider().catch((error: unknown): ComponentCheck => ({ status: 'degraded', duration_ms: 0, error: errorText(error) })),
     ]);
 
-    const breakers = sources.breakerStates();
-    const openBreakers = breakers.filter((breaker) => breaker.state === 'open').length;
+    const breakers = listBreakers(sources.breakerStates());
     const catalog = sources.catalogInfo();
     const fetchedAt = catalog.fetched_at ? Date.parse(catalog.fetched_at) : Number.NaN;
     const checks: DetailedHealth['checks'] = {
@@ -312,7 +310,7 @@ export function createHealth(options: {
       runs_csv: runsCsv,
       sessions,
       provider: providerCheck,
-      circuit_breakers: { status: openBreakers > 0 ? 'degraded' : 'ok', duration_ms: 0, open: openBreakers, breakers },
+      circuit_breakers: { status: breakers.open > 0 ? 'degraded' : 'ok', duration_ms: 0, ...breakers },
       catalog: {
         status: catalog.source === 'dynamic' ? 'ok' : 'degraded',
         duration_ms: 0,

@@ -1,6 +1,7 @@
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { LabStatusSources } from '../server/context.js';
+import { listBreakers, type BreakerList } from './breaker-list.js';
 import { HttpRequestMetrics } from './http-metrics.js';
 import type { ProviderObserver, RunObserver } from './observers.js';
 import { RollingCounters, RollingHistogram } from './rolling-window.js';
@@ -105,7 +106,11 @@ export interface LabMetricsJson {
     errors_by_code: Record<string, number>;
     recent: { requests: number; errors: number; retries: number };
     circuit_open: boolean;
-    breakers: ReturnType<LabStatusSources['breakerStates']>;
+    /** At most MAX_LISTED_BREAKERS, open ones first. */
+    breakers: BreakerList['breakers'];
+    breakers_total: number;
+    /** Breakers not listed. */
+    breakers_more: number;
   };
   slos: Record<'availability' | 'error_rate' | 'stream_completion' | 'inter_chunk_latency' | 'stream_start', SloReport>;
 }
@@ -240,7 +245,7 @@ export function createLabMetrics(options: { sources: LabStatusSources; windowSec
     registers: [registry],
     collect() {
       this.reset();
-      for (const breaker of sources.breakerStates().slice(0, MAX_LABEL_VALUES)) {
+      for (const breaker of listBreakers(sources.breakerStates(), MAX_LABEL_VALUES).breakers) {
         this.set({ key: breaker.key }, breaker.state === 'open' ? 2 : breaker.state === 'half-open' ? 1 : 0);
       }
     },
@@ -434,7 +439,7 @@ export function createLabMetrics(options: { sources: LabStatusSources; windowSec
     const cpu = process.cpuUsage();
     const ttftPercentiles = pair(ttft.percentiles([0.5, 0.95]));
     const gapPercentiles = pair(interChunk.percentiles([0.5, 0.95]));
-    const breakers = sources.breakerStates();
+    const breakers = listBreakers(sources.breakerStates());
     return {
       generated_at: new Date(now()).toISOString(),
       window_seconds: windowSeconds,
@@ -476,8 +481,10 @@ export function createLabMetrics(options: { sources: LabStatusSources; windowSec
         retries: totals.providerRetries,
         errors_by_code: Object.fromEntries(errorsByCode),
         recent: { requests: window.provider_requests, errors: window.provider_errors, retries: window.provider_retries },
-        circuit_open: breakers.some((breaker) => breaker.state === 'open'),
-        breakers,
+        circuit_open: breakers.open > 0,
+        breakers: breakers.breakers,
+        breakers_total: breakers.total,
+        breakers_more: breakers.more,
       },
       slos: {
         availability: slo({ objective: 'at least 99.9 % of API and page responses are not 5xx', target: SLO_TARGETS.availability, bad: 'http_5xx', total: 'http_total' }, windowSums),

@@ -2,7 +2,7 @@ import { existsSync, stat } from 'node:fs';
 import type { Logger } from './logger.js';
 
 /**
- * Read-only and maintenance modes, switched by flag files (SPEC.md "Operating it"): the
+ * Read-only and maintenance modes, switched by flag files (docs/runbook.md): the
  * files are polled with `stat`, so touching or removing one takes effect within `pollMs`
  * without a restart. Reads of the current mode are synchronous and free.
  */

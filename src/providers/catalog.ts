@@ -5,6 +5,7 @@
  * provider does not give (`"-1"`, missing, unparseable) is `null`: not priced.
  */
 import { z } from 'zod';
+import { authorizationHeader } from './authorization.js';
 import { FALLBACK_MODELS } from './fallback-models.js';
 import { parsePrice } from './pricing.js';
 
@@ -42,6 +43,8 @@ export interface ModelCatalogOptions {
   /** The provider's base URL; the catalog is `${baseUrl}/models`. */
   baseUrl: string;
   apiKey?: string | undefined;
+  /** `user:password` sent as HTTP Basic auth when there is no API key. */
+  basicAuth?: string | undefined;
   ttlSeconds: number;
   timeoutMs: number;
   fetch?: typeof fetch;
@@ -139,7 +142,8 @@ export class ModelCatalog {
 
   async #fetchModels(url: string): Promise<CatalogModel[]> {
     const headers: Record<string, string> = { accept: 'application/json' };
-    if (this.#options.apiKey) headers.authorization = `Bearer ${this.#options.apiKey}`;
+    const authorization = authorizationHeader({ apiKey: this.#options.apiKey, basicAuth: this.#options.basicAuth });
+    if (authorization) headers.authorization = authorization;
     let response: Response;
     let body: unknown;
     try {

@@ -9,6 +9,7 @@ import http from 'node:http';
 import https from 'node:https';
 import { LabError, type ErrorCode } from '../domain/errors.js';
 import type { StreamPart } from '../domain/stream-part.js';
+import { authorizationHeader } from './authorization.js';
 import { completionSchema, errorBodySchema } from './openai-compatible-schemas.js';
 import type { ChatProvider, ChatRequest } from './provider.js';
 import { createStreamDecoder, toUsage, type ErrorPart } from './stream-decoder.js';
@@ -18,6 +19,8 @@ export interface OpenAICompatibleProviderOptions {
   baseUrl: string;
   /** Sent as `Authorization: Bearer <key>` when present. */
   apiKey?: string | undefined;
+  /** `user:password` sent as `Authorization: Basic` when there is no API key (a proxy's credentials). */
+  basicAuth?: string | undefined;
   /** The app's URL (`HTTP-Referer`, OpenRouter's attribution). */
   appUrl: string;
   /** The app's name (`X-Title` / `X-OpenRouter-Title`). */
@@ -58,7 +61,8 @@ export function createOpenAICompatibleProvider(options: OpenAICompatibleProvider
     'x-title': toHeaderValue(options.appName),
     'x-openrouter-title': toHeaderValue(options.appName),
   };
-  if (options.apiKey) headers.authorization = `Bearer ${options.apiKey}`;
+  const authorization = authorizationHeader({ apiKey: options.apiKey, basicAuth: options.basicAuth });
+  if (authorization) headers.authorization = authorization;
 
   const streamHeaders = { ...headers, accept: 'text/event-stream' };
   const jsonHeaders = { ...headers, accept: 'application/json' };
@@ -119,12 +123,17 @@ export function createOpenAICompatibleProvider(options: OpenAICompatibleProvider
       const reader = response.body;
       if (!reader) throw new LabError('provider:invalid_response', `The provider sent an empty response: ${what}`);
 
+      /** Whether the streamed answer is complete (set once the decoder exists). */
+      let answerFinished = (): boolean => false;
       /** Reads the next piece of the body, or describes why it could not. */
       const read = async (): Promise<{ text: string } | { end: true } | { error: ErrorPart }> => {
         try {
           const result = await reader.read(options.chunkTimeoutMs, () => abortUpstream(new TimeoutAbort('chunk')));
           return result.done ? { end: true } : { text: result.value };
         } catch (error) {
+          // A Stop after the answer's finish chunk stopped nothing: end the stream as
+          // finished (with whatever usage came) rather than as aborted.
+          if (signal.aborted && answerFinished()) return { end: true };
           if (signal.aborted) throw signal.reason;
           if (isTimeout()) {
             return {
@@ -167,6 +176,7 @@ export function createOpenAICompatibleProvider(options: OpenAICompatibleProvider
       }
 
       const decoder = createStreamDecoder({ generationId });
+      answerFinished = () => decoder.answerFinished;
       for (;;) {
         const piece = await read();
         const parts = 'error' in piece ? [piece.error as ErrorPart] : 'end' in piece ? decoder.end() : decoder.feed(piece.text);

@@ -6,7 +6,7 @@ import type { ProviderObserver } from '../ops/observers.js';
 import { startOpenRouterServer, type OpenRouterServer } from '../../test/support/openrouter-server.js';
 import { createOpenAICompatibleProvider } from './openai-compatible.js';
 import type { ChatRequest } from './provider.js';
-import { createResilientProvider, type ResilientProviderOptions } from './resilience.js';
+import { createResilientProvider, DEFAULT_MAX_BREAKERS, type ResilientProviderOptions } from './resilience.js';
 
 let server: OpenRouterServer;
 
@@ -228,5 +228,39 @@ describe('resilient provider: the fault matrix', () => {
     expect(record.closedAt! - abortedAt).toBeLessThan(1000);
     expect(server.chatRequests()).toHaveLength(1);
     expect(provider.breakerStates()[0]).toMatchObject({ state: 'closed', failures: 0 });
+  });
+});
+
+describe('the breaker cap', () => {
+  it('keeps at most maxBreakers through thousands of model ids, and keeps the open and the failing ones', async () => {
+    const { provider } = resilient({ failureThreshold: 2, maxAttempts: 1, resetSeconds: 60 });
+    // One model's breaker opens; another has one failure counted.
+    for (let run = 0; run < 2; run++) await rejection(collect(provider.streamChat(chat('[[scenario:error status=502]]', 'doomed/model'), { signal: signal() })));
+    await rejection(collect(provider.streamChat(chat('[[scenario:error status=502]]', 'shaky/model'), { signal: signal() })));
+
+    const ids = Array.from({ length: 2500 }, (_, index) => `user-chosen/model-${index}`);
+    let next = 0;
+    await Promise.all(
+      Array.from({ length: 16 }, async () => {
+        while (next < ids.length) {
+          const parts = await collect(provider.streamChat(chat('hi', ids[next++]!), { signal: signal() }));
+          expect(parts.at(-1)?.type).toBe('finish');
+        }
+      }),
+    );
+    expect(server.chatRequests()).toHaveLength(2503);
+
+    const states = provider.breakerStates();
+    expect(states).toHaveLength(DEFAULT_MAX_BREAKERS);
+    expect(states.find((state) => state.model === 'doomed/model')).toMatchObject({ state: 'open', failures: 2 });
+    expect(states.find((state) => state.model === 'shaky/model')).toMatchObject({ state: 'closed', failures: 1 });
+    // The most recent ids are kept, the oldest idle ones forgotten.
+    expect(states.some((state) => state.model === ids.at(-1))).toBe(true);
+    expect(states.some((state) => state.model === ids[0])).toBe(false);
+
+    // The open breaker still protects the provider.
+    const open = await rejection(collect(provider.streamChat(chat('hi', 'doomed/model'), { signal: signal() })));
+    expect(open.code).toBe('provider:circuit_open');
+    expect(server.chatRequests()).toHaveLength(2503);
   });
 });

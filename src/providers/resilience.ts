@@ -13,6 +13,10 @@
  *   `error` part. Client-side errors (400/401/402/403) and aborts neither count nor reset.
  *   While open, calls fail at once with `provider:circuit_open` without reaching the
  *   provider; after `resetSeconds` one trial run decides (half-open).
+ * - The breakers are capped (`maxBreakers`): model ids are chosen by users, so past the
+ *   cap the least recently used idle closed breaker is forgotten (one with no failures
+ *   counted first); open and half-open ones are kept unless every breaker is, and a
+ *   breaker with a run in flight is never dropped.
  */
 import {
   BrokenCircuitError,
@@ -69,7 +73,12 @@ export interface ResilientProviderOptions {
   maxDelayMs?: number;
   /** A Retry-After longer than this is not waited for: the error is returned at once. */
   maxRetryAfterSeconds?: number;
+  /** Most breakers kept (runs in flight may add to it for their duration). */
+  maxBreakers?: number;
 }
+
+/** The default cap on breakers: far more models than anyone compares, small enough to list. */
+export const DEFAULT_MAX_BREAKERS = 256;
 
 interface BreakerEntry {
   key: string;
@@ -78,6 +87,8 @@ interface BreakerEntry {
   breaker: CircuitBreakerPolicy;
   retry: RetryPolicy;
   openedAt: Date | undefined;
+  /** Runs using this breaker right now: it is not dropped while any is. */
+  activeRuns: number;
 }
 
 /** A run that ended with an `error` part: counts as a breaker failure. */
@@ -120,7 +131,9 @@ export function createResilientProvider({
   initialDelayMs = 250,
   maxDelayMs = 10_000,
   maxRetryAfterSeconds = 30,
+  maxBreakers = DEFAULT_MAX_BREAKERS,
 }: ResilientProviderOptions): ResilientProvider {
+  /** Least recently used first: a lookup moves its entry to the end. */
   const entries = new Map<string, BreakerEntry>();
 
   const isRetryable = (error: Error) =>
@@ -129,7 +142,11 @@ export function createResilientProvider({
   function entryFor(model: string): BreakerEntry {
     const key = `${baseUrl}|${model}`;
     const existing = entries.get(key);
-    if (existing) return existing;
+    if (existing) {
+      entries.delete(key);
+      entries.set(key, existing);
+      return existing;
+    }
     const counter = new ConsecutiveBreaker(failureThreshold);
     const breaker = circuitBreaker(handleWhen(countsAsFailure), { halfOpenAfter: resetSeconds * 1000, breaker: counter });
     const exponential = new ExponentialBackoff({ initialDelay: initialDelayMs, maxDelay: maxDelayMs });
@@ -140,7 +157,7 @@ export function createResilientProvider({
       return { delay: Math.max(retryAfterMs, next.duration), state: next };
     });
     const retryPolicy = retry(handleWhen(isRetryable), { maxAttempts: Math.max(0, maxAttempts - 1), backoff });
-    const entry: BreakerEntry = { key, model, counter, breaker, retry: retryPolicy, openedAt: undefined };
+    const entry: BreakerEntry = { key, model, counter, breaker, retry: retryPolicy, openedAt: undefined, activeRuns: 0 };
     retryPolicy.onRetry(({ attempt, delay }) => safely(() => observer.retry({ baseUrl, model, attempt, delayMs: delay })));
     breaker.onStateChange((state) => {
       if (state === CircuitState.Open) entry.openedAt = new Date();
@@ -148,7 +165,23 @@ export function createResilientProvider({
       safely(() => observer.breakerStateChanged({ key, state: STATE_NAMES[state] }));
     });
     entries.set(key, entry);
+    dropOverflow(entry);
     return entry;
+  }
+
+  /** Past the cap, forget idle breakers, least recently used first, the least informative kinds first. */
+  function dropOverflow(keep: BreakerEntry): void {
+    const passes: Array<(entry: BreakerEntry) => boolean> = [
+      (entry) => entry.breaker.state === CircuitState.Closed && entry.counter.state === 0,
+      (entry) => entry.breaker.state === CircuitState.Closed,
+      () => true,
+    ];
+    for (const droppable of passes) {
+      for (const entry of entries.values()) {
+        if (entries.size <= maxBreakers) return;
+        if (entry !== keep && entry.activeRuns === 0 && droppable(entry)) entries.delete(entry.key);
+      }
+    }
   }
 
   function reportFailure(model: string, error: unknown): void {
@@ -194,6 +227,11 @@ export function createResilientProvider({
       if (ending === 'abandoned') throw new AbandonedRunError('the run was stopped before it finished');
     }, signal);
     run.catch((error: unknown) => opened.reject(error));
+    entry.activeRuns += 1;
+    const release = () => {
+      entry.activeRuns -= 1;
+    };
+    run.then(release, release);
 
     try {
       return { stream: await untilAborted(opened.promise, signal), run };

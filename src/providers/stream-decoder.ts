@@ -21,6 +21,11 @@ export interface StreamDecoder {
   end(): StreamPart[];
   /** True once `[DONE]`, an error, or `end()` has been seen; later input is ignored. */
   readonly done: boolean;
+  /**
+   * True once a chunk carried a (non-error) `finish_reason`: the answer is complete even if
+   * usage and `[DONE]` are still to come.
+   */
+  readonly answerFinished: boolean;
 }
 
 export function createStreamDecoder(options: { generationId?: string | undefined } = {}): StreamDecoder {
@@ -116,6 +121,9 @@ export function createStreamDecoder(options: { generationId?: string | undefined
   return {
     get done() {
       return done;
+    },
+    get answerFinished() {
+      return finishReason !== undefined;
     },
     feed(text) {
       if (!done) parser.feed(text);

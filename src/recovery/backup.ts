@@ -11,6 +11,9 @@ import { mapLimit } from './parallel.js';
 import { noProgress, type ProgressCallback } from './progress.js';
 import { fromFileSystemError, RecoveryError } from './recovery-error.js';
 import { formatStamp, formatStampMillis, parseStamp } from './timestamp.js';
+import { BACKUP_FORMAT, parseBackupManifest, type BackupFileEntry, type BackupManifest } from './backup-manifest.js';
+
+export { BACKUP_FORMAT, type BackupFileEntry, type BackupManifest } from './backup-manifest.js';
 
 /**
  * `backup`: a dated, checksummed snapshot `BACKUP_DIR/<YYYYMMDD_HHMMSS>/` (UTC) of the
@@ -24,29 +27,7 @@ const gzip = promisify(gzipCallback);
 const gunzip = promisify(gunzipCallback);
 
 export const BACKUP_MANIFEST = 'manifest.json';
-export const BACKUP_FORMAT = 'agent-lab-backup/1';
 const TEMP_PREFIX = '.tmp-';
-
-/** One file of a snapshot, as its manifest lists it. */
-export interface BackupFileEntry {
-  /** Path inside the snapshot: `sessions/<id>.json`, `runs.csv.gz`, `agents.json`, `agents/<id>.json`. */
-  path: string;
-  sha256: string;
-  bytes: number;
-  /** For `runs.csv.gz`: the data file it restores to and the checksum of its uncompressed content. */
-  restores_to?: string;
-  content_sha256?: string;
-  content_bytes?: number;
-}
-
-export interface BackupManifest {
-  format: typeof BACKUP_FORMAT;
-  name: string;
-  created_at: string;
-  data_dir: string;
-  incremental_from: string | null;
-  files: BackupFileEntry[];
-}
 
 export interface BackupResult {
   name: string;
@@ -126,38 +107,22 @@ export async function readBackupManifest(directory: string): Promise<BackupManif
       hint: 'it is incomplete or damaged; use another snapshot',
     });
   }
-  let value: Partial<BackupManifest>;
+  let value: unknown;
   try {
-    value = JSON.parse(text) as Partial<BackupManifest>;
+    value = JSON.parse(text);
   } catch (error) {
     throw new RecoveryError('integrity:manifest', `The manifest of the snapshot ${directory} is not valid JSON`, {
       cause: error,
       hint: 'the snapshot was altered or damaged; use another snapshot',
     });
   }
-  const files = Array.isArray(value.files) ? value.files : undefined;
-  const valid =
-    value.format === BACKUP_FORMAT &&
-    files !== undefined &&
-    files.every(
-      (file) =>
-        typeof file?.path === 'string' &&
-        typeof file.sha256 === 'string' &&
-        typeof file.bytes === 'number' &&
-        isSafeRelativePath(file.path),
-    );
-  if (!valid) {
-    throw new RecoveryError('integrity:manifest', `The manifest of the snapshot ${directory} is not one agent-lab wrote`, {
-      hint: 'the snapshot was altered or damaged; use another snapshot',
+  const parsed = parseBackupManifest(value);
+  if (!parsed.ok) {
+    throw new RecoveryError('integrity:manifest', `The manifest of the snapshot ${directory} is not one agent-lab wrote (${parsed.problem})`, {
+      hint: 'the snapshot was altered or damaged; nothing was changed; use another snapshot',
     });
   }
-  return value as BackupManifest;
-}
-
-/** A manifest path must stay inside the snapshot (and later inside the data directory). */
-function isSafeRelativePath(file: string): boolean {
-  if (file === '' || path.isAbsolute(file) || file.includes('\\')) return false;
-  return file.split('/').every((part) => part !== '' && part !== '.' && part !== '..');
+  return parsed.manifest;
 }
 
 /** The newest snapshot with a readable manifest, for incremental links. */

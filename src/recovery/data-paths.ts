@@ -1,6 +1,6 @@
 import path from 'node:path';
 
-/** Where the lab keeps its files inside DATA_DIR (SPEC.md "Files"). */
+/** Where the lab keeps its files inside DATA_DIR (docs/data-files.md). */
 export interface DataPaths {
   dataDir: string;
   sessionsDir: string;

@@ -27,6 +27,8 @@ export const RECOVERY_ERROR_CODES = {
   'env:io': EXIT_CODES.usage,
   'integrity:checksum': EXIT_CODES.damage,
   'integrity:manifest': EXIT_CODES.damage,
+  /** A manifest path that would leave the data directory or the snapshot. */
+  'integrity:path': EXIT_CODES.damage,
 } as const satisfies Record<string, number>;
 
 export type RecoveryErrorCode = keyof typeof RECOVERY_ERROR_CODES;

@@ -1,5 +1,6 @@
 import { spawn, execFileSync } from 'node:child_process';
-import { chmod, mkdir, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
+import { chmod, mkdir, readdir, readFile, rename, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { list as listTar } from 'tar';
@@ -247,6 +248,93 @@ await withDataLock(${JSON.stringify(lab.dataDir)}, async () => {
     await closed;
     expect(releasedAt).toBeGreaterThan(0);
     expect(finishedAt).toBeGreaterThanOrEqual(releasedAt);
+  });
+});
+
+describe('restore from a tampered snapshot', () => {
+  /** Rewrite one snapshot's manifest.json with `edit`. */
+  async function tamper(directory: string, edit: (manifest: { files: Array<Record<string, unknown>> }) => void): Promise<void> {
+    const file = path.join(directory, 'manifest.json');
+    const manifest = JSON.parse(await readFile(file, 'utf8')) as { files: Array<Record<string, unknown>> };
+    edit(manifest);
+    await rm(file);
+    await writeFile(file, JSON.stringify(manifest));
+  }
+
+  it.each([
+    ['a path climbing out of DATA_DIR', '../outside.csv'],
+    ['an absolute path', '/tmp/agent-lab-restore-escape.csv'],
+    ['another data file', 'agents.json'],
+  ])('refuses restores_to naming %s with exit 1, writing nothing', async (_label, restoresTo) => {
+    const backup = await createBackup({ dataDir: lab.dataDir, backupDir: lab.backupDir });
+    await rm(path.join(lab.dataDir, 'runs.csv'));
+    await tamper(backup.directory, (manifest) => {
+      manifest.files.find((file) => file.path === 'runs.csv.gz')!.restores_to = restoresTo;
+    });
+    const before = await hashTree(lab.root);
+    const refusal = restoreData({ dataDir: lab.dataDir, backupDir: lab.backupDir, type: 'all', date: backup.name.slice(0, 8), overwrite: true });
+    await expect(refusal).rejects.toMatchObject({ code: 'integrity:manifest', exitCode: 1, message: expect.stringContaining('restores_to') });
+    expect(await hashTree(lab.root)).toEqual(before);
+    await expect(stat('/tmp/agent-lab-restore-escape.csv')).rejects.toMatchObject({ code: 'ENOENT' });
+  });
+
+  it('refuses a session path that leaves the sessions folder', async () => {
+    const backup = await createBackup({ dataDir: lab.dataDir, backupDir: lab.backupDir });
+    await tamper(backup.directory, (manifest) => {
+      manifest.files.find((file) => String(file.path).startsWith('sessions/'))!.path = 'sessions/../../escape.json';
+    });
+    const before = await hashTree(lab.root);
+    const refusal = restoreData({ dataDir: lab.dataDir, backupDir: lab.backupDir, type: 'sessions', date: backup.name.slice(0, 8) });
+    await expect(refusal).rejects.toMatchObject({ code: 'integrity:manifest', exitCode: 1 });
+    expect(await hashTree(lab.root)).toEqual(before);
+  });
+
+  it('refuses to write through a symbolic link that leads out of DATA_DIR', async () => {
+    const backup = await createBackup({ dataDir: lab.dataDir, backupDir: lab.backupDir });
+    // data/sessions is now a link to a folder outside the data directory, with one session missing.
+    const outside = path.join(lab.root, 'elsewhere');
+    await rename(path.join(lab.dataDir, 'sessions'), outside);
+    await rm(path.join(outside, `${sessionIdFor(0)}.json`));
+    await symlink(outside, path.join(lab.dataDir, 'sessions'));
+    const before = await hashTree(outside);
+    const refusal = restoreData({ dataDir: lab.dataDir, backupDir: lab.backupDir, type: 'sessions', date: backup.name.slice(0, 8) });
+    await expect(refusal).rejects.toMatchObject({ code: 'integrity:path', exitCode: 1, message: expect.stringContaining('symbolic link leading outside DATA_DIR') });
+    expect(await hashTree(outside)).toEqual(before);
+    expect(await readdir(lab.dataDir)).not.toContain('quarantined');
+  });
+
+  it('refuses a snapshot file that is a symbolic link to a file elsewhere, even with matching checksums', async () => {
+    const backup = await createBackup({ dataDir: lab.dataDir, backupDir: lab.backupDir });
+    const secret = path.join(lab.root, 'secret.json');
+    await writeFile(secret, JSON.stringify({ secret: 'not lab data' }));
+    const name = `sessions/${sessionIdFor(1)}.json`;
+    await rm(path.join(backup.directory, name));
+    await symlink(secret, path.join(backup.directory, name));
+    const secretBytes = await readFile(secret);
+    await tamper(backup.directory, (manifest) => {
+      const entry = manifest.files.find((file) => file.path === name)!;
+      entry.sha256 = createHash('sha256').update(secretBytes).digest('hex');
+      entry.bytes = secretBytes.length;
+    });
+    await rm(path.join(lab.dataDir, name));
+    const before = await hashTree(lab.dataDir);
+    const refusal = restoreData({ dataDir: lab.dataDir, backupDir: lab.backupDir, type: 'sessions', date: backup.name.slice(0, 8) });
+    await expect(refusal).rejects.toMatchObject({ code: 'integrity:path', exitCode: 1 });
+    expect(await hashTree(lab.dataDir)).toEqual(before);
+  });
+
+  it('the CLI says what is wrong with the manifest and exits 1', async () => {
+    const backup = await createBackup({ dataDir: lab.dataDir, backupDir: lab.backupDir });
+    await rm(path.join(lab.dataDir, 'runs.csv'));
+    await tamper(backup.directory, (manifest) => {
+      manifest.files.find((file) => file.path === 'runs.csv.gz')!.restores_to = '../../escaped.csv';
+    });
+    const before = await hashTree(lab.root);
+    const refused = await runCli({ cwd: lab.root, args: ['restore', '--type', 'telemetry', '--date', backup.name.slice(0, 8)] });
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toContain('is not one agent-lab wrote');
+    expect(refused.stderr).toContain('restores_to');
+    expect(await hashTree(lab.root)).toEqual(before);
   });
 });
 

@@ -4,6 +4,7 @@ import { promisify } from 'node:util';
 import { gunzip as gunzipCallback } from 'node:zlib';
 import { writeFileAtomic, writeJsonAtomic } from '../store/index.js';
 import { checkAgentsBytes } from './agents-check.js';
+import { resolveInside } from './contained-path.js';
 import { assertBackupDir, listBackups, readBackupManifest, verifySnapshot, type BackupFileEntry, type SnapshotInfo } from './backup.js';
 import { assertDataDir, readIfExists } from './check.js';
 import { dataPaths } from './data-paths.js';
@@ -177,7 +178,8 @@ export async function restoreData(options: {
 
   // The snapshot's bytes (decompressed for runs.csv), already verified against the manifest.
   const contentOf = async (file: PlannedFile): Promise<Buffer> => {
-    const bytes = await readFile(path.join(snapshot.directory, file.entry.path));
+    const source = await resolveInside({ root: snapshot.directory, relative: file.entry.path, what: `the snapshot ${snapshot.name}` });
+    const bytes = await readFile(source);
     if (sha256(bytes) !== file.entry.sha256) {
       throw new RecoveryError('integrity:checksum', `Refusing to restore ${file.entry.path}: it changed after verification`);
     }
@@ -189,6 +191,8 @@ export async function restoreData(options: {
   const plan = async (): Promise<{ outcomes: RestoreFileOutcome[]; contents: Map<string, Buffer> }> => {
     const outcomes: RestoreFileOutcome[] = [];
     const contents = new Map<string, Buffer>();
+    // Every target must land inside DATA_DIR before any file is read or written.
+    for (const file of planned) await resolveInside({ root: paths.dataDir, relative: file.target, what: 'DATA_DIR' });
     let done = 0;
     for (const file of planned) {
       const current = await readIfExists(path.join(paths.dataDir, file.target));

@@ -29,3 +29,16 @@ export function newId(): string {
   }
   return v7({ random, msecs: state.msecs, seq: state.seq });
 }
+
+/** What an experiment-like id is for: it names the prefix (`bakeoff-…`, `batch-…`, `eval-…`). */
+export type ExperimentKind = 'bakeoff' | 'batch' | 'eval' | 'exp';
+
+/**
+ * An experiment id unique forever: `<kind>-<uuidv7>`, e.g. `batch-01938f2e-…`. The whole
+ * UUIDv7 is kept (its 74 random/sequence bits make two ids made in the same millisecond
+ * differ), never a time prefix, so two bake-offs started in the same minute never share one.
+ * Still sorts by creation time within a kind.
+ */
+export function newExperimentId(kind: ExperimentKind = 'exp'): string {
+  return `${kind}-${newId()}`;
+}

@@ -1,6 +1,7 @@
 import { performance } from 'node:perf_hooks';
 import type { Agent } from '../domain/agent.js';
 import { LabError } from '../domain/errors.js';
+import { measureTokensPerSecond } from '../domain/run.js';
 import type { ModelListSource, RunRecord, WebStatus } from '../domain/run.js';
 import type { ChatMessage, StreamPart, Usage } from '../domain/stream-part.js';
 import type { RunObserver } from '../ops/observers.js';
@@ -79,6 +80,7 @@ export async function runAgent(options: RunAgentOptions): Promise<RunOutcome> {
   let text = '';
   let deltaCount = 0;
   let finishReason = '';
+  let answerComplete = false;
   let failure: LabError | null = null;
   let answeredBy = agent.model;
   const usageTotal: Usage = { prompt_tokens: 0, completion_tokens: 0, total_tokens: 0 };
@@ -142,6 +144,13 @@ export async function runAgent(options: RunAgentOptions): Promise<RunOutcome> {
         } else if (part.type === 'finish') {
           stepFinish = part.finishReason;
           if (part.model) answeredBy = part.model;
+          // A finish with no tool call to run: the answer is complete, whatever comes after
+          // (usage, [DONE]) or whenever a Stop lands from now on.
+          // A finish that the Stop itself caused (the local provider reports 'abort') is not one.
+          if (toolCalls.length === 0 && failure === null && !signal.aborted && part.finishReason !== 'abort') {
+            answerComplete = true;
+            finishReason = part.finishReason;
+          }
         } else if (part.type === 'error') {
           failure = new LabError('provider:stream', part.message, { retryable: part.retryable });
         }
@@ -175,7 +184,9 @@ export async function runAgent(options: RunAgentOptions): Promise<RunOutcome> {
     }
   }
 
-  const aborted = signal.aborted;
+  // A Stop that lands after the answer finished (while usage or [DONE] was still on its way)
+  // stopped nothing: the run is recorded as finished (SPEC "Figures a user can trust").
+  const aborted = signal.aborted && !answerComplete;
   const endedAt = performance.now();
   if (!usageSeen && firstTokenAt !== null) {
     // No usage reported (an aborted stream, a provider that sends none): estimate from what
@@ -185,9 +196,12 @@ export async function runAgent(options: RunAgentOptions): Promise<RunOutcome> {
     usageTotal.total_tokens = usageTotal.prompt_tokens + usageTotal.completion_tokens;
   }
   if (providerCost !== undefined) usageTotal.cost = providerCost;
-  const generationSeconds = firstTokenAt !== null && lastTokenAt !== null ? (lastTokenAt - firstTokenAt) / 1000 : 0;
-  const completion = usageTotal.completion_tokens;
-  const tokensPerSecond = generationSeconds > 0 && completion > 1 ? (completion - 1) / generationSeconds : null;
+  const tokensPerSecond = measureTokensPerSecond({
+    completionTokens: usageTotal.completion_tokens,
+    firstTokenAt,
+    lastTokenAt,
+    chunks: deltaCount,
+  });
 
   const run: RunRecord = {
     run_id: runId,
@@ -201,7 +215,7 @@ export async function runAgent(options: RunAgentOptions): Promise<RunOutcome> {
     total_tokens: usageTotal.total_tokens,
     latency_ms: Math.round(endedAt - startedAt),
     ttft_ms: firstTokenAt === null ? null : Math.round(firstTokenAt - startedAt),
-    tokens_per_s: tokensPerSecond === null ? null : Math.round(tokensPerSecond * 100) / 100,
+    tokens_per_s: tokensPerSecond,
     cost_usd: options.priceRun(usageTotal),
     experiment_id: options.tags.experiment_id,
     task_label: options.tags.task_label,

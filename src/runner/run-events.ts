@@ -1,6 +1,6 @@
 import type { RunRecord, WebStatus } from '../domain/run.js';
 
-/** The events of one run, as streamed to the client (SPEC.md "POST /api/chat"). */
+/** The events of one run, as streamed to the client (docs/api.md "Chat"). */
 export type RunEvent =
   | { event: 'run-start'; data: { run_id: string; session_id: string; agent_id: string; model: string; bakeoff_id?: string } }
   | { event: 'text-delta'; data: { delta: string } }

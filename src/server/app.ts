@@ -6,13 +6,16 @@ import type { Logger } from '../ops/logger.js';
 import type { ChatService } from '../runner/chat-service.js';
 import type { RunRegistry } from '../runner/run-registry.js';
 import { sendError } from './http-error.js';
+import { trackRoutes } from './openapi/index.js';
 import { agentRoutes, type AgentsPort } from './routes/agents.js';
+import { apiDocsRoutes } from './routes/api-docs.js';
 import { bakeoffRoutes } from './routes/bakeoff.js';
 import { chatRoutes } from './routes/chat.js';
 import { compareRoutes } from './routes/compare.js';
 import { modelRoutes, type ModelsPort } from './routes/models.js';
 import { runRoutes, type RunsPort } from './routes/runs.js';
 import { sessionRoutes, type SessionsPort } from './routes/sessions.js';
+import { LAB_VERSION } from './version.js';
 
 /** Everything the HTTP layer serves; built by `createLab` (or by a test). */
 export interface AppDependencies {
@@ -43,6 +46,8 @@ export async function buildApp(dependencies: AppDependencies): Promise<FastifyIn
     ...dependencies.serverOptions,
   } as FastifyServerOptions) as unknown as FastifyInstance;
 
+  // first, so every route below (operations' too) is recorded for the API-reference test
+  trackRoutes(app);
   app.setErrorHandler((error, request, reply) => sendError(request, reply, error));
 
   if (dependencies.registerOperations) await dependencies.registerOperations(app);
@@ -54,6 +59,7 @@ export async function buildApp(dependencies: AppDependencies): Promise<FastifyIn
   runRoutes(app, { runs: dependencies.runs });
   compareRoutes(app, { runs: dependencies.runs });
   modelRoutes(app, { catalog: dependencies.catalog });
+  apiDocsRoutes(app, { version: LAB_VERSION });
 
   const webDir = dependencies.webDir;
   if (webDir && existsSync(webDir)) {

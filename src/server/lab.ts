@@ -58,6 +58,7 @@ export async function createLab(options: { config: LabConfig; logger: Logger }):
   const catalog = new ModelCatalog({
     baseUrl: config.openRouterBaseUrl,
     apiKey: config.openRouterApiKey,
+    basicAuth: config.openRouterBasicAuth,
     ttlSeconds: config.modelCatalogTtlSeconds,
     timeoutMs: config.providerTimeoutSeconds * 1000,
     localModels: () => catalogLocalModels,
@@ -83,6 +84,7 @@ export async function createLab(options: { config: LabConfig; logger: Logger }):
     provider: createOpenAICompatibleProvider({
       baseUrl: config.openRouterBaseUrl,
       apiKey: config.openRouterApiKey,
+      basicAuth: config.openRouterBasicAuth,
       appUrl: config.publicUrl,
       appName: 'Agent Lab',
       timeoutMs: config.providerTimeoutSeconds * 1000,

@@ -53,6 +53,9 @@ async function main(): Promise<void> {
     { url: config.publicUrl, data_dir: config.dataDir, provider: config.openRouterBaseUrl, api_key_configured: Boolean(config.openRouterApiKey) },
     'Agent Lab is listening',
   );
+  if (config.openRouterBasicAuth !== undefined && config.openRouterApiKey) {
+    logger.warn({ provider: config.openRouterBaseUrl }, 'Credentials in OPENROUTER_BASE_URL are not sent: OPENROUTER_API_KEY takes the Authorization header');
+  }
 
   let stopping = false;
   const shutdown = async (signal: string) => {

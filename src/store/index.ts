@@ -1,6 +1,6 @@
 /**
  * Crash-safe storage under DATA_DIR: runs.csv, session files, agents, and the data lock
- * the server and the CLI share. See SPEC.md "Files".
+ * the server and the CLI share. See docs/data-files.md.
  */
 export { AgentStore } from './agent-store.js';
 export type { AgentFileStatus } from './agent-store.js';

@@ -1,4 +1,4 @@
-import { readFile, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { open, readFile, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { parse } from 'csv-parse/sync';
 import fc from 'fast-check';
@@ -6,7 +6,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { RUN_COLUMNS, SEED_COLUMNS } from '../domain/run.js';
 import type { RunRecord } from '../domain/run.js';
 import { parseRunRow } from './run-row.js';
-import { RunsCsv } from './runs-csv.js';
+import { RunsCsv, type OpenFile } from './runs-csv.js';
 import { sampleRun, temporaryDataDir } from './test-support.js';
 
 const HEADER = `${RUN_COLUMNS.join(',')}\n`;
@@ -22,7 +22,7 @@ const freeText = fc
   )
   .map((parts) => parts.join(''));
 
-/** Numbers that survive the CSV's plain-decimal form (costs and tokens/s keep 12 decimals). */
+/** Numbers as the lab records them: costs keep 10 significant digits, tokens/s 2 decimals, ms 1 decimal. */
 const decimal = (scale: number) => fc.integer({ min: 0, max: 10_000_000 }).map((value) => value / scale);
 
 const runArbitrary: fc.Arbitrary<RunRecord> = fc.record({
@@ -37,9 +37,9 @@ const runArbitrary: fc.Arbitrary<RunRecord> = fc.record({
   prompt_tokens: fc.nat(),
   completion_tokens: fc.nat(),
   total_tokens: fc.nat(),
-  latency_ms: fc.oneof(fc.nat(), fc.double({ min: 0, max: 1e7, noNaN: true })),
-  ttft_ms: fc.option(fc.double({ min: 0, max: 1e7, noNaN: true }), { nil: null }),
-  tokens_per_s: fc.option(decimal(1e4), { nil: null }),
+  latency_ms: fc.oneof(fc.nat(), decimal(10)),
+  ttft_ms: fc.option(decimal(10), { nil: null }),
+  tokens_per_s: fc.option(decimal(1e2), { nil: null }),
   cost_usd: fc.option(decimal(1e8), { nil: null }),
   experiment_id: freeText,
   task_label: freeText,
@@ -90,12 +90,54 @@ describe('RunsCsv', () => {
         appended += 1;
         const rows = await store.readAll();
         expect(rows).toHaveLength(appended);
-        expect(parseRunRow(rows[rows.length - 1] as Record<string, string>)).toEqual({ ...run, cost_usd: run.cost_usd ?? 0 });
+        expect(parseRunRow(rows[rows.length - 1] as Record<string, string>)).toEqual(run); // an unpriced run (null) reads back unpriced, not free
       }),
       { numRuns: 150 },
     );
     const records = await strictRecords(store.path);
     expect(records).toHaveLength(appended + 1);
+  });
+
+  describe('a full disk', () => {
+    /** Real handles on the real file, whose write or fsync fails like a full disk while `failing` says so. */
+    function fullDisk(failing: { write?: boolean; sync?: boolean }): OpenFile {
+      return async (file, flags) => {
+        const handle = await open(file, flags);
+        return new Proxy(handle, {
+          get(target, property) {
+            if (property === 'sync' && failing.sync) return async () => Promise.reject(Object.assign(new Error('ENOSPC: no space left on device, fsync'), { code: 'ENOSPC' }));
+            if (property === 'write' && failing.write) {
+              // Half the bytes reach the file, then the disk is full.
+              return async (buffer: Buffer, offset: number, length: number) => {
+                await target.write(buffer, offset, Math.max(1, Math.floor(length / 2)));
+                throw Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC' });
+              };
+            }
+            const value = Reflect.get(target, property, target);
+            return typeof value === 'function' ? value.bind(target) : value;
+          },
+        });
+      };
+    }
+
+    it.each([
+      ['the fsync fails after the row reached the file', { sync: true }],
+      ['the write fails half-way', { write: true }],
+    ])('%s: the row is taken back, so a retry records the run exactly once', async (_label, failure) => {
+      const failing: { write?: boolean; sync?: boolean } = {};
+      const store = new RunsCsv({ dataDir, openFile: fullDisk(failing) });
+      await store.init();
+      await store.append(sampleRun({ run_id: 'earlier' }));
+      const before = await readFile(store.path);
+      Object.assign(failing, failure);
+      await expect(store.append(sampleRun({ run_id: 'retried' }))).rejects.toThrow(/ENOSPC/);
+      expect((await readFile(store.path)).equals(before)).toBe(true);
+      failing.sync = false;
+      failing.write = false;
+      await store.append(sampleRun({ run_id: 'retried' }));
+      expect((await store.readAll()).map((row) => row.run_id)).toEqual(['earlier', 'retried']);
+      expect(await strictRecords(store.path)).toHaveLength(3);
+    });
   });
 
   it.each([

@@ -18,11 +18,14 @@ import type { RunRow } from './run-row.js';
 
 /**
  * `data/runs.csv`: one RFC 4180 row per run, the contract the playbooks rely on
- * (SPEC.md "Files"). Every record has the header's field count at every instant: rows are
+ * (docs/data-files.md). Every record has the header's field count at every instant: rows are
  * appended whole (one write per batch of runs finishing together) under the data lock; a
  * torn last record left by a crash is cut off at start-up; files from the Python Agent Lab
  * are migrated atomically.
  */
+
+/** Opens a file for appending (the seam a test replaces with handles that fail like a full disk). */
+export type OpenFile = (file: string, flags: number) => Promise<FileHandle>;
 
 /** What `RunsCsv.init()` found and did. */
 export interface RunsCsvInitResult {
@@ -74,9 +77,16 @@ export class RunsCsv {
   #cache: { key: string; content: RunsCsvContent } | undefined;
   readonly #appends: GroupCommit<Map<string, string>, void>;
 
-  constructor(options: { dataDir: string }) {
+  readonly #openFile: OpenFile;
+
+  /**
+   * `openFile` is the file-system seam for appends (default: `fs.promises.open`); tests pass
+   * one whose handles fail like a full disk does.
+   */
+  constructor(options: { dataDir: string; openFile?: OpenFile }) {
     this.dataDir = path.resolve(options.dataDir);
     this.#file = path.join(this.dataDir, 'runs.csv');
+    this.#openFile = options.openFile ?? open;
     this.#appends = new GroupCommit(this.dataDir, (rows) => this.#writeRows(rows));
   }
 
@@ -242,8 +252,7 @@ export class RunsCsv {
         prefix = lastByte[0] === 0x0a ? '' : '\n';
       }
       const text = prefix + rows.map((fields) => csvLine(columns.map((column) => fields.get(column) ?? ''))).join('');
-      await writeWhole(handle, Buffer.from(text, 'utf8'), size);
-      await handle.sync();
+      await appendDurably({ handle, bytes: Buffer.from(text, 'utf8'), sizeBefore: size, file: this.#file });
     } finally {
       await handle.close();
     }
@@ -302,7 +311,7 @@ export class RunsCsv {
   async #openForAppend(): Promise<FileHandle> {
     const flags = constants.O_RDWR | constants.O_APPEND;
     try {
-      return await open(this.#file, flags);
+      return await this.#openFile(this.#file, flags);
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
     }
@@ -310,7 +319,7 @@ export class RunsCsv {
     // reader ever sees a file without one.
     await mkdir(this.dataDir, { recursive: true });
     await writeFileAtomic(this.#file, HEADER_LINE);
-    return open(this.#file, flags);
+    return this.#openFile(this.#file, flags);
   }
 
   async #appendRaw(text: string): Promise<void> {
@@ -355,6 +364,33 @@ function classifyHeader(columns: readonly string[]): 'current' | 'legacy' | 'unk
   const seedPresent = LEGACY_15.every((column) => distinct.has(column));
   if (distinct.size === columns.length && columns.every((column) => known.has(column)) && seedPresent) return 'legacy';
   return 'unknown';
+}
+
+/**
+ * Write all of `bytes` and fsync. When the write or the fsync fails (a full disk, an I/O
+ * error), the file is cut back to `sizeBefore` under the caller's lock and that is fsynced,
+ * so a run answered "not recorded, retry" is not in the file and a retry cannot duplicate
+ * it. If even that fails, the error says the rows may be there and is not retryable.
+ */
+async function appendDurably(options: { handle: FileHandle; bytes: Buffer; sizeBefore: number; file: string }): Promise<void> {
+  const { handle, bytes, sizeBefore, file } = options;
+  try {
+    await writeWhole(handle, bytes, sizeBefore);
+    await handle.sync();
+  } catch (error) {
+    try {
+      await handle.truncate(sizeBefore);
+      await handle.sync();
+    } catch (rollbackError) {
+      throw new LabError(
+        'unavailable:store',
+        `Could not record the run (${(error as Error).message}), nor take back what reached ${file} (${(rollbackError as Error).message}): ` +
+          'the run may be in runs.csv; check with `npx --no-install agent-lab check` before running it again.',
+        { cause: error, retryable: false },
+      );
+    }
+    throw error;
+  }
 }
 
 /** Write all of `bytes`; on failure cut the file back to `sizeBefore` so no partial row stays. */

@@ -38,7 +38,7 @@ export interface GuardRefusal {
 export type UrlCheck = { allowed: true; url: URL; host: string } | GuardRefusal;
 export type AddressCheck = { allowed: true; addresses: LookupAddress[] } | GuardRefusal;
 
-/** The exact text SPEC.md asks for when a host is not on the allow-list. */
+/** The exact text the runbook and UI rely on when a host is not on the allow-list. */
 export function domainRefusal(host: string): string {
   return `Refused: domain '${host}' not in allow-list.`;
 }

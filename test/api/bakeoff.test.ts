@@ -63,6 +63,18 @@ afterAll(async () => lab?.close());
 beforeEach(() => lab.provider.reset());
 
 describe('POST /api/bakeoff', () => {
+  it('two bake-offs started back to back never share an experiment_id or bakeoff_id; a given experiment_id is kept', async () => {
+    const body = { message: 'Twice [[scenario:normal]]', agent: { name: 'One config', model: 'x' }, models: MODELS.slice(0, 2) };
+    const [first, second] = await Promise.all([postSse({ url: `${lab.url}/api/bakeoff`, body }), postSse({ url: `${lab.url}/api/bakeoff`, body })]);
+    const starts = [first!, second!].map((result) => result.events.find((event) => event.event === 'bakeoff-start')!.data);
+    expect(starts[0].experiment_id).not.toBe(starts[1].experiment_id);
+    expect(starts[0].bakeoff_id).not.toBe(starts[1].bakeoff_id);
+    for (const start of starts) expect(start.experiment_id).toMatch(/^bakeoff-[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+    for (const start of starts) expect((await api(`${lab.url}/api/runs?experiment_id=${start.experiment_id}`)).json.count).toBe(2);
+    const given = await postSse({ url: `${lab.url}/api/bakeoff`, body: { ...body, tags: { experiment_id: 'my-exp' } } });
+    expect(given.events.find((event) => event.event === 'bakeoff-start')!.data.experiment_id).toBe('my-exp');
+  });
+
   it('streams 4 lanes of different speeds interleaved on one stream and records 4 runs sharing the experiment and bake-off ids', async () => {
     const queued: Scenario[] = [
       { type: 'text', tokens: 12, delayMs: 40, cost: '4e-05' },

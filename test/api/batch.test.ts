@@ -112,6 +112,21 @@ describe('agent-lab batch', () => {
     expect((await csvRows()).filter((row) => row.experiment_id === experiment)).toHaveLength(rows.length);
   });
 
+  it('two batches started together without --experiment get distinct experiment ids, each running all its pairs', async () => {
+    const file = await promptFile('twice.jsonl', '{"prompt": "one"}\n{"prompt": "two"}\n');
+    const results = await Promise.all([0, 1].map(() => runCli(['--prompts', file, '--agents', agents[0]!.id, '--json'])));
+    const outcomes = results.map((result) => {
+      expect(result.code, result.stderr).toBe(0);
+      return JSON.parse(result.stdout) as { experiment_id: string; ok: number; already_done: number };
+    });
+    expect(outcomes[0]!.experiment_id).not.toBe(outcomes[1]!.experiment_id);
+    for (const outcome of outcomes) {
+      expect(outcome.experiment_id).toMatch(/^batch-[0-9a-f]{8}-[0-9a-f]{4}-7/);
+      expect(outcome).toMatchObject({ ok: 2, already_done: 0 });
+      expect((await csvRows()).filter((row) => row.experiment_id === outcome.experiment_id)).toHaveLength(2);
+    }
+  });
+
   it('--repeat and a CSV prompt file; ends with a per-agent summary table', async () => {
     const file = await promptFile('prompts.csv', 'id,prompt,task_label\n1,"Hello, there",greet\n2,"Say ""hi""",quote\n');
     const result = await runCli(['--prompts', file, '--agents', agents[0]!.name, '--repeat', '2', '--experiment', 'exp-batch-csv']);

@@ -40,6 +40,22 @@ describe('configuration', () => {
     expect(result.stderr).toContain(variable);
   });
 
+  it('splits credentials off OPENROUTER_BASE_URL once, and never prints them in an error', () => {
+    const config = loadConfig({ env: { OPENROUTER_BASE_URL: 'https://proxy%2Duser:p%40ss@llm.internal:8443/v1/' }, dotenvFile: false });
+    expect(config.openRouterBaseUrl).toBe('https://llm.internal:8443/v1');
+    expect(config.openRouterBasicAuth).toBe('proxy-user:p@ss');
+    expect(loadConfig({ env: {}, dotenvFile: false }).openRouterBasicAuth).toBeUndefined();
+    let message = '';
+    try {
+      loadConfig({ env: { OPENROUTER_BASE_URL: 'ftp://someone:hunter2-secret@files.internal/v1' }, dotenvFile: false });
+    } catch (error) {
+      message = (error as Error).message;
+    }
+    expect(message).toContain('OPENROUTER_BASE_URL must be an http(s) URL');
+    expect(message).toContain('ftp://***@files.internal/v1');
+    expect(message).not.toContain('hunter2');
+  });
+
   it('reads .env, and the environment wins over it', () => {
     const cwd = mkdtempSync(path.join(os.tmpdir(), 'agent-lab-dotenv-'));
     writeFileSync(path.join(cwd, '.env'), 'PORT=9000\nHOST=127.0.0.2\n');

@@ -17,6 +17,7 @@
  *   [[scenario:no-usage]]                                  no usage at all
  *   [[scenario:slow delay=50 tokens=40]]                   `delay` ms between tokens
  *   [[scenario:long tokens=2000 delay=0]]                  N tokens
+ *   [[scenario:normal tail=500]]                            `tail` ms between the finish chunk and usage/[DONE]
  *   [[scenario:mid-error after=3 message="..."]]           error chunk after N tokens, then end
  *   [[scenario:error status=429 retry_after=1 message="..."]]  pre-stream error JSON
  *   [[scenario:tool-add a=2 b=3]]                          streams add_numbers({a,b}) tool call
@@ -52,6 +53,8 @@ export type Scenario =
       model?: string;
       /** How many `: OPENROUTER PROCESSING` comment lines precede the first chunk. */
       comments?: number;
+      /** Pause between the finish chunk and the usage chunk / `[DONE]`, ms (the answer is complete, the stream not yet). */
+      tailDelayMs?: number;
     }
   | { type: 'mid-stream-error'; afterTokens?: number; message?: string }
   | { type: 'http-error'; status: number; message?: string; retryAfter?: number | string }
@@ -364,6 +367,7 @@ function directive(messages: NonNullable<ChatBody['messages']>): Scenario | unde
   if (parameters.finish !== undefined) text.finishReason = parameters.finish;
   if (number('tokens') !== undefined) text.tokens = number('tokens')!;
   if (number('delay') !== undefined) text.delayMs = number('delay')!;
+  if (number('tail') !== undefined) text.tailDelayMs = number('tail')!;
   switch (name) {
     case 'normal':
       return text;
@@ -499,6 +503,10 @@ async function streamScenario(scenario: Exclude<Scenario, { type: 'http-error' |
       const usage = usageJson(context.promptTokens, tokens.length, scenario.cost);
       const mode = scenario.usage ?? 'separate';
       data(chunkJson(context, model, deltaChoice({}, scenario.finishReason ?? 'stop'), mode === 'inline' ? `,"usage":${usage}` : ''));
+      if (scenario.tailDelayMs) {
+        await sleep(scenario.tailDelayMs);
+        if (gone()) return;
+      }
       if (mode === 'separate') data(chunkJson(context, model, '[]', `,"usage":${usage}`));
       data('[DONE]');
       response.end();

@@ -14,6 +14,7 @@ import {
   type BatchProgress,
   type LabAgent,
 } from '../../batch/index.js';
+import { newExperimentId } from '../../runner/ids.js';
 
 /**
  * `agent-lab batch --prompts FILE --agents a,b,c`: every prompt on every agent through a
@@ -62,9 +63,6 @@ export function resolveAgents(options: { wanted: string[]; agents: LabAgent[] })
   return resolved;
 }
 
-function defaultExperimentId(): string {
-  return `batch-${new Date().toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15)}`;
-}
 
 /** A progress reporter: a bar with ETA on a terminal, a line per 10 % otherwise (or nothing with --json). */
 function progressReporter(options: { tty: boolean; quiet: boolean }): { update: (progress: BatchProgress) => void; stop: () => void; log: (line: string) => void } {
@@ -118,7 +116,7 @@ async function runBatchCommand(options: BatchCommandOptions, context: { loadConf
   const config = options.url && options.token ? undefined : context.loadConfig();
   const client = new LabClient({ baseUrl: options.url ?? config?.publicUrl ?? 'http://127.0.0.1:7860', token: options.token ?? config?.labAuthToken });
   const agents = resolveAgents({ wanted, agents: await client.listAgents() });
-  const experimentId = options.experiment ?? defaultExperimentId();
+  const experimentId = options.experiment ?? newExperimentId('batch');
   const recorded = await client.listRuns(experimentId);
   const plan = planPairs({ prompts: file.prompts, agents, repeat: options.repeat, recorded });
   const resumeHint = `resume with: agent-lab batch --prompts ${options.prompts} --agents ${options.agents} --repeat ${options.repeat} --experiment ${experimentId}`;
@@ -205,7 +203,7 @@ export function register(program: Command, context: { loadConfig: () => LabConfi
     .requiredOption('--agents <list>', 'comma-separated agent ids or names')
     .option('--repeat <n>', 'runs of each prompt on each agent', positiveInt(1000), 1)
     .option('--concurrency <k>', 'pairs in flight at once', positiveInt(64), 4)
-    .option('--experiment <id>', 'experiment id (default: batch-<UTC time>); give an earlier one to resume it')
+    .option('--experiment <id>', 'experiment id (default: a new batch-<uuidv7>, unique forever); give an earlier one to resume it')
     .option('--url <url>', 'the lab (default: PUBLIC_URL or http://HOST:PORT)')
     .option('--token <token>', 'the lab token (default: LAB_AUTH_TOKEN)')
     .addOption(new Option('--on-bad-line <policy>', 'a malformed line in the prompt file: skip it, or stop before running anything').choices(['skip', 'stop']).default('stop'))

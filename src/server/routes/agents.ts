@@ -12,7 +12,7 @@ export interface AgentsPort {
   delete(id: string): Promise<void>;
 }
 
-const idParams = z.object({ id: z.string().min(1).max(64).regex(/^[A-Za-z0-9_-]+$/, 'agent id must be 1-64 characters of A-Z, a-z, 0-9, _ or -') });
+export const agentIdParams = z.object({ id: z.string().min(1).max(64).regex(/^[A-Za-z0-9_-]+$/, 'agent id must be 1-64 characters of A-Z, a-z, 0-9, _ or -') });
 
 /** `/api/agents`: create, list, read, update, delete. Unknown models are flagged, not refused. */
 export function agentRoutes(app: FastifyInstance, options: { agents: AgentsPort; isKnownModel: (model: string) => boolean }): void {
@@ -31,12 +31,12 @@ export function agentRoutes(app: FastifyInstance, options: { agents: AgentsPort;
   });
 
   app.get('/api/agents/:id', async (request) => {
-    const { id } = parseOrThrow(idParams, request.params, 'agent id');
+    const { id } = parseOrThrow(agentIdParams, request.params, 'agent id');
     return withFlag(await options.agents.get(id));
   });
 
   app.put('/api/agents/:id', async (request) => {
-    const { id } = parseOrThrow(idParams, request.params, 'agent id');
+    const { id } = parseOrThrow(agentIdParams, request.params, 'agent id');
     const patch = parseOrThrow(agentUpdateSchema, request.body ?? {}, 'agent');
     const agent = await options.agents.update(id, patch);
     request.log.info({ agent_id: agent.id }, 'Agent saved');
@@ -44,7 +44,7 @@ export function agentRoutes(app: FastifyInstance, options: { agents: AgentsPort;
   });
 
   app.delete('/api/agents/:id', async (request, reply) => {
-    const { id } = parseOrThrow(idParams, request.params, 'agent id');
+    const { id } = parseOrThrow(agentIdParams, request.params, 'agent id');
     await options.agents.delete(id);
     request.log.info({ agent_id: id }, 'Agent deleted');
     return reply.status(204).send();

@@ -11,7 +11,7 @@ import type { Limiter } from '../plugins/rate-limit.js';
  * form (the built-in login page: 303 back to the page it came from); `POST /api/auth/logout`
  * clears the cookie. Attempts have their own, tighter rate limit. The token is never logged.
  */
-const loginSchema = z.object({ token: z.string().max(1000), next: z.string().max(2000).optional() });
+export const loginSchema = z.object({ token: z.string().max(1000), next: z.string().max(2000).optional() });
 
 export function registerAuthRoutes(app: FastifyInstance, options: { auth: LabAuth; loginLimiter: Limiter; secureCookies: boolean }): void {
   const { auth, loginLimiter, secureCookies } = options;

@@ -1,11 +1,11 @@
 import type { FastifyInstance } from 'fastify';
-import { v7 as uuidv7 } from 'uuid';
 import { z } from 'zod';
 import { agentInputSchema } from '../../domain/agent.js';
 import { LabError } from '../../domain/errors.js';
 import { sessionIdSchema } from '../../domain/session.js';
 import { FIELD_CAPS } from '../../domain/run.js';
 import { MAX_MESSAGE_CHARS, type ChatService, type PreparedChat } from '../../runner/chat-service.js';
+import { newExperimentId, newId } from '../../runner/ids.js';
 import { parseOrThrow } from '../http-error.js';
 import { openSse } from '../sse.js';
 
@@ -47,8 +47,9 @@ export function bakeoffRoutes(app: FastifyInstance, options: { chat: ChatService
       (body.agent && body.models ? body.models.map((model) => ({ agent: { ...body.agent!, model } })) : undefined);
     if (!lanes) throw new LabError('bad_request:body', 'Invalid bake-off: give lanes (2-8 agents), or agent plus models (2-8 model ids).');
     if (lanes.length < 2) throw new LabError('bad_request:body', `Invalid bake-off: lanes: a bake-off needs 2 to ${MAX_LANES} lanes, got ${lanes.length}.`);
-    const bakeoffId = uuidv7();
-    const experimentId = body.tags?.experiment_id || `bakeoff-${bakeoffId.slice(0, 8)}`;
+    // Both unique forever (SPEC "Figures a user can trust"); a user-given experiment id is kept.
+    const bakeoffId = newId();
+    const experimentId = body.tags?.experiment_id || newExperimentId('bakeoff');
     // Every lane is checked (agent, session) before the stream opens, so a bad lane is a 4xx.
     const prepared: PreparedChat[] = await Promise.all(
       lanes.map((lane) =>

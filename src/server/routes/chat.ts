@@ -7,7 +7,7 @@ import type { RunRegistry } from '../../runner/run-registry.js';
 import { parseOrThrow } from '../http-error.js';
 import { openSse } from '../sse.js';
 
-const runIdParams = z.object({ id: z.string().min(1).max(64).regex(/^[A-Za-z0-9_-]+$/, 'run id must be 1-64 characters of A-Z, a-z, 0-9, _ or -') });
+export const runIdParams = z.object({ id: z.string().min(1).max(64).regex(/^[A-Za-z0-9_-]+$/, 'run id must be 1-64 characters of A-Z, a-z, 0-9, _ or -') });
 
 /**
  * `POST /api/chat` (SSE, or one JSON answer with `stream: false`) and

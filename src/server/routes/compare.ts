@@ -14,7 +14,7 @@ import type { RunsPort } from './runs.js';
  */
 
 const text = z.string().min(1).max(10_000);
-const compareQuerySchema = z
+export const compareQuerySchema = z
   .object({ a: text.optional(), b: text.optional(), agent_a: text.max(200).optional(), agent_b: text.max(200).optional() })
   .strict();
 
@@ -25,6 +25,7 @@ function figures(summary: ModelSummary): CompareFigures {
     latency_p95_ms: summary.latency_ms.p95,
     ttft_p50_ms: summary.ttft_ms.p50,
     cost_per_run_usd: summary.cost_usd.mean,
+    unpriced_runs: summary.cost_usd.unpriced_runs,
     error_rate: summary.error_rate,
   };
 }

@@ -1,7 +1,8 @@
 import type { FastifyInstance } from 'fastify';
 import { stringify } from 'csv-stringify/sync';
 import { z } from 'zod';
-import { RUN_COLUMNS, runToCsvFields, type RunRecord } from '../../domain/run.js';
+import { NUMERIC_RUN_COLUMNS, RUN_COLUMNS, runToCsvFields, type RunRecord } from '../../domain/run.js';
+import { neutraliseFormula } from '../../domain/spreadsheet-safe.js';
 import { summariseRuns } from '../../domain/run-summary.js';
 import { parseOrThrow } from '../http-error.js';
 
@@ -10,7 +11,7 @@ export interface RunsPort {
   readRuns(): Promise<RunRecord[]>;
 }
 
-const filterSchema = z
+export const runFilterSchema = z
   .object({
     experiment_id: z.string().max(10_000).optional(),
     task_label: z.string().max(10_000).optional(),
@@ -25,7 +26,7 @@ const filterSchema = z
     limit: z.coerce.number().int().min(1).max(100_000).optional(),
   })
   .strict();
-type RunFilter = z.output<typeof filterSchema>;
+type RunFilter = z.output<typeof runFilterSchema>;
 
 function applyFilter(runs: RunRecord[], filter: RunFilter): RunRecord[] {
   const since = filter.since ? Date.parse(filter.since) : undefined;
@@ -42,18 +43,31 @@ function applyFilter(runs: RunRecord[], filter: RunFilter): RunRecord[] {
   return filter.limit ? matched.slice(-filter.limit) : matched;
 }
 
+/**
+ * The download's CSV: LF line endings, and a lone CR inside a field is quoted too
+ * (`record_delimiter` alone turns csv-stringify's CR quoting off, which left such a record
+ * unparseable).
+ */
+const DOWNLOAD_OPTIONS = { record_delimiter: '\n', quoted_match: /\r/ } as const;
+const NUMERIC_INDEXES = new Set(RUN_COLUMNS.flatMap((column, index) => ((NUMERIC_RUN_COLUMNS as readonly string[]).includes(column) ? [index] : [])));
+
+/** A run's fields for the download: text that a spreadsheet would run as a formula gets a leading `'`; numbers stay numbers. */
+function downloadFields(run: RunRecord): string[] {
+  return runToCsvFields(run).map((value, index) => (NUMERIC_INDEXES.has(index) ? value : neutraliseFormula(value)));
+}
+
 /** `GET /api/runs` (filters), `GET /api/runs.csv` (download), `GET /api/runs/summary` (per model). */
 export function runRoutes(app: FastifyInstance, options: { runs: RunsPort }): void {
   app.get('/api/runs', async (request) => {
-    const filter = parseOrThrow(filterSchema, request.query, 'filter');
+    const filter = parseOrThrow(runFilterSchema, request.query, 'filter');
     const runs = applyFilter(await options.runs.readRuns(), filter);
     return { count: runs.length, runs };
   });
 
   app.get('/api/runs.csv', async (request, reply) => {
-    const filter = parseOrThrow(filterSchema, request.query, 'filter');
+    const filter = parseOrThrow(runFilterSchema, request.query, 'filter');
     const runs = applyFilter(await options.runs.readRuns(), filter);
-    const csv = stringify([[...RUN_COLUMNS], ...runs.map(runToCsvFields)], { record_delimiter: '\n' });
+    const csv = stringify([[...RUN_COLUMNS], ...runs.map(downloadFields)], DOWNLOAD_OPTIONS);
     return reply
       .header('content-type', 'text/csv; charset=utf-8')
       .header('content-disposition', 'attachment; filename="runs.csv"')
@@ -61,7 +75,7 @@ export function runRoutes(app: FastifyInstance, options: { runs: RunsPort }): vo
   });
 
   app.get('/api/runs/summary', async (request) => {
-    const filter = parseOrThrow(filterSchema, request.query, 'filter');
+    const filter = parseOrThrow(runFilterSchema, request.query, 'filter');
     const runs = applyFilter(await options.runs.readRuns(), filter);
     return { count: runs.length, models: summariseRuns(runs) };
   });

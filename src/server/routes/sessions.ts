@@ -5,7 +5,7 @@ import { sessionIdSchema, transcriptEntrySchema } from '../../domain/session.js'
 import { parseOrThrow } from '../http-error.js';
 
 /** Session fields a client may set. */
-const sessionBodySchema = z
+export const sessionBodySchema = z
   .object({
     name: z.string().max(200, 'name must be at most 200 characters').optional(),
     notes: z.string().max(10_000, 'notes must be at most 10,000 characters').optional(),
@@ -25,7 +25,7 @@ export interface SessionsPort {
   delete(id: string): Promise<void>;
 }
 
-const idParams = z.object({ id: sessionIdSchema });
+export const sessionIdParams = z.object({ id: sessionIdSchema });
 
 /** `/api/sessions`: list, create, read, update, delete. Ids that could name a path are a 400. */
 export function sessionRoutes(app: FastifyInstance, options: { sessions: SessionsPort }): void {
@@ -39,12 +39,12 @@ export function sessionRoutes(app: FastifyInstance, options: { sessions: Session
   });
 
   app.get('/api/sessions/:id', async (request) => {
-    const { id } = parseOrThrow(idParams, request.params, 'session id');
+    const { id } = parseOrThrow(sessionIdParams, request.params, 'session id');
     return options.sessions.get(id);
   });
 
   app.put('/api/sessions/:id', async (request) => {
-    const { id } = parseOrThrow(idParams, request.params, 'session id');
+    const { id } = parseOrThrow(sessionIdParams, request.params, 'session id');
     const body = parseOrThrow(sessionBodySchema, request.body ?? {}, 'session');
     const session = await options.sessions.update(id, body);
     request.log.info({ session_id: id }, 'Session saved');
@@ -52,7 +52,7 @@ export function sessionRoutes(app: FastifyInstance, options: { sessions: Session
   });
 
   app.delete('/api/sessions/:id', async (request, reply) => {
-    const { id } = parseOrThrow(idParams, request.params, 'session id');
+    const { id } = parseOrThrow(sessionIdParams, request.params, 'session id');
     await options.sessions.delete(id);
     request.log.info({ session_id: id }, 'Session deleted');
     return reply.status(204).send();

@@ -1,5 +1,5 @@
 /**
- * The wire types the UI reads and sends, as SPEC.md's "HTTP API" describes them. The UI
+ * The wire types the UI reads and sends, as docs/api.md describes them. The UI
  * talks to the server only over HTTP; these types are its whole view of the server.
  */
 

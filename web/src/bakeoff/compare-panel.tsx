@@ -12,7 +12,7 @@ function signed(value: number | null | undefined, format: (value: number) => str
   return `${value > 0 ? '+' : '−'}${format(Math.abs(value))}`;
 }
 
-const FIELDS: Array<{ key: keyof Omit<CompareFigures, 'count'>; label: string; show: (value: number) => string }> = [
+const FIELDS: Array<{ key: keyof Omit<CompareFigures, 'count' | 'unpriced_runs'>; label: string; show: (value: number) => string }> = [
   { key: 'latency_p50_ms', label: 'Latency p50', show: formatMs },
   { key: 'latency_p95_ms', label: 'Latency p95', show: formatMs },
   { key: 'ttft_p50_ms', label: 'TTFT p50', show: formatMs },
@@ -29,6 +29,12 @@ function Row({ row }: { row: CompareRow }) {
           {' '}
           ({row.a?.count ?? 0} / {row.b?.count ?? 0})
         </span>
+        {(row.a?.unpriced_runs || row.b?.unpriced_runs) ? (
+          <span className="muted small" data-testid="compare-unpriced">
+            {' '}
+            unpriced {row.a?.unpriced_runs ?? 0} / {row.b?.unpriced_runs ?? 0}
+          </span>
+        ) : null}
       </th>
       {FIELDS.map((field) => {
         const a = row.a?.[field.key] ?? null;

@@ -1,7 +1,7 @@
 import type { Agent, AgentInput, ToolName } from '../api/types.js';
 import { TOOL_NAMES } from '../api/types.js';
 
-/** The agent form's values, their defaults (SPEC.md's AgentConfig) and their ranges. */
+/** The agent form's values, their defaults (docs/api.md "Agents") and their ranges. */
 
 export const LIMITS = {
   temperature: { min: 0, max: 2, step: 0.05 },
