@@ -1,7 +1,7 @@
 /**
- * The wire types of the evaluations API (SPEC.md "Evaluations"): scores, judge verdicts and
- * the leaderboard, as the UI reads them. Fields the UI does not need are left out; the
- * optional ones are read defensively.
+ * The wire types of the evaluations API (`/api/runs/:run_id/scores`, `/api/scores`,
+ * `/api/judge`, `/api/leaderboard`): scores, judge verdicts and the leaderboard, as the UI
+ * reads them. Fields the UI does not need are left out; the optional ones are read defensively.
  */
 
 export type ScoreKind = 'check' | 'judge' | 'pairwise' | 'human';
