@@ -34,7 +34,7 @@ export function LeaderboardTable({ board }: { board: Leaderboard }) {
             <th scope="col" className="numeric">Judge</th>
             <th scope="col" className="numeric">Win rate</th>
             <th scope="col" className="numeric">Bradley–Terry (95 %)</th>
-            <th scope="col" className="numeric">👍/👎</th>
+            <th scope="col" className="numeric" title="thumbs up / thumbs down">Rated up/down</th>
             <th scope="col" className="numeric">Latency p50</th>
             <th scope="col" className="numeric">TTFT p50</th>
             <th scope="col" className="numeric">Tok/s p50</th>

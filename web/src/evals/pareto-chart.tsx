@@ -1,4 +1,5 @@
-import { CartesianGrid, ResponsiveContainer, Scatter, ScatterChart, Tooltip, XAxis, YAxis, LabelList } from 'recharts';
+import { CartesianGrid, LabelList, ResponsiveContainer, Scatter, ScatterChart, Tooltip, XAxis, YAxis, ZAxis } from 'recharts';
+import { formatCost } from '../lib/format.js';
 import type { ParetoPoint } from './quality.js';
 
 /** Quality (0–1) against mean cost per run: the frontier (better for less) in the accent colour. Loaded lazily (recharts). */
@@ -8,16 +9,25 @@ export default function ParetoChart({ points }: { points: ParetoPoint[] }) {
   return (
     <figure className="pareto" data-testid="pareto-chart">
       <ResponsiveContainer width="100%" height={280}>
-        <ScatterChart margin={{ top: 16, right: 24, bottom: 28, left: 8 }}>
+        <ScatterChart margin={{ top: 16, right: 120, bottom: 28, left: 8 }}>
           <CartesianGrid strokeDasharray="3 3" stroke="var(--border)" />
-          <XAxis type="number" dataKey="cost" name="cost per run" unit=" $" tick={{ fill: 'var(--muted)', fontSize: 12 }} label={{ value: 'mean cost per run (USD)', position: 'insideBottom', offset: -16, fill: 'var(--muted)' }} />
-          <YAxis type="number" dataKey="quality" name="quality" domain={[0, 1]} tick={{ fill: 'var(--muted)', fontSize: 12 }} />
+          <XAxis
+            type="number"
+            dataKey="cost"
+            name="cost per run"
+            domain={[0, 'auto']}
+            tickFormatter={(value: number) => formatCost(value)}
+            tick={{ fill: 'var(--muted)', fontSize: 12 }}
+            label={{ value: 'mean cost per run', position: 'insideBottom', offset: -16, fill: 'var(--muted)' }}
+          />
+          <YAxis type="number" dataKey="quality" name="quality" domain={[-0.05, 1.1]} ticks={[0, 0.25, 0.5, 0.75, 1]} tick={{ fill: 'var(--muted)', fontSize: 12 }} />
+          <ZAxis range={[140, 140]} />
           <Tooltip cursor={{ strokeDasharray: '3 3' }} contentStyle={{ background: 'var(--surface)', border: '1px solid var(--border)', color: 'var(--text)' }} />
           <Scatter name="Pareto frontier" data={frontier} fill="#2563eb">
-            <LabelList dataKey="label" position="top" style={{ fill: 'var(--text)', fontSize: 11 }} />
+            <LabelList dataKey="label" position="right" style={{ fill: 'var(--text)', fontSize: 12 }} />
           </Scatter>
           <Scatter name="dominated" data={others} fill="#9ca3af">
-            <LabelList dataKey="label" position="top" style={{ fill: 'var(--muted)', fontSize: 11 }} />
+            <LabelList dataKey="label" position="right" style={{ fill: 'var(--muted)', fontSize: 12 }} />
           </Scatter>
         </ScatterChart>
       </ResponsiveContainer>

@@ -9,11 +9,11 @@ export function runStatus(run: Pick<RunRecord, 'aborted' | 'error' | 'finish_rea
   return 'ok';
 }
 
-/** A run's scores in a few characters: "👍", "2/3 pass", "judge 0.8". */
+/** A run's scores in a few characters: "rated up", "2/3 pass", "judge 0.80". */
 export function scoreSummary(scores: ScoreRecord[]): string {
   const parts: string[] = [];
   const human = scores.filter((score) => score.kind === 'human' && score.value !== null).at(-1);
-  if (human) parts.push(human.value === 1 ? '👍' : human.value === 0 ? '👎' : String(human.value));
+  if (human) parts.push(human.value === 1 ? 'rated up' : human.value === 0 ? 'rated down' : String(human.value));
   const checks = scores.filter((score) => score.kind === 'check' && score.pass !== null);
   if (checks.length > 0) parts.push(`${checks.filter((score) => score.pass).length}/${checks.length} pass`);
   const judged = scores.filter((score) => score.kind === 'judge' && score.value !== null);

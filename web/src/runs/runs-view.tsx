@@ -25,8 +25,8 @@ const FILTER_FIELDS: Array<{ key: keyof RunFilters; label: string }> = [
 
 const SCORE_OPTIONS: Array<{ value: ScoreFilter; label: string }> = [
   { value: '', label: 'Any' },
-  { value: 'up', label: '👍 rated up' },
-  { value: 'down', label: '👎 rated down' },
+  { value: 'up', label: 'Rated up' },
+  { value: 'down', label: 'Rated down' },
   { value: 'pass', label: 'Passed' },
   { value: 'fail', label: 'Failed' },
   { value: 'scored', label: 'Has a score' },
