@@ -35,6 +35,8 @@ describe.skipIf(!existsSync(CHROMIUM_PATH))('a lab that needs a token', () => {
     expect(await ui.testId('auth-dialog').isVisible()).toBe(false);
 
     console.info('auth e2e: signed in');
+    await ui.openView('runs'); // its code loads while signed in
+    await ui.testId('runs-reload').waitFor();
     await context.clearCookies();
     await ui.testId('runs-reload').click();
     await ui.testId('auth-dialog').waitFor({ state: 'visible', timeout: 10_000 });

@@ -62,6 +62,22 @@ describe.skipIf(!haveBrowser)('the rebuilt UI', () => {
     expect(await item.textContent()).toBe(`Helper${MODEL}`);
   });
 
+  it('duplicates and deletes an agent from the sidebar', async () => {
+    const helper = page.locator(`[data-testid="agent-item"][data-agent-id="${agentId}"]`);
+    await helper.getByTestId('agent-duplicate').click();
+    const copy = page.locator('[data-testid="agent-item"]', { hasText: 'Helper (copy)' });
+    await copy.waitFor();
+    const copyId = (await copy.getAttribute('data-agent-id'))!;
+    const stored = (await api(`${lab.url}/api/agents/${copyId}`)).json;
+    expect(stored).toMatchObject({ name: 'Helper (copy)', model: MODEL, system_prompt: 'Be brief.' });
+    expect(await ui.testId('agent-select').inputValue()).toBe(copyId);
+    await copy.getByTestId('agent-delete').click();
+    await copy.getByTestId('agent-delete-confirm').click();
+    await copy.waitFor({ state: 'detached' });
+    expect((await api(`${lab.url}/api/agents/${copyId}`)).status).toBe(404);
+    await ui.testId('agent-select').selectOption(agentId);
+  });
+
   it('labels each answer with its model and a quiet footer: TTFT · tokens/s · tokens · cost; "—" when tokens/s is not measurable', async () => {
     await ui.send('Hello [[scenario:slow delay=20 tokens=12]]');
     await ui.waitForAnswer();
@@ -134,9 +150,14 @@ describe.skipIf(!haveBrowser)('the rebuilt UI', () => {
     expect(transcript.filter((entry) => entry.content === 'Tell me something')).toHaveLength(0);
   });
 
-  it('copies an answer', async () => {
+  it('copies an answer, and opens its details', async () => {
     await ui.lastAnswer().getByTestId('copy').click();
     await eventually(() => page.evaluate(() => navigator.clipboard.readText())).toBe('Edited answer.');
+    const runId = await ui.lastAnswer().getAttribute('data-run-id');
+    await ui.lastAnswer().getByTestId('details').click();
+    await eventually(() => ui.testId('run-detail').getAttribute('data-run-id')).toBe(runId);
+    await eventually(() => ui.testId('run-detail-transcript').textContent()).toContain('Edited answer.');
+    await ui.testId('run-detail-close').click();
   });
 
   it('lists sessions by day with plain-text titles, and a bake-off’s sessions under its experiment with a badge — live, without a reload', async () => {
