@@ -1,4 +1,5 @@
 import { useEffect, useRef, useState } from 'react';
+import { exchangeSpan } from '../../../src/domain/exchange.js';
 import { api } from '../api/client.js';
 import type { ScoreRecord } from '../api/eval-types.js';
 import type { RunRecord, Session, TranscriptEntry } from '../api/types.js';
@@ -9,11 +10,8 @@ import { runStatus } from './run-status.js';
 
 /** The entries of one run's exchange: the user message before its answer, tool turns, the answer. */
 export function exchangeOf(transcript: TranscriptEntry[], runId: string): TranscriptEntry[] {
-  const answer = transcript.findIndex((entry) => entry.role === 'assistant' && entry.run_id === runId);
-  if (answer < 0) return [];
-  let start = answer;
-  while (start > 0 && transcript[start]?.role !== 'user') start -= 1;
-  return transcript.slice(start, answer + 1);
+  const span = exchangeSpan(transcript, runId);
+  return span ? transcript.slice(span.start, span.end) : [];
 }
 
 function show(value: unknown): string {
