@@ -239,8 +239,8 @@ describe.skipIf(!haveBrowser)('the rebuilt UI', () => {
     await ui.openView('chat');
     await ui.screenshot('chat-1440-dark');
     await page.setViewportSize({ width: 390, height: 844 });
+    await eventually(() => ui.testId('sidebar').isVisible()).toBe(false); // a closed drawer on a phone
     await ui.screenshot('chat-390-dark');
-    if (await ui.testId('sidebar').isVisible()) await ui.testId('sidebar-close').click();
     await ui.testId('sidebar-toggle').click();
     await ui.testId('sidebar').waitFor();
     const drawer = await ui.testId('sidebar').boundingBox();

@@ -96,6 +96,14 @@ export function App() {
     setVisited((current) => (current.has(view) ? current : new Set([...current, view])));
   }, [view]);
 
+  useEffect(() => {
+    // Into a phone's width the sidebar becomes a closed drawer; back to a desktop it is as the user left it.
+    const phone = matchMedia('(max-width: 760px)');
+    const onChange = () => setSidebarOpen(!phone.matches && localStorage.getItem(SIDEBAR_KEY) !== 'closed');
+    phone.addEventListener('change', onChange);
+    return () => phone.removeEventListener('change', onChange);
+  }, []);
+
   const toggleSidebar = useCallback((open: boolean) => {
     setSidebarOpen(open);
     if (!matchMedia('(max-width: 760px)').matches) localStorage.setItem(SIDEBAR_KEY, open ? 'open' : 'closed');
