@@ -262,6 +262,25 @@ describe.skipIf(!haveBrowser)('the rebuilt UI', () => {
     expect(pageErrors).toEqual([]);
   }, 60_000);
 
+  it('a view whose code cannot load says so, with Reload, and the rest of the page keeps working', async () => {
+    const fresh = await browser.newContext({ viewport: { width: 1440, height: 900 } });
+    const freshPage = await fresh.newPage();
+    const errors: string[] = [];
+    freshPage.on('pageerror', (error) => errors.push(error.message));
+    await freshPage.route(/\/assets\/evaluations-view-.*\.js$/, (route) => route.abort());
+    const freshUi = new LabPage(freshPage);
+    await freshUi.open(lab.url);
+    await freshUi.openView('evals');
+    await freshUi.testId('view-load-error').waitFor();
+    expect(await freshUi.testId('view-load-error').textContent()).toContain('evaluations view could not load');
+    await freshUi.openView('chat');
+    await freshUi.send('Still here? [[scenario:normal text="Yes."]]');
+    await freshUi.waitForAnswer();
+    expect(await freshUi.lastAnswer().textContent()).toContain('Yes.');
+    expect(errors).toEqual([]);
+    await fresh.close();
+  });
+
   it('keyboard: Enter sends, Shift+Enter adds a line, Esc stops, Ctrl+K focuses; hints hidden on a touch screen', async () => {
     await ui.testId('chat-input').fill('line one');
     await ui.testId('chat-input').press('Shift+Enter');

@@ -1,4 +1,4 @@
-import { lazy, Suspense, useCallback, useEffect, useMemo, useState, useSyncExternalStore } from 'react';
+import { lazy, useCallback, useEffect, useMemo, useState, useSyncExternalStore } from 'react';
 import { api } from './api/client.js';
 import type { ModelCatalog, RunRecord, RunTags, WebStatus } from './api/types.js';
 import { Composer } from './chat/composer.js';
@@ -11,6 +11,7 @@ import { AuthPrompt } from './components/auth-prompt.js';
 import { Banners } from './components/banners.js';
 import { WebBadge, webBadgeState } from './components/web-badge.js';
 import { Icon } from './components/icons.js';
+import { LazyView } from './components/lazy-view.js';
 import { Sidebar } from './components/sidebar.js';
 import { ThemeToggle } from './components/theme-toggle.js';
 import { notifyLabChanged } from './state/lab-events.js';
@@ -289,30 +290,30 @@ export function App() {
 
         {visited.has('runs') && (
           <div className="view-host" hidden={view !== 'runs'}>
-            <Suspense fallback={<p className="muted view">Loading the runs…</p>}>
+            <LazyView what="runs view">
               <RunsView runs={runs} agents={agents.agents} />
-            </Suspense>
+            </LazyView>
           </div>
         )}
         {visited.has('bakeoff') && (
           <div className="view-host" hidden={view !== 'bakeoff'}>
-            <Suspense fallback={<p className="muted view">Loading the bake-off view…</p>}>
+            <LazyView what="bake-off view">
               <BakeoffView />
-            </Suspense>
+            </LazyView>
           </div>
         )}
         {visited.has('evals') && (
           <div className="view-host" hidden={view !== 'evals'}>
-            <Suspense fallback={<p className="muted view">Loading the evaluations…</p>}>
+            <LazyView what="evaluations view">
               <EvaluationsView active={view === 'evals'} />
-            </Suspense>
+            </LazyView>
           </div>
         )}
       </div>
       {detailRun && (
-        <Suspense fallback={null}>
+        <LazyView what="run detail">
           <RunDetail run={detailRun} scores={runs.scores.get(detailRun.run_id) ?? []} onClose={() => setDetailRun(null)} />
-        </Suspense>
+        </LazyView>
       )}
       <div className="visually-hidden" role="status" aria-live="polite" data-testid="status-live">
         {announcement}
