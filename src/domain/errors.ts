@@ -14,6 +14,7 @@ export const ERROR_CODES = {
   'payload_too_large:body': { status: 413, retryable: false },
   'unsupported_media_type:body': { status: 415, retryable: false },
   'rate_limit:api': { status: 429, retryable: true },
+  'rate_limit:auth': { status: 429, retryable: true },
   'read_only:store': { status: 503, retryable: true },
   'maintenance:service': { status: 503, retryable: true },
   'unavailable:store': { status: 503, retryable: true },

@@ -31,6 +31,13 @@ describe('access log', () => {
     expect(hostile).toContain('"GET /a\\"b HTTP/1.1"');
   });
 
+  it('escapes C1 controls and other non-printables, and keeps printable non-ASCII text', () => {
+    const line = formatAccessLine(entry({ userAgent: 'a\u0085b\u009b2J\u202egnp.exe\u2028c\ufeffd\ud800e', referer: 'https://exämple.例え/ünï' }));
+    expect(line).toContain('"a\\x85b\\x9b2J\\u202egnp.exe\\u2028c\\ufeffd\\ud800e"');
+    expect(line).toContain('"https://exämple.例え/ünï"');
+    expect(line).not.toMatch(/[\u0080-\u009f\u2028\u202e\ufeff]/);
+  });
+
   it('reopens its file on SIGHUP after logrotate moved it', async () => {
     const dir = await mkdtemp(path.join(os.tmpdir(), 'agent-lab-access-'));
     const file = path.join(dir, 'logs', 'access.log');

@@ -65,9 +65,24 @@ function accessTime(time: Date | number): string {
   return cachedTime;
 }
 
-const NEEDS_ESCAPE = /["\\\x00-\x1f\x7f]/;
+/** Anything but printable ASCII other than `"` and `\\` takes the slow path. */
+const NEEDS_ESCAPE = /[^\x20\x21\x23-\x5b\x5d-\x7e]/;
+/**
+ * What never reaches the file as itself: C0, DEL and C1 controls (U+0085 is a line break to
+ * some tools), format characters (bidi overrides, zero-width), line and paragraph separators,
+ * lone surrogates, private-use and unassigned code points. Printable non-ASCII text stays.
+ */
+const NON_PRINTABLE = /[\p{Cc}\p{Cf}\p{Zl}\p{Zp}\p{Cs}\p{Co}\p{Cn}]/gu;
 const PLAIN_TOKEN = /^[\w.@-]{1,64}$/;
 const WHITESPACE = /\s/;
+
+/** `\x85` for a code point up to U+00FF, `\u202e` above, `\U0001fffe` beyond the BMP. */
+function escapeCharacter(character: string): string {
+  const code = character.codePointAt(0)!;
+  if (code <= 0xff) return `\\x${code.toString(16).padStart(2, '0')}`;
+  if (code <= 0xffff) return `\\u${code.toString(16).padStart(4, '0')}`;
+  return `\\U${code.toString(16).padStart(8, '0')}`;
+}
 
 /** Quote a request-supplied value: no quotes, backslashes or control characters survive unescaped. */
 function quoted(value: string | undefined): string {
@@ -77,7 +92,7 @@ function quoted(value: string | undefined): string {
   const escaped = text
     .replace(/\\/g, '\\\\')
     .replace(/"/g, '\\"')
-    .replace(/[\x00-\x1f\x7f]/g, (character) => `\\x${character.charCodeAt(0).toString(16).padStart(2, '0')}`);
+    .replace(NON_PRINTABLE, escapeCharacter);
   return `"${escaped}"`;
 }
 

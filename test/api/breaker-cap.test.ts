@@ -24,7 +24,7 @@ async function chatWithModels(models: string[], concurrency: number): Promise<vo
 }
 
 describe('circuit breakers per user-chosen model id', () => {
-  it('stay bounded, and so do the health and metrics documents that list them', async () => {
+  it('stay bounded, and so do the health and metrics documents that list them', { timeout: 120_000 }, async () => {
     await chatWithModels(
       Array.from({ length: 20 }, (_, index) => `warmup/model-${index}`),
       4,
@@ -32,14 +32,14 @@ describe('circuit breakers per user-chosen model id', () => {
     const smallHealth = (await (await fetch(`${lab.url}/health/detailed`)).text()).length;
 
     await chatWithModels(
-      Array.from({ length: 1200 }, (_, index) => `user-chosen/model-${index}`),
+      Array.from({ length: 700 }, (_, index) => `user-chosen/model-${index}`),
       8,
     );
-    expect(lab.provider.chatRequests()).toHaveLength(1220);
+    expect(lab.provider.chatRequests()).toHaveLength(720);
 
     const healthText = await (await fetch(`${lab.url}/health/detailed`)).text();
     const health = JSON.parse(healthText) as { checks: { circuit_breakers: { total: number; breakers: unknown[]; more: number; open: number } } };
-    console.log(`health document: ${smallHealth} bytes with 20 models, ${healthText.length} bytes with 1220`);
+    console.log(`health document: ${smallHealth} bytes with 20 models, ${healthText.length} bytes with 720`);
     const breakers = health.checks.circuit_breakers;
     expect(breakers.total).toBe(256);
     expect(breakers.breakers).toHaveLength(50);

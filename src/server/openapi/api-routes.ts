@@ -79,12 +79,17 @@ export const API_ROUTES: RouteDocs = {
   'POST /api/auth/login': {
     tag: 'operations',
     open: true,
-    summary: 'Sign in with LAB_AUTH_TOKEN (sets an HttpOnly cookie)',
-    description: 'JSON {"token"} answers 200; the same fields as a form answer 303 back to `next`.',
+    summary: 'Sign in with LAB_AUTH_TOKEN (sets an HttpOnly cookie valid for 7 days)',
+    description:
+      'JSON {"token"} answers 200; the same fields as a form answer 303 back to `next` (a path on the lab, else `/`). Wrong tokens (here or as a Bearer) count against the client: past 20 a minute, 429 `rate_limit:auth`.',
     body: loginSchema,
-    responses: { 200: { description: '`{authenticated, auth_required}`' }, 401: { description: 'Wrong token' } },
+    responses: {
+      200: { description: '`{authenticated, auth_required}`' },
+      401: { description: 'Wrong token' },
+      429: { description: 'Too many wrong tokens from this client (`Retry-After`)' },
+    },
   },
-  'POST /api/auth/logout': { tag: 'operations', open: true, summary: 'Clear the sign-in cookie', responses: { 204: { description: 'Signed out' } } },
+  'POST /api/auth/logout': { tag: 'operations', open: true, summary: 'Revoke the sign-in session and clear its cookie', responses: { 204: { description: 'Signed out' } } },
   'GET /api/openapi.json': { tag: 'operations', summary: 'This reference as an OpenAPI 3.1 document', responses: { 200: { description: 'OpenAPI 3.1 (JSON Schema draft 2020-12)' } } },
   'GET /api/docs': { tag: 'operations', summary: 'This reference as a page', responses: { 200: { description: 'Self-contained HTML', mediaType: 'text/html' } } },
 };

@@ -1,32 +1,43 @@
-import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
+import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { LabError } from '../../domain/errors.js';
 import { sendError } from '../http-error.js';
+import type { FailureLimiter } from './failure-limiter.js';
 import { loginPage } from './pages.js';
 import { routeKind } from './route-kind.js';
 
 /**
  * LAB_AUTH_TOKEN: when set, every route but monitoring (`/health*`, `/metrics*`), the stream
  * test and the login itself needs `Authorization: Bearer <token>` or the session cookie that
- * `POST /api/auth/login` sets. The cookie holds an HMAC derived from the token, never the
- * token itself; changing the token signs everyone out. Comparisons are constant-time.
+ * `POST /api/auth/login` sets. Comparisons are constant-time.
+ *
+ * The cookie is `<id>.<expires>.<mac>`: a random session id, its expiry (Unix seconds, 7 days
+ * after sign-in by default) and an HMAC of both under a key derived from the token — never
+ * the token itself. The server checks the MAC and the expiry (the browser's Max-Age is only a
+ * courtesy); changing the token signs everyone out; `POST /api/auth/logout` revokes the id for
+ * the rest of its life (in this process: a restart forgets revocations, not expiries).
+ * Wrong bearer tokens count against the client like wrong sign-ins (429 past the limit).
  */
 export const SESSION_COOKIE = 'agent_lab_session';
-const COOKIE_MAX_AGE_SECONDS = 30 * 24 * 3600;
+export const DEFAULT_SESSION_SECONDS = 7 * 24 * 3600;
 
 export interface LabAuth {
   /** True when a token is configured. */
   readonly required: boolean;
-  /** True when the request carries the token (bearer) or a valid session cookie. */
+  /** True when the request carries the token (bearer) or a valid, unexpired, unrevoked session cookie. */
   authorized(request: FastifyRequest): boolean;
+  /** The bearer token the request presents, if any. */
+  bearer(request: FastifyRequest): string | undefined;
   /** True when the request carries credentials that are wrong (not merely absent). */
   presentedWrongCredentials(request: FastifyRequest): boolean;
-  /** Constant-time check of a token typed at the login. */
+  /** Constant-time check of a token typed at the login (or sent as a bearer). */
   tokenMatches(candidate: string): boolean;
-  /** The Set-Cookie value that signs this client in. */
+  /** The Set-Cookie value that signs this client in (a new session each time). */
   sessionCookie(options: { secure: boolean }): string;
   /** The Set-Cookie value that signs it out. */
   clearedCookie(options: { secure: boolean }): string;
+  /** Revoke the session cookie the request carries (when it is a valid one); true when it was. */
+  revoke(request: FastifyRequest): boolean;
 }
 
 /** Equal strings in constant time (hashing first makes the lengths equal). */
@@ -55,9 +66,14 @@ export function parseCookies(header: string | undefined): Record<string, string>
   return cookies;
 }
 
-export function createAuth(options: { token: string | undefined }): LabAuth {
-  const { token } = options;
-  const sessionValue = token ? createHmac('sha256', token).update('agent-lab-session-v1').digest('base64url') : undefined;
+const SESSION_VALUE = /^([A-Za-z0-9_-]{22})\.(\d{1,12})\.([A-Za-z0-9_-]{43})$/;
+
+export function createAuth(options: { token: string | undefined; sessionSeconds?: number; now?: () => number }): LabAuth {
+  const { token, sessionSeconds = DEFAULT_SESSION_SECONDS, now = Date.now } = options;
+  const key = token ? createHmac('sha256', token).update('agent-lab-session-v2').digest() : undefined;
+  const mac = (id: string, expires: string) => createHmac('sha256', key!).update(`${id}.${expires}`).digest('base64url');
+  /** Revoked session ids and when each would have expired (ms), oldest expiry first. */
+  const revoked = new Map<string, number>();
   const cookieAttributes = (secure: boolean) => `Path=/; HttpOnly; SameSite=Strict${secure ? '; Secure' : ''}`;
 
   const bearer = (request: FastifyRequest): string | undefined => {
@@ -67,28 +83,56 @@ export function createAuth(options: { token: string | undefined }): LabAuth {
     return match?.[1]?.trim();
   };
   const cookie = (request: FastifyRequest) => parseCookies(request.headers.cookie)[SESSION_COOKIE];
+  /** The session a cookie value proves, or undefined when it is forged, expired or revoked. */
+  const session = (value: string | undefined): { id: string; expiresAt: number } | undefined => {
+    if (!key || value === undefined) return undefined;
+    const match = SESSION_VALUE.exec(value);
+    if (!match) return undefined;
+    const [, id, expires, presentedMac] = match as unknown as [string, string, string, string];
+    if (!constantTimeEqual(presentedMac, mac(id, expires))) return undefined;
+    const expiresAt = Number(expires) * 1000;
+    if (now() >= expiresAt || revoked.has(id)) return undefined;
+    return { id, expiresAt };
+  };
 
   return {
     required: token !== undefined,
     authorized(request) {
-      if (!token || !sessionValue) return true;
+      if (!token) return true;
       const presented = bearer(request);
       if (presented !== undefined) return constantTimeEqual(presented, token);
-      const session = cookie(request);
-      return session !== undefined && constantTimeEqual(session, sessionValue);
+      return session(cookie(request)) !== undefined;
     },
+    bearer,
     presentedWrongCredentials(request) {
       return typeof request.headers.authorization === 'string' || cookie(request) !== undefined;
     },
     tokenMatches: (candidate) => token !== undefined && constantTimeEqual(candidate, token),
-    sessionCookie: ({ secure }) => `${SESSION_COOKIE}=${sessionValue ?? ''}; Max-Age=${COOKIE_MAX_AGE_SECONDS}; ${cookieAttributes(secure)}`,
+    sessionCookie({ secure }) {
+      if (!key) return `${SESSION_COOKIE}=; Max-Age=${sessionSeconds}; ${cookieAttributes(secure)}`;
+      const id = randomBytes(16).toString('base64url');
+      const expires = String(Math.floor(now() / 1000) + sessionSeconds);
+      return `${SESSION_COOKIE}=${id}.${expires}.${mac(id, expires)}; Max-Age=${sessionSeconds}; ${cookieAttributes(secure)}`;
+    },
     clearedCookie: ({ secure }) => `${SESSION_COOKIE}=; Max-Age=0; ${cookieAttributes(secure)}`,
+    revoke(request) {
+      const valid = session(cookie(request));
+      if (!valid) return false;
+      // Forget revocations whose cookies have expired anyway: the list stays as small as the live sessions.
+      const at = now();
+      for (const [id, expiresAt] of revoked) if (expiresAt <= at) revoked.delete(id);
+      revoked.set(valid.id, valid.expiresAt);
+      return true;
+    },
   };
 }
 
-/** The guard: API requests without credentials get 401 JSON, pages the login page (401). */
-export function registerAuthGuard(app: FastifyInstance, options: { auth: LabAuth }): void {
-  const { auth } = options;
+/**
+ * The guard: API requests without credentials get 401 JSON, pages the login page (401). A
+ * client past its budget of wrong tokens gets 429 with Retry-After on every bearer request.
+ */
+export function registerAuthGuard(app: FastifyInstance, options: { auth: LabAuth; failures: FailureLimiter }): void {
+  const { auth, failures } = options;
   if (!auth.required) return;
   const refuse = (request: FastifyRequest, reply: FastifyReply, kind: ReturnType<typeof routeKind>) => {
     if (auth.presentedWrongCredentials(request)) {
@@ -112,7 +156,25 @@ export function registerAuthGuard(app: FastifyInstance, options: { auth: LabAuth
   app.addHook('onRequest', (request: FastifyRequest, reply: FastifyReply, done: (error?: Error) => void) => {
     const kind = routeKind(request);
     if (kind === 'monitoring' || kind === 'stream-test' || kind === 'auth') return done();
+    const presented = auth.bearer(request);
+    if (presented !== undefined) {
+      const blockedFor = failures.blockedFor(request.ip);
+      if (blockedFor > 0) return refuseTooManyFailures(request, reply, blockedFor);
+      if (auth.tokenMatches(presented)) return done();
+      failures.recordFailure(request.ip);
+      return refuse(request, reply, kind);
+    }
     if (auth.authorized(request)) return done();
     refuse(request, reply, kind);
   });
+}
+
+/** 429 for a client that sent too many wrong tokens (bearer or sign-in). */
+export function refuseTooManyFailures(request: FastifyRequest, reply: FastifyReply, seconds: number): FastifyReply {
+  request.log.warn({ client: request.ip, retry_after_seconds: seconds }, 'Request refused: too many wrong tokens from this client');
+  return sendError(
+    request,
+    reply,
+    new LabError('rate_limit:auth', `Too many wrong tokens from this client. Try again in ${seconds} s.`, { retryAfterSeconds: seconds }),
+  );
 }

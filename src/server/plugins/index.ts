@@ -14,10 +14,11 @@ import { registerMetricsRoutes } from '../routes/metrics.js';
 import { registerStatusRoute } from '../routes/status.js';
 import { registerStreamTestRoute } from '../routes/stream-test.js';
 import { createAuth, registerAuthGuard } from './auth.js';
+import { createFailureLimiter } from './failure-limiter.js';
 import { createProxyTrust } from './client-address.js';
 import { registerInjectionDetector } from './injection-detector.js';
 import { createMaintenancePage } from './pages.js';
-import { registerRateLimit } from './rate-limit.js';
+import { LOGIN_ATTEMPTS_PER_MINUTE, registerRateLimit } from './rate-limit.js';
 import { generateRequestId, registerRequestContext } from './request-context.js';
 import { requestChildLogger } from './request-logger.js';
 import { securityHeaders } from './security-headers.js';
@@ -99,14 +100,16 @@ export async function registerOperations(
   registerInjectionDetector(app);
   const { loginLimiter } = await registerRateLimit(app, { perMinute: config.rateLimitPerMinute, proxyTrust });
   registerMaintenanceGuard(app, { flags, maintenancePage: createMaintenancePage({ webDir: options.webDir }) });
-  registerAuthGuard(app, { auth });
+  // Wrong bearer tokens and wrong sign-ins share one budget per client, the sign-in limit.
+  const failures = createFailureLimiter({ maxFailures: LOGIN_ATTEMPTS_PER_MINUTE });
+  registerAuthGuard(app, { auth, failures });
   registerReadOnlyGuard(app, { flags });
 
   registerHealthRoutes(app, { health });
   registerMetricsRoutes(app, { metrics });
   registerStreamTestRoute(app);
   registerStatusRoute(app, { sources, flags });
-  registerAuthRoutes(app, { auth, loginLimiter, secureCookies: https });
+  registerAuthRoutes(app, { auth, loginLimiter, failures, secureCookies: https });
 
   if (ownsAccessLog) app.addHook('onClose', async () => accessLog.close());
   return { accessLog };

@@ -35,10 +35,25 @@ export function loginPage(options: { next: string; failed?: boolean }): string {
   );
 }
 
-/** Only a local absolute path may be a redirect target (never `//host` or a URL). */
+/** Backslashes (browsers read `/\host` as `//host`), whitespace, controls (C0, DEL, C1), format characters, separators. */
+const UNSAFE_IN_NEXT = /[\\\s\p{Cc}\p{Cf}\p{Zl}\p{Zp}\p{Cs}]/u;
+const SAME_ORIGIN = 'http://agent-lab.invalid';
+
+/**
+ * Only a path on this lab may be a redirect target: it starts with one `/`, holds no
+ * backslash, whitespace or control character, and resolves to this origin. Anything else
+ * (`//evil`, `/\evil`, `/%09/evil` decoded, a URL) sends the user to `/`.
+ */
 export function safeNextPath(next: unknown): string {
-  if (typeof next !== 'string' || !next.startsWith('/') || next.startsWith('//') || next.startsWith('/\\') || /[\r\n]/.test(next)) return '/';
-  return next.slice(0, 2000);
+  if (typeof next !== 'string' || next.length > 2000 || !next.startsWith('/') || next.startsWith('//') || UNSAFE_IN_NEXT.test(next)) return '/';
+  let url: URL;
+  try {
+    url = new URL(next, SAME_ORIGIN);
+  } catch {
+    return '/';
+  }
+  if (url.origin !== SAME_ORIGIN) return '/';
+  return `${url.pathname}${url.search}${url.hash}`;
 }
 
 /**

@@ -10,13 +10,16 @@ import { routeKind } from './route-kind.js';
  * on `/api/*` and pages, never on monitoring or the stream test; a tighter limit on login
  * attempts. Over the limit: 429, `Retry-After`, and the lab's error JSON.
  */
+/** Sign-in attempts per client per minute; also the budget of wrong tokens (sign-in or bearer). */
+export const LOGIN_ATTEMPTS_PER_MINUTE = 20;
+
 export type Limiter = (request: FastifyRequest, reply: FastifyReply) => Promise<FastifyReply | undefined>;
 
 export async function registerRateLimit(
   app: FastifyInstance,
   options: { perMinute: number; loginPerMinute?: number; proxyTrust: ProxyTrust },
 ): Promise<{ loginLimiter: Limiter }> {
-  const { perMinute, loginPerMinute = 20, proxyTrust } = options;
+  const { perMinute, loginPerMinute = LOGIN_ATTEMPTS_PER_MINUTE, proxyTrust } = options;
   await app.register(rateLimit, { global: false });
   const keyGenerator = (request: FastifyRequest) => proxyTrust.clientAddress(request.raw.socket?.remoteAddress, request.headers['x-forwarded-for']);
   const limited = new Map<string, number>();
