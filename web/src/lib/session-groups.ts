@@ -6,7 +6,7 @@ import type { RunRecord, SessionListItem } from '../api/types.js';
  * they do not bury the chats under a dozen identical titles.
  */
 
-export type ExperimentKind = 'bake-off' | 'batch' | 'eval';
+export type ExperimentKind = 'bake-off' | 'batch' | 'eval' | 'judge';
 
 export interface SessionGroup {
   key: string;
@@ -31,9 +31,10 @@ export function plainTitle(text: string | null | undefined): string {
 
 /** What made a session's runs, when it was not a plain chat. */
 function experimentKind(run: Pick<RunRecord, 'bakeoff_id' | 'experiment_id' | 'task_label'>): ExperimentKind | null {
+  if (run.task_label === 'judge') return 'judge';
   if (run.bakeoff_id) return 'bake-off';
   if (/^batch-/.test(run.experiment_id)) return 'batch';
-  if (/^eval-/.test(run.experiment_id) || run.task_label === 'judge') return 'eval';
+  if (/^eval-/.test(run.experiment_id)) return 'eval';
   return null;
 }
 
@@ -53,8 +54,9 @@ export function groupSessions(options: { sessions: SessionListItem[]; runs: RunR
   const now = options.now ?? new Date();
   const bySession = new Map<string, { experimentId: string; kind: ExperimentKind }>();
   for (const run of options.runs) {
-    const kind = run.session_id && run.experiment_id ? experimentKind(run) : null;
-    if (kind) bySession.set(run.session_id, { experimentId: run.experiment_id, kind });
+    // A judge's calls are runs too: their sessions go with the experiment judged, or under "judge calls".
+    const kind = run.session_id ? experimentKind(run) : null;
+    if (kind && (run.experiment_id || kind === 'judge')) bySession.set(run.session_id, { experimentId: run.experiment_id || 'judge calls', kind });
   }
   const groups = new Map<string, SessionGroup>();
   for (const session of options.sessions) {
