@@ -293,6 +293,10 @@ describe.skipIf(!haveBrowser)('the rebuilt UI', () => {
     await ui.testId('settings-toggle').focus();
     await page.keyboard.press('Control+k');
     expect(await page.evaluate(() => document.activeElement?.getAttribute('data-testid'))).toBe('chat-input');
+    await ui.openView('runs');
+    await page.keyboard.press('Control+k'); // from another view: back to the chat's message box
+    await page.locator('[data-testid="app"][data-view="chat"]').waitFor();
+    await eventually(() => page.evaluate(() => document.activeElement?.getAttribute('data-testid'))).toBe('chat-input');
     expect(await ui.testId('keyboard-hints').isVisible()).toBe(true);
 
     const phone = await browser.newContext({ viewport: { width: 390, height: 844 }, hasTouch: true, isMobile: true });

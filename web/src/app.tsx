@@ -105,6 +105,19 @@ export function App() {
     return () => phone.removeEventListener('change', onChange);
   }, []);
 
+  useEffect(() => {
+    // Ctrl/Cmd+K from another view: back to the chat, in the message box (the composer handles it in the chat).
+    if (view === 'chat') return;
+    const onKey = (event: KeyboardEvent) => {
+      if (!((event.ctrlKey || event.metaKey) && event.key.toLowerCase() === 'k')) return;
+      event.preventDefault();
+      setView('chat');
+      requestAnimationFrame(() => document.getElementById('chat-input')?.focus());
+    };
+    window.addEventListener('keydown', onKey);
+    return () => window.removeEventListener('keydown', onKey);
+  }, [view, setView]);
+
   const toggleSidebar = useCallback((open: boolean) => {
     setSidebarOpen(open);
     if (!matchMedia('(max-width: 760px)').matches) localStorage.setItem(SIDEBAR_KEY, open ? 'open' : 'closed');
