@@ -50,6 +50,11 @@ describe.skipIf(!haveBrowser)('evaluations in the browser', () => {
     await answer.getByTestId('rate-up').click();
     await eventually(() => answer.getByTestId('rate-up').getAttribute('aria-pressed')).toBe('true');
     expect((await scoresOf(runId)).map((score) => [score.kind, score.value])).toEqual([['human', 1]]);
+    // The rating is still shown after a reload, with the session loaded again.
+    const sessionId = (await ui.testId('session-current').getAttribute('data-session-id'))!;
+    await ui.open(lab.url);
+    await page.locator(`[data-testid="session-item"][data-session-id="${sessionId}"] [data-testid="session-load"]`).click();
+    await eventually(() => page.locator(`[data-testid="message"][data-run-id="${runId}"] [data-testid="rate-up"]`).getAttribute('aria-pressed')).toBe('true');
 
     await ui.testId('agent-select').selectOption(ids.bad);
     await ui.send('Say hello');

@@ -175,6 +175,15 @@ export function App() {
     [agents, setView, closeDrawerOnPhone],
   );
 
+  const ratings = useMemo(() => {
+    const byRun = new Map<string, number>();
+    for (const [runId, scores] of runs.scores) {
+      const human = scores.filter((score) => score.kind === 'human' && score.value !== null).at(-1);
+      if (human?.value !== null && human?.value !== undefined) byRun.set(runId, human.value);
+    }
+    return byRun;
+  }, [runs.scores]);
+
   const taskSuggestions = useMemo(() => [...new Set(runs.allRuns.map((run) => run.task_label).filter((label) => label !== ''))].sort(), [runs.allRuns]);
 
   const ready = agents.loaded && (models.catalog !== null || models.error !== null);
@@ -271,7 +280,7 @@ export function App() {
           </div>
           <div className="chat-body">
             <div className="chat-column">
-              <TranscriptView turns={chat.turns} live={chat.live} streaming={chat.streaming} onSend={send} onDetails={setDetailRun} touch={touch} />
+              <TranscriptView turns={chat.turns} live={chat.live} streaming={chat.streaming} onSend={send} onDetails={setDetailRun} touch={touch} ratings={ratings} />
               <Composer streaming={chat.streaming} disabled={blocked !== undefined} disabledReason={blocked} onSend={(message) => send(message)} onStop={chat.stop} touch={touch} active={view === 'chat'} />
             </div>
             {settingsOpen && (

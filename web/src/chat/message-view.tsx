@@ -24,6 +24,8 @@ export interface TurnActions {
   onRegenerate?: (() => void) | undefined;
   onEditResend?: ((text: string) => void) | undefined;
   onDetails?: (() => void) | undefined;
+  /** The person's rating already saved for this answer (1 up, 0 down). */
+  rated?: number | null | undefined;
 }
 
 /** The quiet footer of an answer: TTFT · tokens/s · tokens · cost ("—" and "unpriced" when not known). */
@@ -43,8 +45,9 @@ function AnswerFooter({ turn }: { turn: Turn }) {
   );
 }
 
-function Rating({ runId }: { runId: string }) {
-  const [value, setValue] = useState<number | null>(null);
+function Rating({ runId, saved }: { runId: string; saved: number | null }) {
+  const [chosen, setValue] = useState<number | null>(null);
+  const value = chosen ?? saved;
   const [error, setError] = useState<string | null>(null);
   const rate = (next: 0 | 1) => {
     setError(null);
@@ -184,7 +187,7 @@ export const MessageView = memo(function MessageView({ turn, actions }: { turn: 
                   Regenerate
                 </button>
               )}
-              {turn.runId && turn.state !== 'error' && <Rating runId={turn.runId} />}
+              {turn.runId && turn.state !== 'error' && <Rating runId={turn.runId} saved={actions.rated ?? null} />}
               {actions.onDetails && (
                 <button type="button" className="icon-button" onClick={actions.onDetails} data-testid="details">
                   Details

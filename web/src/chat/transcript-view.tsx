@@ -19,8 +19,10 @@ export const TranscriptView = memo(function TranscriptView(props: {
   onSend: (message: string, options: { replace: ReplaceExchange }) => void;
   onDetails: (run: RunRecord) => void;
   touch: boolean;
+  /** Saved ratings by run id (the last thumbs of each answer). */
+  ratings: Map<string, number>;
 }) {
-  const { turns, live, streaming, onSend, onDetails, touch } = props;
+  const { turns, live, streaming, onSend, onDetails, touch, ratings } = props;
   const scroller = useRef<HTMLDivElement | null>(null);
 
   useEffect(() => {
@@ -57,6 +59,7 @@ export const TranscriptView = memo(function TranscriptView(props: {
         }
         const run = turn.run;
         if (turn.role === 'assistant' && run && run.run_id && run.latency_ms !== undefined) actions = { ...actions, onDetails: () => onDetails(run as RunRecord) };
+        if (turn.runId && ratings.has(turn.runId)) actions = { ...actions, rated: ratings.get(turn.runId) };
         return <MessageView key={turn.key} turn={turn} actions={actions} />;
       })}
       <LiveMessageView store={live} scroller={scroller} />
