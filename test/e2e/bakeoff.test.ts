@@ -192,4 +192,15 @@ describe.skipIf(!haveBrowser)('the bake-off view', () => {
     await ui.screenshot('bakeoff-compare');
     expect(pageErrors).toEqual([]);
   });
+
+  it('offers an agent created in the sidebar without a reload', async () => {
+    await ui.testId('agent-new').click();
+    await ui.testId('agent-name').fill('Late racer');
+    await ui.testId('agent-save').click();
+    await page.waitForFunction(() => document.querySelector('[data-testid="agent-state"]')?.textContent === 'Saved');
+    await ui.testId('settings-close').click();
+    await ui.openView('bakeoff');
+    await ui.testId('bakeoff-new').click();
+    await page.locator('[data-testid="bakeoff-setup"] label', { hasText: 'Late racer' }).waitFor({ timeout: 5000 });
+  });
 });

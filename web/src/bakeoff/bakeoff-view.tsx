@@ -10,6 +10,7 @@ import { JudgePanel } from './judge-panel.js';
 import { useBakeoff, type LaneSpec, type LaneState } from './use-bakeoff.js';
 import { laneLetter, VotePanel } from './vote-panel.js';
 import { LeaderboardPanel } from '../evals/leaderboard-panel.js';
+import { useLabChanged } from '../state/lab-events.js';
 import './bakeoff.css';
 
 /** "Cheapest" only when that lane cost money and another cost more: never among lanes that all cost $0, are unpriced or cost the same. */
@@ -44,6 +45,8 @@ export default function BakeoffView() {
   const [revealed, setRevealed] = useState<Set<number>>(new Set());
   const [verdicts, setVerdicts] = useState<Map<number, string>>(new Map());
 
+  const [agentsGeneration, setAgentsGeneration] = useState(0);
+  useLabChanged(['agents'], () => setAgentsGeneration((value) => value + 1));
   useEffect(() => {
     void (async () => {
       try {
@@ -54,7 +57,7 @@ export default function BakeoffView() {
         setLoadError((error as Error).message);
       }
     })();
-  }, []);
+  }, [agentsGeneration]);
   useEffect(() => {
     fetchExperimentIds().then(setExperiments, () => setExperiments([]));
   }, [state.completed]);

@@ -2,6 +2,7 @@ import { useCallback, useEffect, useRef, useState } from 'react';
 import { api } from '../api/client.js';
 import type { Agent, AgentInput } from '../api/types.js';
 import { defaultDraft, sameDraft, toDraft } from './agent-draft.js';
+import { notifyLabChanged } from './lab-events.js';
 import { messageOf } from './use-models.js';
 
 /**
@@ -103,6 +104,7 @@ export function useAgents(options: { defaultModel: string }): AgentsState {
       setSelectedId(agent.id);
       setSaved(values);
       latest.current = { ...latest.current, selectedId: agent.id, saved: values };
+      notifyLabChanged('agents');
       return agent;
     } catch (caught) {
       setError(messageOf(caught));
@@ -150,6 +152,7 @@ export function useAgents(options: { defaultModel: string }): AgentsState {
     setSelectedId(copy.id);
     setDraftState(toDraft(copy));
     setSaved(toDraft(copy));
+    notifyLabChanged('agents');
   }, []);
 
   const remove = useCallback(async (id: string) => {
@@ -159,6 +162,7 @@ export function useAgents(options: { defaultModel: string }): AgentsState {
       setSelectedId(null);
       setSaved(null);
     }
+    notifyLabChanged('agents');
   }, []);
 
   const dirty = saved === null || !sameDraft(draft, saved);
