@@ -62,8 +62,14 @@ export function RunsView({ runs, agents }: { runs: RunsState; agents: Agent[] })
             {active ? ' match' : ''}
           </span>
           <span className="spacer" />
-          <a className="button-link" href={`/api/runs.csv${filtersToQuery(serverFilters)}`} download="runs.csv" data-testid="runs-csv-link">
-            Download runs.csv{active ? ' (filtered)' : ''}
+          <a
+            className="button-link"
+            href={`/api/runs.csv${filtersToQuery(serverFilters)}`}
+            download="runs.csv"
+            title={filters.score ? 'The file has every run the other filters match (scores are in scores.csv)' : undefined}
+            data-testid="runs-csv-link"
+          >
+            Download runs.csv{Object.values(serverFilters).some((value) => value !== '') ? ' (filtered)' : ''}
           </a>
         </div>
         <fieldset className="filters">
