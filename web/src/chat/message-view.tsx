@@ -32,6 +32,7 @@ export interface TurnActions {
 function AnswerFooter({ turn }: { turn: Turn }) {
   const run = turn.run;
   if (!run || run.latency_ms === undefined) return null;
+  if (turn.state === 'error' && !run.completion_tokens) return null; // nothing came back: the error card says it all
   return (
     <p className="answer-footer" data-testid="answer-footer">
       <span title="time to first token" data-testid="answer-ttft">{formatMs(run.ttft_ms)}</span>
