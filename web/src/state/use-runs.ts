@@ -76,17 +76,20 @@ export function useRuns(): RunsState {
 
   const { score: _score, ...serverFilters } = filters;
   const serverKey = JSON.stringify(serverFilters);
+  const unfilteredView = Object.values(serverFilters).every((value) => value === '');
   useEffect(() => {
     filtered.current?.abort();
     const controller = new AbortController();
     filtered.current = controller;
     setLoading(true);
     const query = JSON.parse(serverKey) as RunFilters;
+    const unfiltered = Object.values(query).every((value) => value === '');
     // Debounced so typing in a filter box sends one request.
     const timer = setTimeout(() => {
       Promise.all([api.listRuns(query, controller.signal), api.runsSummaryFor(query, controller.signal)])
         .then(([list, rows]) => {
           setFilteredRuns(list);
+          if (unfiltered) setAllRuns(list);
           setSummary(rows);
           setError(null);
         })
@@ -105,10 +108,13 @@ export function useRuns(): RunsState {
 
   useEffect(() => {
     let cancelled = false;
-    api
-      .listRuns({})
-      .then((list) => !cancelled && setAllRuns(list))
-      .catch((caught: unknown) => console.warn('Agent Lab: runs for suggestions not loaded', caught));
+    // With no filter the table's own request already brings every run.
+    if (!unfilteredView) {
+      api
+        .listRuns({})
+        .then((list) => !cancelled && setAllRuns(list))
+        .catch((caught: unknown) => console.warn('Agent Lab: runs for suggestions not loaded', caught));
+    }
     api
       .listScores()
       .then((list) => !cancelled && setScores(groupScores(list)))
@@ -119,7 +125,7 @@ export function useRuns(): RunsState {
     return () => {
       cancelled = true;
     };
-  }, [generation]);
+  }, [generation, unfilteredView]);
 
   const runs = useMemo(
     () => (filters.score === '' ? filteredRuns : filteredRuns.filter((run) => matchesScore(filters.score, scores.get(run.run_id)))),
