@@ -250,6 +250,10 @@ describe.skipIf(!haveBrowser)('the rebuilt UI', () => {
     await page.emulateMedia({ colorScheme: 'light' });
     await ui.screenshot('chat-390-light');
     await ui.openView('runs');
+    expect(await ui.testId('filter-model').isVisible()).toBe(false); // filters fold away on a phone
+    await page.locator('.filters-summary').click();
+    expect(await ui.testId('filter-model').isVisible()).toBe(true);
+    await page.locator('.filters-summary').click();
     const scroller = page.locator('.runs-view .table-scroll');
     expect(await scroller.evaluate((element) => element.scrollWidth > element.clientWidth)).toBe(true);
     expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(390);

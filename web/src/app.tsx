@@ -20,7 +20,7 @@ import { useLabStatus } from './state/use-lab-status.js';
 import { useModels } from './state/use-models.js';
 import { useRuns } from './state/use-runs.js';
 import { useSessions } from './state/use-sessions.js';
-import { useTouchScreen } from './state/use-touch-screen.js';
+import { useTouchScreen } from './state/use-media-query.js';
 import { useView, VIEWS, type View } from './state/use-view.js';
 
 const BakeoffView = lazy(() => import('./bakeoff/bakeoff-view.js'));

@@ -3,6 +3,7 @@ import { filtersToQuery } from '../api/client.js';
 import type { Agent, RunFilters, RunRecord } from '../api/types.js';
 import { RunsSummary } from '../components/runs-summary.js';
 import type { RunsState, ScoreFilter } from '../state/use-runs.js';
+import { usePhoneWidth } from '../state/use-media-query.js';
 import { EMPTY_FILTERS } from '../state/use-runs.js';
 import { RunDetail } from './run-detail.js';
 import { RunsTable } from './runs-table.js';
@@ -41,6 +42,7 @@ export function RunsView({ runs, agents }: { runs: RunsState; agents: Agent[] })
   const id = useId();
   const [tab, setTab] = useState<Tab>('table');
   const [selected, setSelected] = useState<RunRecord | null>(null);
+  const phone = usePhoneWidth();
   const { filters, setFilters } = runs;
   const suggestions: Record<keyof RunFilters, string[]> = {
     experiment_id: unique(runs.allRuns.map((run) => run.experiment_id)),
@@ -72,6 +74,8 @@ export function RunsView({ runs, agents }: { runs: RunsState; agents: Agent[] })
             Download runs.csv{Object.values(serverFilters).some((value) => value !== '') ? ' (filtered)' : ''}
           </a>
         </div>
+        <details className="filters-box" open={!phone || active} data-testid="filters-box">
+        <summary className="filters-summary">Filters{active ? ` (${Object.values(filters).filter((value) => value !== '').length} on)` : ''}</summary>
         <fieldset className="filters">
           <legend className="visually-hidden">Filters</legend>
           {FILTER_FIELDS.map((field) => (
@@ -125,6 +129,7 @@ export function RunsView({ runs, agents }: { runs: RunsState; agents: Agent[] })
             </button>
           </div>
         </fieldset>
+        </details>
         {runs.error && (
           <p className="field-error" role="alert">
             {runs.error}
