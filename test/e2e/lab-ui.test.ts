@@ -130,6 +130,21 @@ describe.skipIf(!haveBrowser)('the lab in the browser', () => {
     }).toBe(true);
   });
 
+  it('a Stop that lands just after the answer finished shows the run as finished, as the lab recorded it', async () => {
+    // The answer is complete; the provider's usage chunk and [DONE] follow 3 s later.
+    await ui.send('[[scenario:normal text="Complete before Stop." tail=3000]] answer then wait');
+    await page.waitForFunction(() => (document.querySelector('[data-testid="message-live"] [data-testid="message-content"]')?.textContent ?? '').includes('Complete before Stop.'));
+    await page.waitForTimeout(200);
+    await page.keyboard.press('Escape');
+    const answer = ui.lastAnswer();
+    await eventually(() => answer.getAttribute('data-state')).toBe('done');
+    expect(await answer.getByTestId('message-aborted').count()).toBe(0);
+    await answer.getByTestId('answer-footer').waitFor();
+    const runId = await answer.getAttribute('data-run-id');
+    const runs = (await (await fetch(`${lab.url}/api/runs`)).json()) as { runs: Array<{ run_id: string; aborted: boolean }> };
+    expect(runs.runs.find((run) => run.run_id === runId)?.aborted).toBe(false);
+  });
+
   it('keeps each chat as a session, starts a new one, and loads it back from the sidebar with transcript and config', async () => {
     await ui.testId('session-new').click();
     await ui.openSettings();

@@ -68,6 +68,11 @@ export function adviceFor(error: TurnError): string {
   return error.retryable ? 'This may be temporary: retry.' : 'Check the agent configuration and the lab logs.';
 }
 
+/** A recorded run's outcome, as the lab recorded it. */
+export function outcomeOf(record: Pick<RunRecord, 'aborted' | 'error'>): Exclude<RunOutcome, 'streaming'> {
+  return record.aborted ? 'aborted' : record.error ? 'error' : 'done';
+}
+
 function toTurnError(error: unknown): TurnError {
   if (error instanceof ApiError) return { code: error.code, message: error.message, retryable: error.retryable };
   return { code: 'client:error', message: error instanceof Error ? error.message : String(error), retryable: true };
@@ -116,15 +121,26 @@ export function useChat(options: {
     [live],
   );
 
-  /** After Stop, the lab records the run as aborted: fetch that record for the run panel. */
+  /**
+   * After Stop, fetch the lab's record of the run and trust it: a Stop that landed after the
+   * answer finished is recorded as finished (aborted=false), and the turn then says so
+   * instead of "stopped"; the record also gives the answer its footer.
+   */
   const fetchRecordedRun = useCallback(async (runId: string) => {
     for (const delay of [150, 400, 1000, 2000, 4000]) {
       await new Promise((resolve) => setTimeout(resolve, delay));
       const runs = await api.listRuns({}).catch(() => [] as RunRecord[]);
       const record = runs.find((candidate) => candidate.run_id === runId);
       if (record) {
-        setLatest((current) => (current?.runId === runId ? { ...current, run: record } : current));
-        setTurns((list) => list.map((turn) => (turn.runId === runId ? { ...turn, run: record } : turn)));
+        const outcome = outcomeOf(record);
+        setLatest((current) => (current?.runId === runId ? { ...current, outcome, run: record } : current));
+        setTurns((list) =>
+          list.map((turn) =>
+            turn.role === 'assistant' && turn.runId === runId
+              ? { ...turn, run: record, state: outcome, error: outcome === 'error' ? errorFromRecord(record.error) : undefined }
+              : turn,
+          ),
+        );
         callbacks.current.onRunRecorded(record);
         return;
       }
@@ -236,7 +252,7 @@ export function useChat(options: {
       setTurns(transcriptToTurns(session.transcript ?? [], session.runs ?? []));
       setSessionId(session.id);
       const lastRun = session.runs?.[session.runs.length - 1] as RunRecord | undefined;
-      setLatest(lastRun ? { runId: lastRun.run_id ?? null, outcome: lastRun.aborted ? 'aborted' : lastRun.error ? 'error' : 'done', run: lastRun } : null);
+      setLatest(lastRun ? { runId: lastRun.run_id ?? null, outcome: outcomeOf(lastRun), run: lastRun } : null);
     },
     [setSessionId, stop],
   );
