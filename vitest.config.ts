@@ -6,5 +6,7 @@ export default defineConfig({
     testTimeout: 30_000,
     hookTimeout: 60_000,
     pool: 'forks',
+    // the default output, then which tests were skipped and why (test/support/prerequisites.ts)
+    reporters: ['default', './test/support/skip-summary-reporter.ts'],
   },
 });

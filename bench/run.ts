@@ -26,6 +26,8 @@ const SECTIONS: Section[] = [
   { id: 'memory', run: async () => (await import('./memory.js')).runMemoryBench() },
   { id: 'ui', run: async () => (await import('./ui.js')).runUiBench() },
   { id: 'local-model', run: async () => (await import('./local-model.js')).runLocalModelBench() },
+  { id: 'openai-endpoint', run: async () => (await import('./openai-endpoint.js')).runOpenAiEndpointBench() },
+  { id: 'evals', run: async () => (await import('./evals.js')).runEvalsBench() },
 ];
 
 function machine(): string[] {

@@ -2,7 +2,9 @@ import { constants } from 'node:fs';
 import { mkdir, open, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { v7 as uuidv7 } from 'uuid';
-import { RunsCsv, SessionStore } from '../src/store/index.js';
+import { parse } from 'csv-parse/sync';
+import { RUN_COLUMNS, runToCsvFields } from '../src/domain/run.js';
+import { encodeCsvRecord, encodeCsvRecords, RunsCsv, SessionStore } from '../src/store/index.js';
 import { sampleRun, temporaryDataDir } from '../src/store/test-support.js';
 import { runRecoveryBench } from './recovery.js';
 import { count, goalCell, ms, ratio, span, type Row, type SectionReport } from './support/report.js';
@@ -56,6 +58,36 @@ async function runsCsvRates(options: { concurrent: number; rounds: number }): Pr
     await cleanup();
   }
   return { lab, plain, plainSerial };
+}
+
+/**
+ * A large runs.csv (every 7th row with a quoted multi-line note, a torn last record): the
+ * start-up scan (`RunsCsv.init`, torn-record repair) and a whole read through the row schema,
+ * each beside a bare csv-parse of the same bytes (the codec's floor).
+ */
+async function runsCsvScans(options: { rows: number; times: number }): Promise<{ init: number[]; read: number[]; parse: number[]; bytes: number }> {
+  const { dataDir, cleanup } = await temporaryDataDir();
+  const init: number[] = [];
+  const read: number[] = [];
+  const parseTimes: number[] = [];
+  try {
+    const store = new RunsCsv({ dataDir });
+    await store.init();
+    const body = encodeCsvRecords(
+      Array.from({ length: options.rows }, (_, index) => runToCsvFields(sampleRun({ run_id: `r${index}`, run_notes: index % 7 === 0 ? 'a, "quoted"\nnote' : 'plain' }))),
+    );
+    const whole = Buffer.from(encodeCsvRecord([...RUN_COLUMNS]) + body);
+    const torn = Buffer.concat([whole, Buffer.from('2026-01-01T00:00:00Z,torn,"x')]);
+    for (let time = 0; time < options.times; time++) {
+      await writeFile(store.path, torn);
+      init.push((await timed(() => new RunsCsv({ dataDir }).init())).ms);
+      read.push((await timed(() => new RunsCsv({ dataDir }).read())).ms);
+      parseTimes.push((await timed(async () => parse(whole, { relax_column_count: true }))).ms);
+    }
+    return { init, read, parse: parseTimes, bytes: whole.length };
+  } finally {
+    await cleanup();
+  }
 }
 
 async function sessionSaves(turns: number): Promise<{ lab: number[]; plain: number[]; atomic: number[]; finalBytes: number }> {
@@ -112,11 +144,14 @@ async function sessionSaves(turns: number): Promise<{ lab: number[]; plain: numb
   return { lab, plain, atomic, finalBytes };
 }
 
-export async function runStorageBench(options: { concurrent?: number; rounds?: number; turns?: number; sessions?: number } = {}): Promise<SectionReport> {
+export async function runStorageBench(options: { concurrent?: number; rounds?: number; turns?: number; sessions?: number; csvRows?: number } = {}): Promise<SectionReport> {
   const concurrent = options.concurrent ?? 100;
   const turns = options.turns ?? 200;
   const sessionCount = options.sessions ?? 10_000;
   const csv = await runsCsvRates({ concurrent, rounds: options.rounds ?? 3 });
+  const scanRows = options.csvRows ?? 50_000;
+  const scans = await runsCsvScans({ rows: scanRows, times: 3 });
+  console.log(`  storage: runs.csv of ${scanRows} rows: start-up ${percentile(scans.init, 50).toFixed(0)} ms, read ${percentile(scans.read, 50).toFixed(0)} ms, csv-parse ${percentile(scans.parse, 50).toFixed(0)} ms`);
   const mean = (values: number[]) => values.reduce((sum, value) => sum + value, 0) / values.length;
   console.log(`  storage: runs.csv ${mean(csv.lab).toFixed(0)} rows/s vs plain ${mean(csv.plain).toFixed(0)} rows/s`);
   const saves = await sessionSaves(turns);
@@ -140,6 +175,22 @@ export async function runStorageBench(options: { concurrent?: number; rounds?: n
       ratio: ratio(mean(csv.lab), mean(csv.plainSerial)),
       goal: '',
       range: span(csv.plainSerial, (v) => count(v)),
+    },
+    {
+      figure: `runs.csv start-up scan, ${count(scanRows)} rows (${(scans.bytes / 2 ** 20).toFixed(1)} MiB) with a torn last record (RunsCsv.init)`,
+      value: ms(percentile(scans.init, 50), 0),
+      baseline: `${ms(percentile(scans.parse, 50), 0)} (bare csv-parse of the same bytes)`,
+      ratio: ratio(percentile(scans.init, 50), percentile(scans.parse, 50)),
+      goal: '',
+      range: span(scans.init, (v) => ms(v, 0)),
+    },
+    {
+      figure: `runs.csv whole read, ${count(scanRows)} rows, through the row schema (RunsCsv.read, uncached)`,
+      value: ms(percentile(scans.read, 50), 0),
+      baseline: `${ms(percentile(scans.parse, 50), 0)} (bare csv-parse of the same bytes)`,
+      ratio: ratio(percentile(scans.read, 50), percentile(scans.parse, 50)),
+      goal: '',
+      range: span(scans.read, (v) => ms(v, 0)),
     },
   ];
   for (const p of [50, 95]) {

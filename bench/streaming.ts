@@ -1,7 +1,7 @@
 import type http from 'node:http';
-import { cpuMs, createAgent, startBenchLab, type BenchLab } from './support/lab.js';
+import { cpuMs, createAgent, withBenchLab, type BenchLab } from './support/lab.js';
 import { goalCell, ms, ratio, signedMs, span, type GoalResult, type Row, type SectionReport } from './support/report.js';
-import { LAB_TOKEN, loadAgent, openStream, PROVIDER_TOKEN, type StreamTiming } from './support/sse-load.js';
+import { LAB_TOKEN, openStream, PROVIDER_TOKEN, runLimited, type StreamTiming } from './support/sse-load.js';
 import { percentile } from './support/stats.js';
 
 /**
@@ -43,18 +43,7 @@ const DEFAULT_LEVELS = [
 ];
 
 /** Run `count` streams, at most `concurrency` at a time. */
-async function batch(count: number, concurrency: number, start: (index: number) => Promise<Tagged>): Promise<Tagged[]> {
-  const results: Tagged[] = [];
-  let next = 0;
-  const worker = async () => {
-    while (next < count) {
-      const index = next++;
-      results.push(await start(index));
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(concurrency, count) }, worker));
-  return results;
-}
+const batch = (count: number, concurrency: number, start: (index: number) => Promise<Tagged>): Promise<Tagged[]> => runLimited(count, concurrency, start);
 
 type Tagged = StreamTiming & { nonce: string };
 
@@ -115,10 +104,8 @@ export async function runStreamingBench(options: StreamingOptions = {}): Promise
   const levels = options.levels ?? DEFAULT_LEVELS;
   const prompt = `[[scenario:slow delay=${delayMs} tokens=${tokens}]] How are you?`;
   // Each stream's message ends with a nonce (` #l-12`) to match it with the test server's arrival stamp.
-  const lab = await startBenchLab();
-  const agents = { direct: loadAgent(), lab: loadAgent() };
   const results: LevelResult[] = [];
-  try {
+  await withBenchLab('streaming', async ({ lab, agents }) => {
     const agentId = await createAgent(lab.url);
     const run = streamer(lab, agentId, prompt, agents);
     // Warm-up: JIT, the model catalog, keep-alive pools on both sides.
@@ -156,15 +143,7 @@ export async function runStreamingBench(options: StreamingOptions = {}): Promise
       const added50 = percentile(result.lab.map((s) => s.ttft), 50) - percentile(result.direct.map((s) => s.ttft), 50);
       console.log(`  streaming: ${level.concurrency} streams: added TTFT p50 ${added50.toFixed(2)} ms (${result.lab.length} lab, ${result.direct.length} direct, ${result.errors} errors)`);
     }
-  } catch (error) {
-    const exit = lab.child.exitCode ?? lab.child.signalCode;
-    if (exit !== null) throw new Error(`the lab exited (${exit}) during the streaming benchmark; its last output:\n${lab.output().slice(-3000)}`, { cause: error });
-    throw error;
-  } finally {
-    agents.direct.destroy();
-    agents.lab.destroy();
-    await lab.close();
-  }
+  });
   return report(results, { delayMs, tokens });
 }
 

@@ -1,4 +1,6 @@
 import { readFile } from 'node:fs/promises';
+import type http from 'node:http';
+import { loadAgent } from './sse-load.js';
 import { startLab, type RunningLab } from '../../test/support/start-lab.js';
 
 /**
@@ -46,4 +48,28 @@ export async function cpuMs(pid: number): Promise<number> {
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   // Fields 14 and 15 of /proc/<pid>/stat (utime, stime) are the 12th and 13th after the name.
   return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100;
+}
+
+/**
+ * Start a bench lab and one keep-alive agent per side (direct to the test server, through the
+ * lab), run `body`, and always clean up; when the lab died meanwhile, the error carries its
+ * last output.
+ */
+export async function withBenchLab<T>(
+  section: string,
+  body: (context: { lab: BenchLab; agents: { direct: http.Agent; lab: http.Agent } }) => Promise<T>,
+): Promise<T> {
+  const lab = await startBenchLab();
+  const agents = { direct: loadAgent(), lab: loadAgent() };
+  try {
+    return await body({ lab, agents });
+  } catch (error) {
+    const exit = lab.child.exitCode ?? lab.child.signalCode;
+    if (exit !== null) throw new Error(`the lab exited (${exit}) during the ${section} benchmark; its last output:\n${lab.output().slice(-3000)}`, { cause: error });
+    throw error;
+  } finally {
+    agents.direct.destroy();
+    agents.lab.destroy();
+    await lab.close();
+  }
 }

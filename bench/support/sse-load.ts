@@ -117,3 +117,17 @@ export function openStream(options: {
     },
   };
 }
+
+/** Run `count` tasks made by `start`, at most `concurrency` at a time; results in completion order. */
+export async function runLimited<T>(count: number, concurrency: number, start: (index: number) => Promise<T>): Promise<T[]> {
+  const results: T[] = [];
+  let next = 0;
+  const worker = async () => {
+    while (next < count) {
+      const index = next++;
+      results.push(await start(index));
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(concurrency, count) }, worker));
+  return results;
+}

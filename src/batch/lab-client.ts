@@ -25,6 +25,17 @@ export const batchRunSchema = z.object({
 });
 export type BatchRun = z.output<typeof batchRunSchema>;
 
+/** The fields of a score the CLI reads (`GET /api/scores`). */
+export const labScoreSchema = z.object({
+  run_id: z.string(),
+  agent_id: z.string(),
+  kind: z.string(),
+  value: z.number().nullable(),
+  pass: z.boolean().nullable(),
+  eval_case: z.string(),
+});
+export type LabScore = z.output<typeof labScoreSchema>;
+
 const agentSchema = z.object({ id: z.string(), name: z.string(), model: z.string() });
 export type LabAgent = z.output<typeof agentSchema>;
 
@@ -92,16 +103,58 @@ export class LabClient {
 
   /** The runs recorded under an experiment id. */
   async listRuns(experimentId: string): Promise<BatchRun[]> {
-    const body = z.object({ runs: z.array(z.unknown()) }).safeParse(await this.getJson(`/api/runs?experiment_id=${encodeURIComponent(experimentId)}`));
-    if (!body.success) throw new BatchError('batch:lab_refused', 'The lab sent a run list the batch cannot read (GET /api/runs).');
-    return body.data.runs.flatMap((run) => {
-      const parsed = batchRunSchema.safeParse(run);
+    return this.listOf({ path: `/api/runs?experiment_id=${encodeURIComponent(experimentId)}`, key: 'runs', schema: batchRunSchema });
+  }
+
+  /** A `{<key>: [...]}` list; entries its schema cannot read are left out. */
+  private async listOf<T>(options: { path: string; key: string; schema: z.ZodType<T> }): Promise<T[]> {
+    const body = z.object({ [options.key]: z.array(z.unknown()) }).safeParse(await this.getJson(options.path));
+    if (!body.success) throw new BatchError('batch:lab_refused', `The lab sent a list the CLI cannot read (GET ${options.path.split('?')[0]}).`);
+    return (body.data[options.key] as unknown[]).flatMap((entry) => {
+      const parsed = options.schema.safeParse(entry);
       return parsed.success ? [parsed.data] : [];
     });
   }
 
+  /** The scores of an experiment (`GET /api/scores?experiment_id=`). */
+  async listScores(experimentId: string): Promise<LabScore[]> {
+    return this.listOf({ path: `/api/scores?experiment_id=${encodeURIComponent(experimentId)}`, key: 'scores', schema: labScoreSchema });
+  }
+
   /** `POST /api/chat` with `stream: true`, read to its `run-end`. Never throws. */
   async chat(options: { body: Record<string, unknown>; signal: AbortSignal }): Promise<ChatOutcome> {
+    let run: BatchRun | undefined;
+    let streamError: { code: string; message: string } | null = null;
+    const outcome = await this.postEventStream({
+      path: '/api/chat',
+      body: { ...options.body, stream: true },
+      signal: options.signal,
+      onEvent: (event, data) => {
+        if (event === 'error') {
+          const parsed = streamErrorSchema.safeParse(safeJson(data));
+          streamError = parsed.success ? { code: parsed.data.code, message: parsed.data.message } : { code: 'unknown', message: data };
+        } else if (event === 'run-end') {
+          const parsed = z.object({ run: batchRunSchema }).safeParse(safeJson(data));
+          if (parsed.success) run = parsed.data.run;
+        }
+      },
+    });
+    if (outcome.kind !== 'completed') return outcome;
+    if (!run) return { kind: 'network-error', message: streamError ? `${(streamError as { message: string }).message}` : 'the stream ended without run-end' };
+    return { kind: 'finished', run, error: streamError };
+  }
+
+  /**
+   * POST a JSON body to an SSE endpoint and hand each event (name, raw data) to `onEvent`
+   * until the stream ends. Never throws: a refusal, a dead connection (no byte for 120 s)
+   * and an interrupt are outcomes.
+   */
+  async postEventStream(options: {
+    path: string;
+    body: unknown;
+    signal: AbortSignal;
+    onEvent: (event: string, data: string) => void;
+  }): Promise<{ kind: 'completed' } | Exclude<ChatOutcome, { kind: 'finished' }>> {
     const controller = new AbortController();
     const onAbort = () => controller.abort(options.signal.reason);
     options.signal.addEventListener('abort', onAbort, { once: true });
@@ -116,10 +169,10 @@ export class LabClient {
     };
     try {
       armIdle();
-      const response = await fetch(`${this.baseUrl}/api/chat`, {
+      const response = await fetch(`${this.baseUrl}${options.path}`, {
         method: 'POST',
         headers: this.headers({ 'content-type': 'application/json', accept: 'text/event-stream' }),
-        body: JSON.stringify({ ...options.body, stream: true }),
+        body: JSON.stringify(options.body),
         signal: controller.signal,
       });
       if (!response.ok || !(response.headers.get('content-type') ?? '').includes('text/event-stream')) {
@@ -133,26 +186,13 @@ export class LabClient {
           retryAfterSeconds: retryAfter(response.headers.get('retry-after')),
         };
       }
-      let run: BatchRun | undefined;
-      let streamError: { code: string; message: string } | null = null;
-      const parser = createParser({
-        onEvent: (message) => {
-          if (message.event === 'error') {
-            const parsed = streamErrorSchema.safeParse(safeJson(message.data));
-            streamError = parsed.success ? { code: parsed.data.code, message: parsed.data.message } : { code: 'unknown', message: message.data };
-          } else if (message.event === 'run-end') {
-            const parsed = z.object({ run: batchRunSchema }).safeParse(safeJson(message.data));
-            if (parsed.success) run = parsed.data.run;
-          }
-        },
-      });
+      const parser = createParser({ onEvent: (message) => options.onEvent(message.event ?? 'message', message.data) });
       const decoder = new TextDecoder();
       for await (const chunk of response.body as unknown as AsyncIterable<Uint8Array>) {
         armIdle();
         parser.feed(decoder.decode(chunk, { stream: true }));
       }
-      if (!run) return { kind: 'network-error', message: streamError ? `${(streamError as { message: string }).message}` : 'the stream ended without run-end' };
-      return { kind: 'finished', run, error: streamError };
+      return { kind: 'completed' };
     } catch (error) {
       if (options.signal.aborted) return { kind: 'aborted' };
       if (idledOut) return { kind: 'network-error', message: `no data for ${IDLE_TIMEOUT_MS / 1000} s` };

@@ -4,6 +4,7 @@ import { LAB_VERSION } from '../server/version.js';
 import { register as registerBackup } from './commands/backup.js';
 import { register as registerBatch } from './commands/batch.js';
 import { register as registerCheck } from './commands/check.js';
+import { register as registerEval } from './commands/eval.js';
 import { register as registerFlags } from './commands/flags.js';
 import { register as registerLogs } from './commands/logs.js';
 import { register as registerQuarantine } from './commands/quarantine.js';
@@ -48,6 +49,7 @@ export function buildProgram(): Command {
     registerLogs,
     registerRelease,
     registerBatch,
+    registerEval,
   ]) {
     register(program, context);
   }

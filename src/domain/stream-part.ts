@@ -11,7 +11,12 @@ export interface Usage {
 }
 
 export type StreamPart =
-  | { type: 'text-delta'; delta: string }
+  /**
+   * `receivedAt`: when the bytes carrying it arrived (`performance.now()`); deltas decoded from
+   * one network read share it, so a burst reads as one arrival however long the lab takes
+   * over it. Absent when the provider produces text itself (local models).
+   */
+  | { type: 'text-delta'; delta: string; receivedAt?: number | undefined }
   | { type: 'tool-call'; id: string; name: string; args: string }
   | { type: 'usage'; usage: Usage }
   | { type: 'finish'; finishReason: string; model?: string | undefined; generationId?: string | undefined }
@@ -32,3 +37,6 @@ export interface ToolDefinition {
   type: 'function';
   function: { name: string; description: string; parameters: Record<string, unknown> };
 }
+
+/** OpenAI's `tool_choice`: let the model decide, forbid tools, require one, or name the one. */
+export type ToolChoice = 'auto' | 'none' | 'required' | { type: 'function'; function: { name: string } };

@@ -93,10 +93,14 @@ describe('ModelCatalog', () => {
     expect(modelRequests()).toHaveLength(2);
   });
 
-  it('fetches again once the TTL has passed', async () => {
-    const models = catalog({ ttlSeconds: 0.05 });
+  it('fetches again once the TTL has passed, not before', async () => {
+    let now = Date.parse('2026-12-01T00:00:00Z');
+    const models = catalog({ ttlSeconds: 3600, now: () => now });
     await models.load();
-    await new Promise((resolve) => setTimeout(resolve, 80));
+    now += 3599_000;
+    await models.get();
+    expect(modelRequests()).toHaveLength(1);
+    now += 2_000;
     await models.get();
     expect(modelRequests()).toHaveLength(2);
   });

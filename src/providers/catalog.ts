@@ -50,6 +50,8 @@ export interface ModelCatalogOptions {
   fetch?: typeof fetch;
   /** In-process models, listed after the provider's. */
   localModels?: () => CatalogModel[];
+  /** The clock the TTL is measured on (epoch ms); tests pass their own. */
+  now?: () => number;
 }
 
 const entrySchema = z.object({
@@ -67,6 +69,7 @@ const FALLBACK_TTL_SECONDS = 60;
 export class ModelCatalog {
   readonly #options: ModelCatalogOptions;
   readonly #fetch: typeof fetch;
+  readonly #now: () => number;
   #snapshot: CatalogSnapshot | undefined;
   #expiresAt = 0;
   #inFlight: Promise<CatalogSnapshot> | undefined;
@@ -79,6 +82,7 @@ export class ModelCatalog {
   constructor(options: ModelCatalogOptions) {
     this.#options = { ...options, baseUrl: options.baseUrl.replace(/\/+$/, '') };
     this.#fetch = options.fetch ?? globalThis.fetch;
+    this.#now = options.now ?? Date.now;
   }
 
   /** Fetch the catalog now (at start-up). Never throws: falls back to the curated list. */
@@ -96,7 +100,7 @@ export class ModelCatalog {
 
   /** The cached snapshot while fresh, else a new fetch. */
   async get(): Promise<CatalogSnapshot> {
-    if (this.#snapshot && Date.now() < this.#expiresAt) return this.#withLocal(this.#snapshot);
+    if (this.#snapshot && this.#now() < this.#expiresAt) return this.#withLocal(this.#snapshot);
     return this.refresh();
   }
 
@@ -130,12 +134,12 @@ export class ModelCatalog {
     try {
       const models = await this.#fetchModels(url);
       this.#snapshot = { source: 'dynamic', fetched_at: new Date().toISOString(), models };
-      this.#expiresAt = Date.now() + this.#options.ttlSeconds * 1000;
+      this.#expiresAt = this.#now() + this.#options.ttlSeconds * 1000;
       this.#lastError = null;
     } catch (error) {
       this.#lastError = error instanceof Error ? error.message : String(error);
       this.#snapshot = fallbackSnapshot();
-      this.#expiresAt = Date.now() + Math.min(this.#options.ttlSeconds, FALLBACK_TTL_SECONDS) * 1000;
+      this.#expiresAt = this.#now() + Math.min(this.#options.ttlSeconds, FALLBACK_TTL_SECONDS) * 1000;
     }
     return this.#withLocal(this.#snapshot);
   }

@@ -179,9 +179,11 @@ export function createOpenAICompatibleProvider(options: OpenAICompatibleProvider
       answerFinished = () => decoder.answerFinished;
       for (;;) {
         const piece = await read();
+        const receivedAt = performance.now();
         const parts = 'error' in piece ? [piece.error as ErrorPart] : 'end' in piece ? decoder.end() : decoder.feed(piece.text);
         if (!('error' in piece) && !('end' in piece) && decoder.done && parts.at(-1)?.type === 'finish') drainable = reader;
         for (const part of parts) {
+          if (part.type === 'text-delta') part.receivedAt = receivedAt;
           yield part.type === 'error' ? failure(part as ErrorPart) : part;
           yielded++;
         }
@@ -418,7 +420,7 @@ function fetchTransport(fetchImpl: typeof fetch, endpoint: string): Transport {
   };
 }
 
-/** The JSON body of a chat-completions request. */
+/** The JSON body of a chat-completions request (undefined sampling parameters are left out by JSON.stringify). */
 function requestBody(request: ChatRequest): Record<string, unknown> {
   const body: Record<string, unknown> = {
     model: request.model,
@@ -433,7 +435,12 @@ function requestBody(request: ChatRequest): Record<string, unknown> {
   };
   if (request.stream) body.stream_options = { include_usage: true };
   if (request.seed !== undefined && request.seed !== null) body.seed = request.seed;
-  if (request.tools && request.tools.length > 0) body.tools = request.tools;
+  if (request.tools && request.tools.length > 0) {
+    body.tools = request.tools;
+    if (request.toolChoice !== undefined) body.tool_choice = request.toolChoice;
+  }
+  if (request.stop !== undefined && request.stop.length > 0) body.stop = request.stop;
+  if (request.responseFormat !== undefined) body.response_format = request.responseFormat;
   return body;
 }
 

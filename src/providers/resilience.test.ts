@@ -1,5 +1,5 @@
 import { performance } from 'node:perf_hooks';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { LabError } from '../domain/errors.js';
 import type { StreamPart } from '../domain/stream-part.js';
 import type { ProviderObserver } from '../ops/observers.js';
@@ -26,6 +26,10 @@ function recordingObserver() {
   };
   return { events, observer, of: (kind: string) => events.filter((event) => event.kind === kind) };
 }
+
+afterEach(() => {
+  vi.useRealTimers();
+});
 
 function resilient(overrides: Partial<ResilientProviderOptions> = {}) {
   const recorder = recordingObserver();
@@ -151,7 +155,9 @@ describe('resilient provider: the fault matrix', () => {
   });
 
   it('opens the breaker after 5 failed runs, fails fast without calling, and closes after a good trial run', async () => {
-    const { provider, of } = resilient({ maxAttempts: 2, resetSeconds: 0.3 });
+    // the breaker's clock is Date (cockatiel reads Date.now()): faked and moved by the test
+    vi.useFakeTimers({ toFake: ['Date'] });
+    const { provider, of } = resilient({ maxAttempts: 2, resetSeconds: 60 });
     const model = 'flaky/model';
     for (let run = 0; run < 5; run++) {
       const error = await rejection(collect(provider.streamChat(chat('[[scenario:error status=502]]', model), { signal: signal() })));
@@ -173,20 +179,26 @@ describe('resilient provider: the fault matrix', () => {
     const other = await collect(provider.streamChat(chat('hi', 'openai/gpt-4o'), { signal: signal() }));
     expect(other.at(-1)?.type).toBe('finish');
 
-    await new Promise((resolve) => setTimeout(resolve, 350));
+    const requestsBefore = server.chatRequests().length;
+    vi.setSystemTime(Date.now() + 59_000);
+    const stillOpen = await rejection(collect(provider.streamChat(chat('[[scenario:normal]]', model), { signal: signal() })));
+    expect(stillOpen.code).toBe('provider:circuit_open');
+    expect(server.chatRequests()).toHaveLength(requestsBefore);
+    vi.setSystemTime(Date.now() + 1_001);
     const trial = await collect(provider.streamChat(chat('[[scenario:normal]]', model), { signal: signal() }));
     expect(trial.at(-1)?.type).toBe('finish');
     expect(provider.breakerStates().find((status) => status.model === model)).toMatchObject({ state: 'closed', failures: 0 });
     expect(provider.breakerStates().find((status) => status.model === model)?.openedAt).toBeUndefined();
     expect(of('breaker').map((event) => event.state)).toEqual(['open', 'half-open', 'closed']);
-    expect(of('failure').filter((event) => event.code === 'provider:circuit_open')).toHaveLength(1);
+    expect(of('failure').filter((event) => event.code === 'provider:circuit_open')).toHaveLength(2);
   });
 
   it('counts mid-stream error parts as failed runs and reopens after a failed trial', async () => {
-    const { provider } = resilient({ failureThreshold: 2, resetSeconds: 0.2 });
+    vi.useFakeTimers({ toFake: ['Date'] });
+    const { provider } = resilient({ failureThreshold: 2, resetSeconds: 60 });
     for (let run = 0; run < 2; run++) await collect(provider.streamChat(chat('[[scenario:mid-error]]'), { signal: signal() }));
     expect(provider.breakerStates()[0]).toMatchObject({ state: 'open' });
-    await new Promise((resolve) => setTimeout(resolve, 250));
+    vi.setSystemTime(Date.now() + 60_001);
     const trial = await collect(provider.streamChat(chat('[[scenario:mid-error]]'), { signal: signal() }));
     expect(trial.at(-1)?.type).toBe('error');
     expect(provider.breakerStates()[0]).toMatchObject({ state: 'open' });

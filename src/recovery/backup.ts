@@ -17,7 +17,7 @@ export { BACKUP_FORMAT, type BackupFileEntry, type BackupManifest } from './back
 
 /**
  * `backup`: a dated, checksummed snapshot `BACKUP_DIR/<YYYYMMDD_HHMMSS>/` (UTC) of the
- * sessions, runs.csv (gzipped) and the agents, with `manifest.json` listing the SHA-256 of
+ * sessions, runs.csv and scores.csv (gzipped) and the agents, with `manifest.json` listing the SHA-256 of
  * every file. Session files unchanged since the previous snapshot are hard-linked to it.
  * The snapshot is built in a hidden temporary folder and renamed into place, so a partial
  * snapshot never exists under a snapshot's name.
@@ -184,29 +184,31 @@ export async function createBackup(options: {
     for (const file of previous?.manifest.files ?? []) previousHashes.set(file.path, file);
 
     // runs.csv and agents under the lock, so the snapshot never holds half an append.
-    const { runsCsv, agentsJson, agentFiles } = await withRecoveryLock(paths.dataDir, async () => {
+    const { runsCsv, scoresCsv, agentsJson, agentFiles } = await withRecoveryLock(paths.dataDir, async () => {
       const agentNames = (await listSessionFiles(paths.agentsDir)).map((name) => `agents/${name}`);
       const agentContents = await Promise.all(
         agentNames.map(async (name) => ({ name, bytes: await readIfExists(path.join(paths.dataDir, name)) })),
       );
       return {
         runsCsv: await readIfExists(paths.runsCsv),
+        scoresCsv: await readIfExists(paths.scoresCsv),
         agentsJson: await readIfExists(paths.agentsJson),
         agentFiles: agentContents,
       };
     });
 
     const files: BackupFileEntry[] = [];
-    if (runsCsv !== undefined) {
-      const compressed = await gzip(runsCsv, { level: 6 });
-      await writeNewFile(path.join(temporary, 'runs.csv.gz'), compressed);
+    for (const [name, content] of [['runs.csv', runsCsv], ['scores.csv', scoresCsv]] as const) {
+      if (content === undefined) continue;
+      const compressed = await gzip(content, { level: 6 });
+      await writeNewFile(path.join(temporary, `${name}.gz`), compressed);
       files.push({
-        path: 'runs.csv.gz',
+        path: `${name}.gz`,
         sha256: sha256(compressed),
         bytes: compressed.length,
-        restores_to: 'runs.csv',
-        content_sha256: sha256(runsCsv),
-        content_bytes: runsCsv.length,
+        restores_to: name,
+        content_sha256: sha256(content),
+        content_bytes: content.length,
       });
     }
     if (agentsJson !== undefined) {

@@ -6,11 +6,12 @@ import { mapLimit } from './parallel.js';
 import { noProgress, type ProgressCallback } from './progress.js';
 import { fromFileSystemError, RecoveryError } from './recovery-error.js';
 import { checkRunsCsvBytes, type RunsCsvCheck } from './runs-csv-check.js';
+import { checkScoresCsvBytes } from './scores-csv-check.js';
 import { checkSessionBytes, type SessionProblem } from './session-check.js';
 import { checkAgentsBytes } from './agents-check.js';
 
 /**
- * `check`: validate every session file and runs.csv (and agents.json), as the playbook's
+ * `check`: validate every session file, runs.csv and scores.csv (and agents.json), as the playbook's
  * integrity scripts do, but with the lab's own schema and column types.
  */
 
@@ -28,6 +29,7 @@ export interface CheckReport {
   ok: boolean;
   sessions: { checked: number; valid: number; invalid: number; invalidFiles: string[] };
   runsCsv: { exists: boolean; headerOk: boolean; rowsChecked: number; damagedRows: number };
+  scoresCsv: { exists: boolean; headerOk: boolean; rowsChecked: number; damagedRows: number };
   agents: { exists: boolean; ok: boolean; count: number };
   problems: CheckProblem[];
   warnings: string[];
@@ -103,6 +105,16 @@ export async function checkSessions(options: {
   });
 }
 
+/** A CSV file's problems as check reports them (the header, or `record N: ...`). */
+function csvProblems(file: string, csv: RunsCsvCheck): CheckProblem[] {
+  return csv.problems.map((problem) => ({
+    file,
+    line: problem.line,
+    kind: problem.record === 0 ? 'csv:header' : 'csv:record',
+    message: problem.record === 0 ? problem.message : `record ${problem.record}: ${problem.message}`,
+  }));
+}
+
 /** Run every check on the data directory. Read-only; holds the data lock only to read runs.csv. */
 export async function checkData(options: { dataDir: string; onProgress?: ProgressCallback }): Promise<CheckReport> {
   const paths = dataPaths(options.dataDir);
@@ -126,23 +138,26 @@ export async function checkData(options: { dataDir: string; onProgress?: Progres
 
   onProgress({ phase: 'runs.csv', done: 0, total: 1 });
   // Under the data lock, so an append in flight is never mistaken for a torn record.
-  const csvBytes = await withRecoveryLock(paths.dataDir, () => readIfExists(paths.runsCsv));
+  const { csvBytes, scoresBytes } = await withRecoveryLock(paths.dataDir, async () => ({
+    csvBytes: await readIfExists(paths.runsCsv),
+    scoresBytes: await readIfExists(paths.scoresCsv),
+  }));
   let csv: RunsCsvCheck | undefined;
   if (csvBytes === undefined) {
     warnings.push('runs.csv does not exist (the server creates it at start-up)');
   } else {
     csv = checkRunsCsvBytes(csvBytes);
     warnings.push(...csv.warnings);
-    for (const problem of csv.problems) {
-      problems.push({
-        file: 'runs.csv',
-        line: problem.line,
-        kind: problem.record === 0 ? 'csv:header' : 'csv:record',
-        message: problem.record === 0 ? problem.message : `record ${problem.record}: ${problem.message}`,
-      });
-    }
+    problems.push(...csvProblems('runs.csv', csv));
   }
   onProgress({ phase: 'runs.csv', done: 1, total: 1 });
+
+  // A lab from before evaluations has no scores.csv yet: the server creates it at start-up.
+  const scores = scoresBytes === undefined ? undefined : checkScoresCsvBytes(scoresBytes);
+  if (scores) {
+    warnings.push(...scores.warnings);
+    problems.push(...csvProblems('scores.csv', scores));
+  }
 
   const agentsBytes = await readIfExists(paths.agentsJson);
   const agents = agentsBytes === undefined ? undefined : checkAgentsBytes(agentsBytes);
@@ -165,6 +180,12 @@ export async function checkData(options: { dataDir: string; onProgress?: Progres
       headerOk: csv?.headerOk ?? false,
       rowsChecked: csv?.rowsChecked ?? 0,
       damagedRows: csv?.damagedRows ?? 0,
+    },
+    scoresCsv: {
+      exists: scoresBytes !== undefined,
+      headerOk: scores?.headerOk ?? false,
+      rowsChecked: scores?.rowsChecked ?? 0,
+      damagedRows: scores?.damagedRows ?? 0,
     },
     agents: { exists: agentsBytes !== undefined, ok: agents?.problem === undefined, count: agents?.agents ?? 0 },
     problems,

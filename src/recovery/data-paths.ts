@@ -5,6 +5,8 @@ export interface DataPaths {
   dataDir: string;
   sessionsDir: string;
   runsCsv: string;
+  /** Scores of evaluations (SPEC.md "Evaluations"). */
+  scoresCsv: string;
   agentsJson: string;
   /** One file per agent, when the store keeps agents that way. */
   agentsDir: string;
@@ -17,6 +19,7 @@ export function dataPaths(dataDir: string): DataPaths {
     dataDir: root,
     sessionsDir: path.join(root, 'sessions'),
     runsCsv: path.join(root, 'runs.csv'),
+    scoresCsv: path.join(root, 'scores.csv'),
     agentsJson: path.join(root, 'agents.json'),
     agentsDir: path.join(root, 'agents'),
     quarantineDir: path.join(root, 'quarantined'),

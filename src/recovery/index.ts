@@ -9,8 +9,6 @@ export { checkRunsCsvBytes, checkRunRecord } from './runs-csv-check.js';
 export type { CsvProblem, RunsCsvCheck } from './runs-csv-check.js';
 export { checkSessionBytes } from './session-check.js';
 export type { SessionProblem, SessionProblemKind } from './session-check.js';
-export { splitCsvRecords } from './csv-records.js';
-export type { CsvRecord } from './csv-records.js';
 export { quarantineData, DAMAGED_RECORDS_FILE, ORIGINAL_RUNS_CSV_FILE, QUARANTINE_MANIFEST } from './quarantine.js';
 export type { QuarantineResult, QuarantinedRecord, QuarantinedSession } from './quarantine.js';
 export {

@@ -1,21 +1,22 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { stringify } from 'csv-stringify/sync';
 import { RUN_COLUMNS } from '../domain/run.js';
-import { writeFileAtomic, writeJsonAtomic } from '../store/index.js';
+import { SCORE_COLUMNS } from '../domain/score.js';
+import { encodeCsvRecord, writeFileAtomic, writeJsonAtomic } from '../store/index.js';
 import { assertDataDir, checkSessions, readIfExists } from './check.js';
 import { dataPaths } from './data-paths.js';
 import { makeStampedDirectory, moveFile, sha256, writeNewFile } from './file-utils.js';
 import { withRecoveryLock } from './lock.js';
 import { noProgress, type ProgressCallback } from './progress.js';
 import { fromFileSystemError } from './recovery-error.js';
-import { checkRunsCsvBytes } from './runs-csv-check.js';
+import { checkRunsCsvBytes, type RunsCsvCheck } from './runs-csv-check.js';
+import { checkScoresCsvBytes } from './scores-csv-check.js';
 import { checkSessionBytes } from './session-check.js';
 import { formatStamp } from './timestamp.js';
 
 /**
  * `quarantine`: move damaged session files to `data/quarantined/<YYYYMMDD_HHMMSS>/` and
- * damaged runs.csv records to a side file there; the clean runs.csv replaces the old one
+ * damaged runs.csv and scores.csv records to side files there; each clean file replaces the old one
  * atomically under the data lock. A manifest says why each thing moved. Nothing is deleted.
  */
 
@@ -23,6 +24,9 @@ export const QUARANTINE_MANIFEST = 'manifest.json';
 /** Side files written in the quarantine folder for runs.csv. */
 export const DAMAGED_RECORDS_FILE = 'runs.csv.damaged-records';
 export const ORIGINAL_RUNS_CSV_FILE = 'runs.csv.original';
+/** Side files written in the quarantine folder for scores.csv. */
+export const DAMAGED_SCORES_FILE = 'scores.csv.damaged-records';
+export const ORIGINAL_SCORES_CSV_FILE = 'scores.csv.original';
 
 export interface QuarantinedSession {
   /** `sessions/<name>`, relative to the data directory and to the quarantine folder. */
@@ -45,12 +49,59 @@ export interface QuarantineResult {
   /** Absolute path of the quarantine folder; undefined when nothing was damaged (or dry run). */
   directory: string | undefined;
   sessions: QuarantinedSession[];
-  runsCsv: {
-    /** Damaged records moved to the side file (the header too when it was damaged). */
-    records: QuarantinedRecord[];
-    headerReplaced: boolean;
-    keptRows: number;
-  };
+  runsCsv: CsvQuarantine;
+  scoresCsv: CsvQuarantine;
+}
+
+/** What quarantine did (or would do) with one CSV file. */
+export interface CsvQuarantine {
+  /** Damaged records moved to the side file (the header too when it was damaged). */
+  records: QuarantinedRecord[];
+  headerReplaced: boolean;
+  keptRows: number;
+}
+
+/** One of the lab's CSV files, as quarantine treats it. */
+interface CsvFileSpec {
+  key: 'runs_csv' | 'scores_csv';
+  file: string;
+  columns: readonly string[];
+  check: (bytes: Buffer) => RunsCsvCheck;
+  original: string;
+  damaged: string;
+}
+
+interface CsvPlan {
+  spec: CsvFileSpec;
+  bytes: Buffer;
+  check: RunsCsvCheck;
+  summary: CsvQuarantine;
+}
+
+/** Which records of a CSV file move aside; undefined when the file is missing. */
+function planCsv(spec: CsvFileSpec, bytes: Buffer | undefined): CsvPlan | undefined {
+  if (bytes === undefined) return undefined;
+  const check = spec.check(bytes);
+  const headerReplaced = !check.headerOk;
+  const records: QuarantinedRecord[] = check.records.flatMap((entry, index) =>
+    entry.problems.length > 0 ? [{ line: entry.record.line, record: index + 1, reason: entry.problems.join('; ') }] : [],
+  );
+  if (headerReplaced && check.header) {
+    records.unshift({ line: 1, record: 0, reason: check.problems.find((problem) => problem.record === 0)?.message ?? 'damaged header' });
+  }
+  const keptRows = check.records.filter((entry) => entry.problems.length === 0).length;
+  return { spec, bytes, check, summary: { records, headerReplaced, keptRows } };
+}
+
+/** The original, then the damaged records alone, then the clean file in place (atomically). */
+async function quarantineCsv(plan: CsvPlan, options: { directory: string; target: string }): Promise<void> {
+  const { spec, bytes, check, summary } = plan;
+  await writeNewFile(path.join(options.directory, spec.original), bytes);
+  const side = [...(summary.headerReplaced && check.header ? [check.header.raw] : []), ...check.records.filter((entry) => entry.problems.length > 0).map((entry) => entry.record.raw)];
+  await writeNewFile(path.join(options.directory, spec.damaged), Buffer.concat(side));
+  const headerBytes = summary.headerReplaced || !check.header ? Buffer.from(encodeCsvRecord([...spec.columns])) : check.header.raw;
+  const clean = Buffer.concat([headerBytes, ...check.records.filter((entry) => entry.problems.length === 0).map((entry) => entry.record.raw)]);
+  await writeFileAtomic(options.target, clean);
 }
 
 /** Move damaged data aside. With `dryRun`, only report what would move. */
@@ -87,28 +138,22 @@ export async function quarantineData(options: {
       });
     }
 
-    const csvBytes = await readIfExists(paths.runsCsv);
-    const csv = csvBytes === undefined ? undefined : checkRunsCsvBytes(csvBytes);
-    const headerReplaced = csv !== undefined && !csv.headerOk;
-    const damagedRecords = csv ? csv.records.filter((entry) => entry.problems.length > 0) : [];
-    const records: QuarantinedRecord[] = damagedRecords.map((entry) => ({
-      line: entry.record.line,
-      record: csv!.records.indexOf(entry) + 1,
-      reason: entry.problems.join('; '),
-    }));
-    if (headerReplaced && csv?.header) {
-      records.unshift({ line: 1, record: 0, reason: csv.problems.find((problem) => problem.record === 0)?.message ?? 'damaged header' });
-    }
-    const keptRows = csv ? csv.records.length - damagedRecords.length : 0;
-    const csvChanged = records.length > 0;
+    const specs: CsvFileSpec[] = [
+      { key: 'runs_csv', file: paths.runsCsv, columns: RUN_COLUMNS, check: checkRunsCsvBytes, original: ORIGINAL_RUNS_CSV_FILE, damaged: DAMAGED_RECORDS_FILE },
+      { key: 'scores_csv', file: paths.scoresCsv, columns: SCORE_COLUMNS, check: checkScoresCsvBytes, original: ORIGINAL_SCORES_CSV_FILE, damaged: DAMAGED_SCORES_FILE },
+    ];
+    const plans = await Promise.all(specs.map(async (spec) => planCsv(spec, await readIfExists(spec.file))));
+    const changed = plans.filter((plan): plan is CsvPlan => plan !== undefined && plan.summary.records.length > 0);
+    const none: CsvQuarantine = { records: [], headerReplaced: false, keptRows: 0 };
 
     const result: QuarantineResult = {
       dryRun: options.dryRun ?? false,
       directory: undefined,
       sessions: sessions.map(({ bytesContent, ...rest }) => rest),
-      runsCsv: { records, headerReplaced, keptRows },
+      runsCsv: plans[0]?.summary ?? none,
+      scoresCsv: plans[1]?.summary ?? none,
     };
-    if (options.dryRun || (sessions.length === 0 && !csvChanged)) return result;
+    if (options.dryRun || (sessions.length === 0 && changed.length === 0)) return result;
 
     const { directory, name } = await makeStampedDirectory({ parent: paths.quarantineDir, date: now(), format: formatStamp }).catch(
       (error: unknown) => {
@@ -122,37 +167,31 @@ export async function quarantineData(options: {
       data_dir: paths.dataDir,
       folder: name,
       sessions: result.sessions.map((entry) => ({ ...entry, moved_from: entry.file, moved_to: entry.file })),
-      runs_csv: csvChanged
-        ? {
-            original: ORIGINAL_RUNS_CSV_FILE,
-            original_sha256: sha256(csvBytes!),
-            damaged_records_file: DAMAGED_RECORDS_FILE,
-            header_replaced: headerReplaced,
-            kept_rows: keptRows,
-            damaged_records: records,
-          }
-        : null,
-      note: 'Nothing was deleted: damaged session files were moved here; runs.csv.original is the file as it was.',
+      ...Object.fromEntries(
+        specs.map((spec) => {
+          const plan = changed.find((candidate) => candidate.spec.key === spec.key);
+          return [
+            spec.key,
+            plan
+              ? {
+                  original: spec.original,
+                  original_sha256: sha256(plan.bytes),
+                  damaged_records_file: spec.damaged,
+                  header_replaced: plan.summary.headerReplaced,
+                  kept_rows: plan.summary.keptRows,
+                  damaged_records: plan.summary.records,
+                }
+              : null,
+          ];
+        }),
+      ),
+      note: 'Nothing was deleted: damaged session files were moved here; runs.csv.original and scores.csv.original are the files as they were.',
     };
     try {
       for (const entry of sessions) {
         await moveFile(path.join(paths.dataDir, entry.file), path.join(directory, entry.file));
       }
-      if (csvChanged && csv && csvBytes) {
-        // The whole original first, then the damaged records alone, then the clean file.
-        await writeNewFile(path.join(directory, ORIGINAL_RUNS_CSV_FILE), csvBytes);
-        const side = [
-          ...(headerReplaced && csv.header ? [csv.header.raw] : []),
-          ...damagedRecords.map((entry) => entry.record.raw),
-        ];
-        await writeNewFile(path.join(directory, DAMAGED_RECORDS_FILE), Buffer.concat(side));
-        const headerBytes = headerReplaced || !csv.header ? Buffer.from(stringify([[...RUN_COLUMNS]])) : csv.header.raw;
-        const clean = Buffer.concat([
-          headerBytes,
-          ...csv.records.filter((entry) => entry.problems.length === 0).map((entry) => entry.record.raw),
-        ]);
-        await writeFileAtomic(paths.runsCsv, clean);
-      }
+      for (const plan of changed) await quarantineCsv(plan, { directory, target: plan.spec.file });
     } catch (error) {
       const failure = fromFileSystemError(error, { action: 'move damaged data to', path: directory });
       // Record what had moved before the failure; the operator needs the original error.

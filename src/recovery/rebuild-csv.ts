@@ -1,10 +1,8 @@
 import path from 'node:path';
-import { stringify } from 'csv-stringify/sync';
 import { RUN_COLUMNS, runToCsvFields } from '../domain/run.js';
 import { sessionSchema } from '../domain/session.js';
-import { fileTimestamp, parseRunRow, writeFileAtomic, type RunRow } from '../store/index.js';
+import { CSV_PROBLEMS, decodeCsvRecords, encodeCsvRecord, encodeCsvRecords, fileTimestamp, parseRunRow, writeFileAtomic, type RunRow } from '../store/index.js';
 import { assertDataDir, listSessionFiles, readIfExists } from './check.js';
-import { splitCsvRecords } from './csv-records.js';
 import { dataPaths } from './data-paths.js';
 import { writeNewFile } from './file-utils.js';
 import { withRecoveryLock } from './lock.js';
@@ -94,7 +92,7 @@ export async function rebuildRunsCsv(options: {
 
   return withRecoveryLock(paths.dataDir, async () => {
     const oldBytes = await readIfExists(paths.runsCsv);
-    const oldRecords = oldBytes ? splitCsvRecords(oldBytes) : [];
+    const oldRecords = oldBytes ? decodeCsvRecords(oldBytes) : [];
     const oldHeader = oldRecords[0]?.fields.map((field, index) => (index === 0 ? field.replace(/^\uFEFF/, '') : field)) ?? [];
     const headerKnown = RUN_COLUMNS.every((column, index) => oldHeader[index] === column) ||
       ['ts', 'agent_name', 'model'].every((column) => oldHeader.includes(column));
@@ -109,8 +107,8 @@ export async function rebuildRunsCsv(options: {
     let replacedOldRows = 0;
     let droppedDamagedRecords = 0;
     for (const record of oldRecords.slice(headerKnown ? 1 : 0)) {
-      if (record.fields.length === 0) continue;
-      const onlyUnterminated = record.problems.every((problem) => problem.startsWith('the last record has no line ending'));
+      if (record.problems.includes(CSV_PROBLEMS.blank)) continue;
+      const onlyUnterminated = record.problems.every((problem) => problem === CSV_PROBLEMS.unterminated);
       if (record.fields.length !== oldColumns.length || !onlyUnterminated) {
         droppedDamagedRecords += 1;
         continue;
@@ -125,12 +123,12 @@ export async function rebuildRunsCsv(options: {
       const bytes =
         sameLayout && record.terminated
           ? record.raw
-          : Buffer.from(stringify([columns.map((column) => byName.get(column) ?? '')]));
+          : Buffer.from(encodeCsvRecord(columns.map((column) => byName.get(column) ?? '')));
       output.push({ ts: byName.get('ts') ?? '', bytes });
     }
     for (const run of sessionRuns.values()) {
       const fields = runToCsvFields(run);
-      output.push({ ts: run.ts, bytes: Buffer.from(stringify([[...fields, ...extras.map(() => '')]])) });
+      output.push({ ts: run.ts, bytes: Buffer.from(encodeCsvRecord([...fields, ...extras.map(() => '')])) });
     }
     // Stable sort by time: equal times keep file order, then session order.
     const ordered = output.map((row, index) => ({ row, index, time: timeOf(row.ts) }));
@@ -148,7 +146,7 @@ export async function rebuildRunsCsv(options: {
     };
     if (options.dryRun) return result;
 
-    const content = Buffer.concat([Buffer.from(stringify([columns])), ...ordered.map((entry) => entry.row.bytes)]);
+    const content = Buffer.concat([Buffer.from(encodeCsvRecords([columns])), ...ordered.map((entry) => entry.row.bytes)]);
     try {
       if (oldBytes !== undefined) {
         result.backupPath = await keepOldFile(paths.runsCsv, fileTimestamp(now()), oldBytes);

@@ -5,11 +5,12 @@ import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { list as listTar } from 'tar';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { missing } from '../../test/support/prerequisites.js';
 import type { RunRecord } from '../domain/run.js';
 import { createBackup, listBackups, pruneBackups, verifyBackup } from './backup.js';
 import { startBackupSchedule } from './backup-schedule.js';
 import { checkData } from './check.js';
-import { splitCsvRecords } from './csv-records.js';
+import { decodeCsvRecords } from '../store/index.js';
 import { createEvidenceSnapshot } from './evidence.js';
 import { DAMAGED_RECORDS_FILE, quarantineData } from './quarantine.js';
 import { rebuildRunsCsv } from './rebuild-csv.js';
@@ -58,7 +59,7 @@ async function damage(): Promise<{ sessions: string[]; csvLines: number[] }> {
   await writeFile(path.join(sessionsDir, garbage), bytes);
   await writeFile(path.join(sessionsDir, wrongSchema), JSON.stringify({ id: sessionIdFor(2), transcript: 'not a list', runs: 7 }));
 
-  const records = splitCsvRecords(originalCsv);
+  const records = decodeCsvRecords(originalCsv);
   const tooMany = records[2]!;
   const tooFew = records[5]!;
   const pieces = records.map((record) => {
@@ -214,7 +215,7 @@ describe('check, quarantine, restore and rebuild-csv on damaged data', () => {
     const rebuilt = (await readFile(path.join(lab.dataDir, 'runs.csv'), 'utf8'));
     const lines = originalCsv.toString('utf8');
     // The legacy row sorts first (earliest ts), the orphan after the first run (ts +0.5 s).
-    const records = splitCsvRecords(Buffer.from(rebuilt)).map((record) => record.raw.toString('utf8'));
+    const records = decodeCsvRecords(Buffer.from(rebuilt)).map((record) => record.raw.toString('utf8'));
     expect(records[1]).toBe(legacy);
     expect(records[3]).toBe(orphan);
     expect(records.filter((record) => record !== legacy && record !== orphan).join('')).toBe(lines);
@@ -378,7 +379,12 @@ describe('backup', () => {
     }
   });
 
-  it.skipIf(!canMountTmpfs())('fails cleanly with ENOSPC on a disk that fills up mid-backup', async () => {
+  const tmpfsMissing = missing({
+    name: 'permission to mount a tmpfs',
+    available: canMountTmpfs(),
+    install: 'run the tests as root on Linux (a VM, or a container with CAP_SYS_ADMIN)',
+  });
+  it.skipIf(tmpfsMissing)('fails cleanly with ENOSPC on a disk that fills up mid-backup', async () => {
     const small = path.join(lab.root, 'small');
     await mkdir(small);
     execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=24k', 'tmpfs', small]);

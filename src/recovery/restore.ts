@@ -13,6 +13,7 @@ import { withRecoveryLock } from './lock.js';
 import { noProgress, type ProgressCallback } from './progress.js';
 import { fromFileSystemError, RecoveryError } from './recovery-error.js';
 import { checkRunsCsvBytes } from './runs-csv-check.js';
+import { checkScoresCsvBytes } from './scores-csv-check.js';
 import { checkSessionBytes } from './session-check.js';
 import { formatStamp, parseDateArgument, parseTimeArgument } from './timestamp.js';
 
@@ -25,7 +26,7 @@ import { formatStamp, parseDateArgument, parseTimeArgument } from './timestamp.j
 
 const gunzip = promisify(gunzipCallback);
 
-export const RESTORE_TYPES = ['sessions', 'telemetry', 'agents', 'all'] as const;
+export const RESTORE_TYPES = ['sessions', 'telemetry', 'scores', 'agents', 'all'] as const;
 export type RestoreType = (typeof RESTORE_TYPES)[number];
 
 /** What restore does (or would do) with one file. */
@@ -40,7 +41,7 @@ export type RestoreAction =
   | 'snapshot-damaged';
 
 export interface RestoreFileOutcome {
-  /** Path relative to the data directory (`sessions/x.json`, `runs.csv`, `agents.json`). */
+  /** Path relative to the data directory (`sessions/x.json`, `runs.csv`, `scores.csv`, `agents.json`). */
   file: string;
   action: RestoreAction;
   /** Why a damaged file counted as damaged. */
@@ -66,7 +67,7 @@ export function parseRestoreType(value: string): RestoreType {
   const trimmed = value.trim().toLowerCase();
   if (!(RESTORE_TYPES as readonly string[]).includes(trimmed)) {
     throw new RecoveryError('usage:type', `--type "${value}" is not one of ${RESTORE_TYPES.join('|')}`, {
-      hint: 'sessions restores data/sessions, telemetry runs.csv, agents agents.json, all every one',
+      hint: 'sessions restores data/sessions, telemetry runs.csv, scores scores.csv, agents agents.json, all every one',
     });
   }
   return trimmed as RestoreType;
@@ -100,7 +101,7 @@ interface PlannedFile {
   entry: BackupFileEntry;
   /** Path relative to the data directory. */
   target: string;
-  kind: 'session' | 'telemetry' | 'agents';
+  kind: 'session' | 'telemetry' | 'scores' | 'agents';
 }
 
 function plannedFiles(files: BackupFileEntry[], types: Set<string>): PlannedFile[] {
@@ -110,6 +111,8 @@ function plannedFiles(files: BackupFileEntry[], types: Set<string>): PlannedFile
       planned.push({ entry, target: entry.path, kind: 'session' });
     } else if (entry.path === 'runs.csv.gz' && types.has('telemetry')) {
       planned.push({ entry, target: entry.restores_to ?? 'runs.csv', kind: 'telemetry' });
+    } else if (entry.path === 'scores.csv.gz' && types.has('scores')) {
+      planned.push({ entry, target: entry.restores_to ?? 'scores.csv', kind: 'scores' });
     } else if ((entry.path === 'agents.json' || entry.path.startsWith('agents/')) && types.has('agents')) {
       planned.push({ entry, target: entry.path, kind: 'agents' });
     }
@@ -120,8 +123,8 @@ function plannedFiles(files: BackupFileEntry[], types: Set<string>): PlannedFile
 /** Why the data file's current bytes count as damaged, or undefined when they are fine. */
 function damageOf(kind: PlannedFile['kind'], bytes: Buffer): string | undefined {
   if (kind === 'session') return checkSessionBytes(bytes)?.message;
-  if (kind === 'telemetry') {
-    const check = checkRunsCsvBytes(bytes);
+  if (kind === 'telemetry' || kind === 'scores') {
+    const check = kind === 'telemetry' ? checkRunsCsvBytes(bytes) : checkScoresCsvBytes(bytes);
     return check.problems.length > 0 ? `${check.problems.length} problem(s), first: line ${check.problems[0]!.line}: ${check.problems[0]!.message}` : undefined;
   }
   return checkAgentsBytes(bytes).problem?.message;
@@ -172,7 +175,7 @@ export async function restoreData(options: {
     });
   }
   const manifest = await readBackupManifest(snapshot.directory);
-  const types = type === 'all' ? (['sessions', 'telemetry', 'agents'] as const) : ([type] as const);
+  const types = type === 'all' ? (['sessions', 'telemetry', 'scores', 'agents'] as const) : ([type] as const);
   const planned = plannedFiles(manifest.files, new Set<string>(types));
   const overwrite = options.overwrite ?? false;
 

@@ -1,7 +1,7 @@
 import { stringify } from 'csv-stringify/sync';
 import { describe, expect, it } from 'vitest';
 import { RUN_COLUMNS, SEED_COLUMNS, runToCsvFields } from '../domain/run.js';
-import { splitCsvRecords } from './csv-records.js';
+import { decodeCsvRecords } from '../store/index.js';
 import { checkRunsCsvBytes } from './runs-csv-check.js';
 import { checkSessionBytes } from './session-check.js';
 import { makeRun } from './test-support.js';
@@ -9,10 +9,10 @@ import { makeRun } from './test-support.js';
 const header = stringify([[...RUN_COLUMNS]]);
 const row = (index: number) => stringify([runToCsvFields(makeRun({ index, sessionId: 's' }))]);
 
-describe('splitCsvRecords', () => {
+describe('decodeCsvRecords', () => {
   it('keeps quoted new lines inside one record and reports where each record starts', () => {
     const bytes = Buffer.from(header + row(0) + row(1) + row(3));
-    const records = splitCsvRecords(bytes);
+    const records = decodeCsvRecords(bytes);
     expect(records.map((record) => record.fields.length)).toEqual([24, 24, 24, 24]);
     // Row 0 has a two-line note, so row 1 starts on line 4.
     expect(records.map((record) => record.line)).toEqual([1, 2, 4, 5]);

@@ -1,5 +1,5 @@
 import { LAB_COLUMNS, RUN_COLUMNS, SEED_COLUMNS } from '../domain/run.js';
-import { splitCsvRecords, type CsvRecord } from './csv-records.js';
+import { checkRunRow, CSV_PROBLEMS, decodeCsvRecords, type CsvRecord } from '../store/index.js';
 
 /**
  * Validation of runs.csv as the playbooks read it: the header (its first 16 columns are the
@@ -30,89 +30,38 @@ export interface RunsCsvCheck {
   warnings: string[];
 }
 
-const BOOLEAN_VALUES = new Set(['true', 'false', 'True', 'False']);
-const NUMBER_PATTERN = /^-?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$/;
-const ISO_PATTERN = /^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?$/;
-/** Python's csv module refuses fields longer than this by default. */
-export const PYTHON_FIELD_LIMIT = 131_072;
-
-type ColumnRule = (value: string) => string | undefined;
-
-const integerRule: ColumnRule = (value) =>
-  /^\d+$/.test(value) ? undefined : `"${preview(value)}" is not a whole number of tokens`;
-const numberRule =
-  (options: { optional: boolean }): ColumnRule =>
-  (value) => {
-    if (value === '') return options.optional ? undefined : 'is empty, a number is required';
-    return NUMBER_PATTERN.test(value) && Number.isFinite(Number(value)) ? undefined : `"${preview(value)}" is not a number`;
-  };
-const booleanRule =
-  (options: { optional: boolean }): ColumnRule =>
-  (value) => {
-    if (value === '' && options.optional) return undefined;
-    return BOOLEAN_VALUES.has(value) ? undefined : `"${preview(value)}" is not true/false`;
-  };
-const enumRule =
-  (allowed: readonly string[]): ColumnRule =>
-  (value) =>
-    allowed.includes(value) ? undefined : `"${preview(value)}" is not one of ${allowed.join('|')}`;
-const timestampRule: ColumnRule = (value) =>
-  ISO_PATTERN.test(value) && !Number.isNaN(Date.parse(value.replace(' ', 'T')))
-    ? undefined
-    : `"${preview(value)}" is not an ISO 8601 timestamp`;
-
-/** What each known column must hold. Columns not listed hold free text. */
-const COLUMN_RULES: Partial<Record<string, ColumnRule>> = {
-  ts: timestampRule,
-  prompt_tokens: integerRule,
-  completion_tokens: integerRule,
-  total_tokens: integerRule,
-  latency_ms: numberRule({ optional: false }),
-  cost_usd: numberRule({ optional: true }),
-  streaming: booleanRule({ optional: false }),
-  model_list_source: enumRule(['dynamic', 'fallback', 'local']),
-  tool_web_enabled: booleanRule({ optional: false }),
-  web_status: enumRule(['off', 'ok', 'blocked']),
-  // Rows migrated from a 15-column legacy file may carry an empty `aborted`.
-  aborted: booleanRule({ optional: true }),
-  ttft_ms: numberRule({ optional: true }),
-  tokens_per_s: numberRule({ optional: true }),
-};
-
-function preview(value: string): string {
-  const flat = value.replace(/[\r\n]+/g, ' ');
-  return flat.length > 40 ? `${flat.slice(0, 40)}…` : flat;
-}
-
 function sameColumns(actual: readonly string[], expected: readonly string[]): boolean {
   return actual.length === expected.length && expected.every((column, index) => actual[index] === column);
 }
 
-/** Check the problems of one record against the columns (empty list: the record is good). */
+/** The problems of one runs.csv record against the columns (empty list: the record is good). */
 export function checkRunRecord(record: CsvRecord, columns: readonly string[]): string[] {
+  return checkCsvRecord({ record, columns, checkRow: checkRunRow });
+}
+
+/**
+ * The problems of one record of any of the lab's CSV files: its shape (from the CSV codec),
+ * its field count, then the row against the file's row schema (`checkRow`).
+ */
+export function checkCsvRecord(options: { record: CsvRecord; columns: readonly string[]; checkRow: (row: Record<string, string>) => string[] }): string[] {
+  const { record, columns } = options;
   const problems = [...record.problems];
-  if (record.fields.length === 0) return problems;
+  if (record.problems.includes(CSV_PROBLEMS.blank)) return problems;
   if (record.fields.length !== columns.length) {
     problems.push(`has ${record.fields.length} fields, the header has ${columns.length}`);
     return problems;
   }
-  for (let index = 0; index < columns.length; index += 1) {
-    const column = columns[index]!;
-    const value = record.fields[index]!;
-    if (value.length > PYTHON_FIELD_LIMIT) {
-      problems.push(`${column} is ${value.length} characters, over the ${PYTHON_FIELD_LIMIT} that CSV readers accept`);
-      continue;
-    }
-    const rule = COLUMN_RULES[column];
-    const problem = rule?.(value);
-    if (problem) problems.push(`${column} ${problem}`);
-  }
+  const row: Record<string, string> = {};
+  columns.forEach((column, index) => {
+    row[column] = record.fields[index] ?? '';
+  });
+  problems.push(...options.checkRow(row));
   return problems;
 }
 
 /** Check the bytes of a runs.csv file. */
 export function checkRunsCsvBytes(bytes: Buffer): RunsCsvCheck {
-  const all = splitCsvRecords(bytes);
+  const all = decodeCsvRecords(bytes);
   const header = all[0];
   const problems: CsvProblem[] = [];
   const warnings: string[] = [];

@@ -12,7 +12,7 @@ import type { RunObserver } from '../ops/observers.js';
 import type { ChatProvider } from '../providers/provider.js';
 import { newId } from './ids.js';
 import type { RunEvent } from './run-events.js';
-import { runAgent, type RunTags, type ToolRunner } from './run-agent.js';
+import { runAgent, type ClientTurn, type RunTags, type ToolRunner } from './run-agent.js';
 import type { RunRegistry } from './run-registry.js';
 
 /** Longest user message the lab accepts (characters). */
@@ -113,6 +113,24 @@ export interface PreparedChat {
   bakeoffId?: string;
   /** The run whose exchange this one replaces in the session. */
   replaceRunId?: string;
+  /** A client-driven turn (the OpenAI endpoint); see ClientTurn. */
+  clientTurn?: ClientTurn;
+  /** What this turn adds to the session before the answer (default: the user message). */
+  inputEntries?: TranscriptEntry[];
+  /** True when the run goes to runs.csv only (`X-Agent-Lab-Session: none`). */
+  withoutSession?: boolean;
+}
+
+/** A client-driven turn to prepare: see `ChatService.prepareClientTurn`. */
+export interface ClientTurnRequest {
+  agent: Agent;
+  clientTurn: ClientTurn;
+  tags: RunTags;
+  /** null: no session; a string: that session, continued (or created when missing); undefined: a new one. */
+  sessionId: string | null | undefined;
+  /** The turn's text in one line (names a new session). */
+  message: string;
+  inputEntries: TranscriptEntry[];
 }
 
 /** The result of a chat run once it is stored. */
@@ -205,6 +223,27 @@ export class ChatService {
   }
 
   /**
+   * A turn the client drives (the OpenAI endpoint): the agent is already resolved and the
+   * conversation comes whole from the client, so nothing is read from the stores here.
+   */
+  prepareClientTurn(request: ClientTurnRequest): PreparedChat {
+    const { sessionId } = request;
+    return {
+      runId: newId(),
+      agent: request.agent,
+      sessionId: sessionId ?? (sessionId === null ? '' : newId()),
+      // a client may name its own session id: created on its first turn
+      isNewSession: sessionId !== null,
+      history: [],
+      message: request.message,
+      tags: request.tags,
+      clientTurn: request.clientTurn,
+      inputEntries: request.inputEntries,
+      withoutSession: sessionId === null,
+    };
+  }
+
+  /**
    * Run a prepared chat, streaming events through `emit`. The run is appended to runs.csv
    * and saved in its session before `run-end` is emitted; a storage failure is an `error`
    * event instead.
@@ -218,9 +257,9 @@ export class ChatService {
     let runLog: Logger | undefined;
     const log = () => (runLog ??= this.options.logger.child({ run_id: prepared.runId, session_id: prepared.sessionId, model: agent.model }));
     const toolTurns: TranscriptEntry[] = [];
-    const toolArgs = new Map<string, string>();
+    const toolCalls = new Map<string, { name: string; args: string }>();
     const emit = (event: RunEvent) => {
-      if (event.event === 'tool-call') toolArgs.set(event.data.id, typeof event.data.args === 'string' ? event.data.args : JSON.stringify(event.data.args));
+      if (event.event === 'tool-call') toolCalls.set(event.data.id, { name: event.data.name, args: argumentsText(event.data.args) });
       if (event.event === 'tool-result') {
         toolTurns.push({
           role: 'tool',
@@ -228,7 +267,7 @@ export class ChatService {
           ts: new Date().toISOString(),
           name: event.data.name,
           tool_call_id: event.data.id,
-          args: toolArgs.get(event.data.id) ?? '{}',
+          args: toolCalls.get(event.data.id)?.args ?? '{}',
           web_status: event.data.web_status,
         });
       }
@@ -244,6 +283,7 @@ export class ChatService {
         sessionId: prepared.sessionId,
         history: prepared.history,
         message: prepared.message,
+        clientTurn: prepared.clientTurn,
         tags: prepared.tags,
         ...(prepared.bakeoffId ? { bakeoffId: prepared.bakeoffId } : {}),
         provider,
@@ -261,7 +301,7 @@ export class ChatService {
       else log().info({ latency_ms: run.latency_ms, ttft_ms: run.ttft_ms, tokens: run.total_tokens }, 'Chat stream completed');
 
       try {
-        await this.store({ prepared, run: outcome.run, text: outcome.text, toolTurns });
+        await this.store({ prepared, run: outcome.run, text: outcome.text, toolTurns, toolCalls });
       } catch (error) {
         const storeError =
           error instanceof LabError ? error : new LabError('unavailable:store', 'The run could not be saved; see the log.', { cause: error });
@@ -279,9 +319,15 @@ export class ChatService {
     }
   }
 
-  private async store({ prepared, run, text, toolTurns }: { prepared: PreparedChat; run: RunRecord; text: string; toolTurns: TranscriptEntry[] }): Promise<void> {
+  private async store(options: { prepared: PreparedChat; run: RunRecord; text: string; toolTurns: TranscriptEntry[]; toolCalls: Map<string, { name: string; args: string }> }): Promise<void> {
+    const { prepared, run, text, toolTurns } = options;
     await this.options.stores.runs.append(run);
+    if (prepared.withoutSession) return;
     const now = new Date().toISOString();
+    // a client turn's tool calls went back to the client unrun: kept on the answer, as OpenAI shapes them
+    const returnedCalls = prepared.clientTurn
+      ? [...options.toolCalls].map(([id, call]) => ({ id, type: 'function', function: { name: call.name, arguments: call.args } }))
+      : [];
     const { id: _ignored, ...config } = prepared.agent;
     await this.options.stores.sessions.appendTurn({
       sessionId: prepared.sessionId,
@@ -289,12 +335,17 @@ export class ChatService {
         ? { createIfMissing: { name: prepared.message.slice(0, 60), agent_config: { ...config, agent_id: prepared.agent.id }, model_id: prepared.agent.model } }
         : {}),
       entries: [
-        { role: 'user', content: prepared.message, ts: run.ts },
+        ...(prepared.inputEntries ?? [{ role: 'user' as const, content: prepared.message, ts: run.ts }]),
         ...toolTurns,
-        { role: 'assistant', content: text, ts: now, run_id: run.run_id },
+        { role: 'assistant', content: text, ts: now, run_id: run.run_id, ...(returnedCalls.length > 0 ? { tool_calls: returnedCalls } : {}) },
       ],
       run: { ...run },
       ...(prepared.replaceRunId ? { replaceRunId: prepared.replaceRunId } : {}),
     });
   }
+}
+
+/** A tool call's arguments as the JSON text the model sent (events carry them parsed when they parse). */
+export function argumentsText(args: unknown): string {
+  return typeof args === 'string' ? args : JSON.stringify(args);
 }

@@ -3,7 +3,7 @@ import type { Agent } from '../domain/agent.js';
 import { LabError } from '../domain/errors.js';
 import { measureTokensPerSecond } from '../domain/run.js';
 import type { ModelListSource, RunRecord, WebStatus } from '../domain/run.js';
-import type { ChatMessage, StreamPart, Usage } from '../domain/stream-part.js';
+import type { ChatMessage, StreamPart, ToolChoice, ToolDefinition, Usage } from '../domain/stream-part.js';
 import type { RunObserver } from '../ops/observers.js';
 import type { ChatProvider } from '../providers/provider.js';
 import { newId } from './ids.js';
@@ -24,6 +24,29 @@ export interface RunTags {
   run_notes: string;
 }
 
+/** Sampling parameters for the model call; undefined ones are left to the model. */
+export interface ModelParameters {
+  temperature?: number | undefined;
+  topP?: number | undefined;
+  maxTokens?: number | undefined;
+  seed?: number | null | undefined;
+  stop?: string[] | undefined;
+  responseFormat?: Record<string, unknown> | undefined;
+}
+
+/**
+ * A turn the client drives itself (the OpenAI-compatible endpoint): its own conversation,
+ * tools and parameters. The run makes one model call; tool calls the model asks for are
+ * reported (`tool-call` events) and returned to the client, never executed by the lab.
+ */
+export interface ClientTurn {
+  /** The whole conversation as the client sent it (after the agent's system prompt, if any). */
+  messages: ChatMessage[];
+  tools?: ToolDefinition[] | undefined;
+  toolChoice?: ToolChoice | undefined;
+  parameters: ModelParameters;
+}
+
 export interface RunAgentOptions {
   runId?: string;
   agent: Agent;
@@ -31,6 +54,8 @@ export interface RunAgentOptions {
   /** Earlier turns of the conversation, oldest first. */
   history: ChatMessage[];
   message: string;
+  /** Set for the OpenAI endpoint: replaces history + message, the agent's tools and parameters. */
+  clientTurn?: ClientTurn | undefined;
   tags: RunTags;
   bakeoffId?: string;
   provider: ChatProvider;
@@ -79,6 +104,10 @@ export async function runAgent(options: RunAgentOptions): Promise<RunOutcome> {
   let lastTokenAt: number | null = null;
   let text = '';
   let deltaCount = 0;
+  /** Network arrivals of text (see the text-delta branch) and when the first and last came. */
+  let arrivals = 0;
+  let firstArrivalAt: number | null = null;
+  let lastArrivalAt: number | null = null;
   let finishReason = '';
   let answerComplete = false;
   let failure: LabError | null = null;
@@ -86,7 +115,9 @@ export async function runAgent(options: RunAgentOptions): Promise<RunOutcome> {
   const usageTotal: Usage = { prompt_tokens: 0, completion_tokens: 0, total_tokens: 0 };
   let usageSeen = false;
   let providerCost: number | undefined;
-  const webEnabled = agent.tools.includes('fetch_url');
+  const { clientTurn } = options;
+  // A client turn runs none of the lab's tools, so the web tool is off whatever the agent says.
+  const webEnabled = clientTurn === undefined && agent.tools.includes('fetch_url');
   let webStatus: WebStatus = webEnabled ? 'ok' : 'off';
 
   emit({
@@ -97,8 +128,12 @@ export async function runAgent(options: RunAgentOptions): Promise<RunOutcome> {
 
   const messages: ChatMessage[] = [];
   if (agent.system_prompt.trim() !== '') messages.push({ role: 'system', content: agent.system_prompt });
-  messages.push(...options.history, { role: 'user', content: options.message });
-  const toolDefinitions = options.tools.definitions(agent.tools);
+  if (clientTurn) messages.push(...clientTurn.messages);
+  else messages.push(...options.history, { role: 'user', content: options.message });
+  const toolDefinitions = clientTurn ? (clientTurn.tools ?? []) : options.tools.definitions(agent.tools);
+  const parameters: ModelParameters = clientTurn
+    ? clientTurn.parameters
+    : { temperature: agent.temperature, topP: agent.top_p, maxTokens: agent.max_tokens, seed: agent.seed };
 
   try {
     for (let step = 0; step < MAX_AGENT_STEPS; step += 1) {
@@ -109,11 +144,9 @@ export async function runAgent(options: RunAgentOptions): Promise<RunOutcome> {
         {
           model: agent.model,
           messages,
-          temperature: agent.temperature,
-          topP: agent.top_p,
-          maxTokens: agent.max_tokens,
-          seed: agent.seed,
+          ...parameters,
           tools: toolDefinitions.length > 0 ? toolDefinitions : undefined,
+          toolChoice: toolDefinitions.length > 0 ? clientTurn?.toolChoice : undefined,
           stream: options.streaming,
         },
         { signal },
@@ -130,6 +163,14 @@ export async function runAgent(options: RunAgentOptions): Promise<RunOutcome> {
           }
           lastTokenAt = now;
           deltaCount += 1;
+          // Deltas from one network read count as one arrival, at the time it came, so the
+          // lab's own work on a burst (or a busy CPU) never reads as streaming.
+          const arrivedAt = part.receivedAt ?? now;
+          if (arrivedAt !== lastArrivalAt) {
+            arrivals += 1;
+            firstArrivalAt ??= arrivedAt;
+            lastArrivalAt = arrivedAt;
+          }
           text += part.delta;
           stepText += part.delta;
           emit({ event: 'text-delta', data: { delta: part.delta } });
@@ -147,7 +188,10 @@ export async function runAgent(options: RunAgentOptions): Promise<RunOutcome> {
           // A finish with no tool call to run: the answer is complete, whatever comes after
           // (usage, [DONE]) or whenever a Stop lands from now on.
           // A finish that the Stop itself caused (the local provider reports 'abort') is not one.
-          if (toolCalls.length === 0 && failure === null && !signal.aborted && part.finishReason !== 'abort') {
+          // The signal may already be aborted here: the OpenRouter adapter ends a stream whose
+          // finish chunk came before the Stop with this finish part (usage and [DONE] never came).
+          // For a client turn, tool calls are the answer too: the client runs them.
+          if ((toolCalls.length === 0 || clientTurn !== undefined) && failure === null && part.finishReason !== 'abort') {
             answerComplete = true;
             finishReason = part.finishReason;
           }
@@ -158,6 +202,10 @@ export async function runAgent(options: RunAgentOptions): Promise<RunOutcome> {
       if (failure) break;
       finishReason = stepFinish || finishReason;
       if (toolCalls.length === 0 || signal.aborted) break;
+      if (clientTurn) {
+        for (const call of toolCalls) emit({ event: 'tool-call', data: { id: call.id, name: call.name, args: parseArgs(call.args) } });
+        break;
+      }
 
       messages.push({
         role: 'assistant',
@@ -198,9 +246,9 @@ export async function runAgent(options: RunAgentOptions): Promise<RunOutcome> {
   if (providerCost !== undefined) usageTotal.cost = providerCost;
   const tokensPerSecond = measureTokensPerSecond({
     completionTokens: usageTotal.completion_tokens,
-    firstTokenAt,
-    lastTokenAt,
-    chunks: deltaCount,
+    firstTokenAt: firstArrivalAt,
+    lastTokenAt: lastArrivalAt,
+    chunks: arrivals,
   });
 
   const run: RunRecord = {

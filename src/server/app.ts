@@ -5,14 +5,20 @@ import { LabError } from '../domain/errors.js';
 import type { Logger } from '../ops/logger.js';
 import type { ChatService } from '../runner/chat-service.js';
 import type { RunRegistry } from '../runner/run-registry.js';
+import type { ScoreService } from '../evals/score-service.js';
 import { sendError } from './http-error.js';
 import { trackRoutes } from './openapi/index.js';
 import { agentRoutes, type AgentsPort } from './routes/agents.js';
 import { apiDocsRoutes } from './routes/api-docs.js';
 import { bakeoffRoutes } from './routes/bakeoff.js';
 import { chatRoutes } from './routes/chat.js';
+import { evalRoutes } from './routes/evals.js';
+import { judgeRoutes } from './routes/judge.js';
+import { leaderboardRoutes } from './routes/leaderboard.js';
+import { scoreRoutes } from './routes/scores.js';
 import { compareRoutes } from './routes/compare.js';
 import { modelRoutes, type ModelsPort } from './routes/models.js';
+import { openAiRoutes, type OpenAiCatalogPort } from './routes/openai.js';
 import { runRoutes, type RunsPort } from './routes/runs.js';
 import { sessionRoutes, type SessionsPort } from './routes/sessions.js';
 import { LAB_VERSION } from './version.js';
@@ -26,10 +32,12 @@ export interface AppDependencies {
   agents: AgentsPort;
   sessions: SessionsPort;
   runs: RunsPort;
-  catalog: ModelsPort;
+  catalog: ModelsPort & OpenAiCatalogPort;
   isKnownModel: (model: string) => boolean;
   chat: ChatService;
   registry: RunRegistry;
+  /** Scores, judges and evals; absent in tests that do not need them. */
+  scores?: ScoreService;
   /** The built UI (web/dist); absent in API-only tests. */
   webDir?: string | undefined;
   /** Registers health, metrics, flags, auth, rate limits and logs before the API routes. */
@@ -59,6 +67,13 @@ export async function buildApp(dependencies: AppDependencies): Promise<FastifyIn
   runRoutes(app, { runs: dependencies.runs });
   compareRoutes(app, { runs: dependencies.runs });
   modelRoutes(app, { catalog: dependencies.catalog });
+  openAiRoutes(app, { chat: dependencies.chat, agents: dependencies.agents, catalog: dependencies.catalog });
+  if (dependencies.scores) {
+    scoreRoutes(app, { service: dependencies.scores });
+    judgeRoutes(app, { service: dependencies.scores });
+    evalRoutes(app, { service: dependencies.scores });
+    leaderboardRoutes(app, { service: dependencies.scores });
+  }
   apiDocsRoutes(app, { version: LAB_VERSION });
 
   const webDir = dependencies.webDir;
@@ -67,7 +82,7 @@ export async function buildApp(dependencies: AppDependencies): Promise<FastifyIn
   }
 
   app.setNotFoundHandler((request, reply) => {
-    const wantsPage = request.method === 'GET' && !request.url.startsWith('/api/') && (request.headers.accept ?? '').includes('text/html');
+    const wantsPage = request.method === 'GET' && !request.url.startsWith('/api/') && !request.url.startsWith('/v1/') && (request.headers.accept ?? '').includes('text/html');
     if (wantsPage && webDir && existsSync(`${webDir}/index.html`)) return reply.type('text/html').sendFile('index.html');
     return sendError(request, reply, new LabError('not_found:route', `No route ${request.method} ${request.url.split('?')[0]}.`));
   });

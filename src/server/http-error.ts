@@ -1,6 +1,8 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { ZodError } from 'zod';
 import { LabError } from '../domain/errors.js';
+import { openAiErrorBody } from './openai/openai-error.js';
+import { routeKind } from './plugins/route-kind.js';
 
 /** A zod error → one sentence naming each field and its rule. */
 export function describeZodError(error: ZodError): string {
@@ -47,12 +49,16 @@ export function toLabError(error: unknown): LabError {
   return new LabError('internal:server', 'Something went wrong inside the lab; the error is in the log.', { cause: error });
 }
 
-/** The one error handler: logs 5xx with their cause, answers `{ error: { code, message } }`. */
+/**
+ * The one error handler: logs 5xx with their cause, answers `{ error: { code, message } }`, or
+ * OpenAI's error shape on the OpenAI-compatible `/v1/*` routes (what SDKs there parse).
+ */
 export function sendError(request: FastifyRequest, reply: FastifyReply, error: unknown): FastifyReply {
   const labError = toLabError(error);
   if (labError.status >= 500 && labError.code === 'internal:server') {
     request.log.error({ err: error, route: request.routeOptions.url }, 'Request failed with an unexpected error');
   }
   if (labError.retryAfterSeconds !== undefined) reply.header('retry-after', String(Math.ceil(labError.retryAfterSeconds)));
-  return reply.status(labError.status).send(labError.toJSON());
+  const body = routeKind(request) === 'openai' ? openAiErrorBody(labError) : labError.toJSON();
+  return reply.status(labError.status).send(body);
 }

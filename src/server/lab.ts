@@ -10,7 +10,9 @@ import { createLocalProvider, listLocalModels, SHIPPED_MODEL_PATH, type LocalMod
 import { ChatService } from '../runner/chat-service.js';
 import { RunRegistry } from '../runner/run-registry.js';
 import { startBackupSchedule } from '../recovery/index.js';
-import { AgentStore, RunsCsv, SessionStore, parseRunRow } from '../store/index.js';
+import { AgentStore, RunsCsv, ScoresCsv, SessionStore } from '../store/index.js';
+import { ScoreService } from '../evals/score-service.js';
+import { newId } from '../runner/ids.js';
 import { createToolRegistry } from '../tools/index.js';
 import { buildApp } from './app.js';
 import type { BreakerInfo, CatalogInfo, LabStatusSources } from './context.js';
@@ -41,6 +43,9 @@ export async function createLab(options: { config: LabConfig; logger: Logger }):
   const init = await runsCsv.init();
   if (init.migratedFrom) logger.warn({ backup: init.backupPath, columns: init.migratedFrom }, 'Migrated runs.csv from the earlier Agent Lab format');
   if (init.repairedTornRecord) logger.warn({ file: runsCsv.path }, 'Repaired a torn last record in runs.csv');
+  const scoresCsv = new ScoresCsv({ dataDir: config.dataDir });
+  const scoresInit = await scoresCsv.init();
+  if (scoresInit.repairedTornRecord) logger.warn({ file: scoresCsv.path, torn: scoresInit.tornPath }, 'Repaired a torn last record in scores.csv');
   const sessions = new SessionStore({ dataDir: config.dataDir });
   const agents = new AgentStore({ dataDir: config.dataDir });
 
@@ -112,6 +117,9 @@ export async function createLab(options: { config: LabConfig; logger: Logger }):
     logger,
   });
 
+  const readRuns = () => runsCsv.readRuns();
+  const scores = new ScoreService({ stores: { runs: { readRuns }, scores: scoresCsv, sessions, agents }, chat, newId });
+
   let operations: Operations | undefined;
   const app = await buildApp({
     logger,
@@ -119,8 +127,13 @@ export async function createLab(options: { config: LabConfig; logger: Logger }):
     serverOptions: operationsServerOptions({ config, logger }),
     agents,
     sessions,
-    runs: { readRuns: async () => (await runsCsv.readAll()).map(parseRunRow) },
-    catalog: { get: () => catalog.get(), refresh: () => catalog.refresh() },
+    runs: { readRuns },
+    scores,
+    catalog: {
+      get: () => catalog.get(),
+      refresh: () => catalog.refresh(),
+      lookup: (model) => ({ known: catalog.find(model) !== undefined, authoritative: catalog.info().source === 'dynamic' }),
+    },
     isKnownModel: (model) => catalog.find(model) !== undefined,
     chat,
     registry,

@@ -9,6 +9,8 @@ export const KEEP_ALIVE_MS = 15_000;
  */
 export interface SseStream {
   send(event: string, data: unknown): void;
+  /** An unnamed event: one `data:` line (OpenAI's stream format); `text` must be one line. */
+  data(text: string): void;
   comment(text: string): void;
   end(): void;
   readonly signal: AbortSignal;
@@ -91,6 +93,10 @@ export function openSse(request: FastifyRequest, reply: FastifyReply, options: {
     send(event, data) {
       if (/[\r\n]/.test(event)) throw new Error(`SSE event names cannot contain newlines: ${JSON.stringify(event)}`);
       write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
+    },
+    data(text) {
+      if (/[\r\n]/.test(text)) throw new Error('SSE data written as one line cannot contain newlines');
+      write(`data: ${text}\n\n`);
     },
     comment(text) {
       write(`: ${text.replace(/[\r\n]+/g, ' ')}\n\n`);

@@ -28,7 +28,12 @@ export function temporaryPathFor(file: string): string {
 
 /** fsync a directory so a rename or unlink in it survives power loss. */
 export async function fsyncDirectory(directory: string): Promise<void> {
-  const handle = await open(directory, 'r');
+  await fsyncPath(directory);
+}
+
+/** fsync a file or directory by path (opened read-only, which Linux allows for fsync). */
+export async function fsyncPath(entry: string): Promise<void> {
+  const handle = await open(entry, 'r');
   try {
     await handle.sync();
   } finally {

@@ -4,14 +4,33 @@ import { readFile, readdir } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse } from 'csv-parse/sync';
+import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RUN_COLUMNS } from '../domain/run.js';
+import { SCORE_COLUMNS } from '../domain/score.js';
 import { RunsCsv } from './runs-csv.js';
+import { ScoresCsv } from './scores-csv.js';
 import { temporaryDataDir } from './test-support.js';
 
 const writer = fileURLToPath(new URL('./__fixtures__/crash-writer.ts', import.meta.url));
 const ROUNDS = 16;
 const PRELOADED = 3;
+
+/**
+ * When each writer is killed, drawn from a seed that is logged, and taken from CRASH_SEED when
+ * set, so a failing run replays: `CRASH_SEED=<seed> npx vitest run src/store/crash-safety.test.ts`.
+ */
+const SEED = process.env.CRASH_SEED ? Number(process.env.CRASH_SEED) : Math.floor(Math.random() * 2 ** 31);
+if (!Number.isSafeInteger(SEED)) throw new Error(`CRASH_SEED must be an integer, got ${process.env.CRASH_SEED}`);
+interface KillMoment {
+  /** Most rounds die mid-loop (after the first reported run); some during start-up. */
+  afterOutput: boolean;
+  delayMs: number;
+}
+const KILL_MOMENTS: KillMoment[] = fc.sample(
+  fc.record({ afterOutput: fc.integer({ min: 0, max: 9 }).map((value) => value < 8), delayMs: fc.integer({ min: 0, max: 200 }) }),
+  { seed: SEED, numRuns: ROUNDS },
+);
 
 /** A crash writer, loaded and waiting for the word to start. */
 function startWriter(dataDir: string): ChildProcessWithoutNullStreams {
@@ -22,7 +41,7 @@ function startWriter(dataDir: string): ChildProcessWithoutNullStreams {
  * Lets a waiting crash writer (appending runs and saving sessions in a loop) go, and kills
  * it with SIGKILL at a random moment; resolves with the run ids it reported as recorded.
  */
-async function runAndKill(child: ChildProcessWithoutNullStreams): Promise<{ completed: string[]; killedAfterOutput: boolean }> {
+async function runAndKill(child: ChildProcessWithoutNullStreams, moment: KillMoment): Promise<{ completed: string[]; killedAfterOutput: boolean }> {
   let stdout = '';
   let stderr = '';
   let killedAfterOutput = false;
@@ -37,13 +56,12 @@ async function runAndKill(child: ChildProcessWithoutNullStreams): Promise<{ comp
     stderr += chunk.toString('utf8');
   });
   child.stdin.write('go\n');
-  // Most rounds die mid-loop; some die during start-up (init, first sessions).
-  if (Math.random() < 0.8) {
+  if (moment.afterOutput) {
     await Promise.race([firstOutput, closed]);
     killedAfterOutput = true;
-    await new Promise((resolve) => setTimeout(resolve, Math.random() * 200));
+    await new Promise((resolve) => setTimeout(resolve, moment.delayMs));
   } else {
-    await new Promise((resolve) => setTimeout(resolve, Math.random() * 40));
+    await new Promise((resolve) => setTimeout(resolve, moment.delayMs / 5));
   }
   child.kill('SIGKILL');
   await closed;
@@ -67,7 +85,8 @@ describe('crash safety under kill -9', () => {
     await cleanup();
   });
 
-  it(`keeps every file whole and every reported run, across ${ROUNDS} kills at random moments`, { timeout: 60_000 }, async () => {
+  it(`keeps every file whole (runs.csv, scores.csv, sessions) and every reported run, across ${ROUNDS} kills at random moments`, { timeout: 60_000 }, async () => {
+    console.info(`crash-safety: seed ${SEED} (replay with CRASH_SEED=${SEED})`);
     const reported = new Set<string>();
     let roundsWithOutput = 0;
     // Writers load ahead of their turn (Node and tsx take a while to start); each waits on
@@ -76,12 +95,14 @@ describe('crash safety under kill -9', () => {
     for (let round = 0; round < ROUNDS; round += 1) {
       const current = waiting.shift() as ChildProcessWithoutNullStreams;
       if (round + waiting.length + 1 < ROUNDS) waiting.push(startWriter(dataDir));
-      const { completed, killedAfterOutput } = await runAndKill(current);
+      const { completed, killedAfterOutput } = await runAndKill(current, KILL_MOMENTS[round]!);
       for (const id of completed) reported.add(id);
       if (killedAfterOutput) roundsWithOutput += 1;
 
       const store = new RunsCsv({ dataDir });
       await store.init();
+      const scoreStore = new ScoresCsv({ dataDir });
+      await scoreStore.init();
 
       const sessionRunIds = new Set<string>();
       const sessionDir = path.join(dataDir, 'sessions');
@@ -94,8 +115,12 @@ describe('crash safety under kill -9', () => {
       expect(records[0]).toEqual([...RUN_COLUMNS]);
       for (const record of records) expect(record).toHaveLength(RUN_COLUMNS.length);
       const csvRunIds = new Set(records.slice(1).map((record) => record[RUN_COLUMNS.indexOf('run_id')]));
-      const missing = [...reported].filter((id) => !csvRunIds.has(id) || !sessionRunIds.has(id));
-      expect(missing).toEqual([]);
+      const scoreRecords = parse(await readFile(scoreStore.path), { record_delimiter: ['\r\n', '\n'] }) as string[][];
+      expect(scoreRecords[0]).toEqual([...SCORE_COLUMNS]);
+      for (const record of scoreRecords) expect(record).toHaveLength(SCORE_COLUMNS.length);
+      const scoredRunIds = new Set(scoreRecords.slice(1).map((record) => record[SCORE_COLUMNS.indexOf('run_id')]));
+      const missing = [...reported].filter((id) => !csvRunIds.has(id) || !sessionRunIds.has(id) || !scoredRunIds.has(id));
+      expect(missing, `round ${round}, CRASH_SEED=${SEED}`).toEqual([]);
     }
     expect(roundsWithOutput).toBeGreaterThan(0);
     expect(reported.size).toBeGreaterThan(ROUNDS);

@@ -12,10 +12,12 @@ export {
   writeFileAtomic,
   writeJsonAtomic,
 } from './atomic-file.js';
-export { scanCsvRecords } from './csv-records.js';
-export type { CsvRecordSpan } from './csv-records.js';
+export { AppendOnlyCsv } from './append-only-csv.js';
+export type { AppendOnlyCsvOptions, CsvFileContent, OpenFile } from './append-only-csv.js';
+export { CSV_PROBLEMS, decodeCsvRecords, encodeCsvRecord, encodeCsvRecords } from './csv-codec.js';
+export type { CsvRecord } from './csv-codec.js';
 export { DATA_LOCK_NAME, dataLockPath, isProcessAlive, withDataLock } from './data-lock.js';
-export { parseCsvBoolean, parseRunRow } from './run-row.js';
+export { checkRunRow, parseCsvBoolean, parseRunRow, PYTHON_FIELD_LIMIT, runRowSchema } from './run-row.js';
 export type { RunRow } from './run-row.js';
 export { RunsCsv, fileTimestamp } from './runs-csv.js';
 export type { RunsCsvContent, RunsCsvInitResult } from './runs-csv.js';
@@ -27,3 +29,5 @@ export type {
   SessionListEntry,
   SessionSummary,
 } from './session-store.js';
+export { ScoresCsv, isScoresHeader, parseScoresCsv } from './scores-csv.js';
+export type { ScoresCsvContent, ScoresCsvInitResult } from './scores-csv.js';

@@ -1,68 +1,158 @@
-import type { ModelListSource, RunRecord, WebStatus } from '../domain/run.js';
+import { z } from 'zod';
+import { RUN_COLUMNS, type ModelListSource, type RunColumn, type RunRecord, type WebStatus } from '../domain/run.js';
 import { normaliseTimestamp } from '../domain/session.js';
 
 /**
- * One runs.csv record, keyed by the header's column names (the file's own header, so
- * extra columns a tool added come along). Values are the raw CSV strings.
+ * The one definition of a runs.csv row: what each column must hold, how it reads as a
+ * RunRecord, and what a reader falls back to when a value is not readable. The store's read
+ * (`/api/runs`), `check` and `rebuild-csv` all go through it, so they cannot disagree.
+ * Legacy values of the Python Agent Lab (`True`/`False`, `2025-10-01 02:31:41.664704+00:00`)
+ * are accepted.
  */
+
+/** One runs.csv record, keyed by the header's column names (extra columns come along). Raw CSV strings. */
 export type RunRow = Record<string, string>;
 
+/** Python's csv module refuses fields longer than this by default. */
+export const PYTHON_FIELD_LIMIT = 131_072;
+
+const NUMBER_PATTERN = /^-?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$/;
+const ISO_PATTERN = /^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?$/;
 const WEB_STATUSES: readonly WebStatus[] = ['off', 'ok', 'blocked'];
 const MODEL_LIST_SOURCES: readonly ModelListSource[] = ['dynamic', 'fallback', 'local'];
 
-/**
- * A CSV boolean as the lab or the Python Agent Lab wrote it (`true`/`True`/`1`/`yes`).
- * Returns undefined for anything else, so callers choose the default.
- */
+function preview(value: string): string {
+  const flat = value.replace(/[\r\n]+/g, ' ');
+  return flat.length > 40 ? `${flat.slice(0, 40)}…` : flat;
+}
+
+/** One column: read a value (undefined: not valid), say why it is not, and what a tolerant reader uses instead. */
+interface ColumnRule<T> {
+  read: (value: string) => T | undefined;
+  problem: (value: string) => string;
+  fallback: (value: string) => T;
+}
+
+/** A CSV boolean as the lab (`true`/`false`) or the Python Agent Lab (`True`/`False`) wrote it. */
 export function parseCsvBoolean(value: string | undefined): boolean | undefined {
-  const text = value?.trim().toLowerCase();
-  if (text === 'true' || text === '1' || text === 'yes') return true;
-  if (text === 'false' || text === '0' || text === 'no') return false;
+  if (value === 'true' || value === 'True') return true;
+  if (value === 'false' || value === 'False') return false;
   return undefined;
 }
 
+const text: ColumnRule<string> = {
+  read: (value) => (value.length <= PYTHON_FIELD_LIMIT ? value : undefined),
+  problem: (value) => `is ${value.length} characters, over the ${PYTHON_FIELD_LIMIT} that CSV readers accept`,
+  fallback: (value) => value,
+};
+const count: ColumnRule<number> = {
+  read: (value) => (/^\d+$/.test(value) ? Number(value) : undefined),
+  problem: (value) => `"${preview(value)}" is not a whole number of tokens`,
+  fallback: () => 0,
+};
+function number(options: { optional: true }): ColumnRule<number | null>;
+function number(options: { optional: false }): ColumnRule<number>;
+function number(options: { optional: boolean }): ColumnRule<number | null> {
+  return {
+    read: (value) => {
+      if (value === '') return options.optional ? null : undefined;
+      return NUMBER_PATTERN.test(value) && Number.isFinite(Number(value)) ? Number(value) : undefined;
+    },
+    problem: (value) => (value === '' ? 'is empty, a number is required' : `"${preview(value)}" is not a number`),
+    // A required number (latency) that cannot be read is 0; an optional one is unknown.
+    fallback: () => (options.optional ? null : 0),
+  };
+}
+const boolean = (options: { optional: boolean }): ColumnRule<boolean> => ({
+  read: (value) => (value === '' && options.optional ? false : parseCsvBoolean(value)),
+  problem: (value) => `"${preview(value)}" is not true/false`,
+  fallback: () => false,
+});
+const oneOf = <T extends string>(allowed: readonly T[], fallback: T): ColumnRule<T> => ({
+  read: (value) => (allowed.includes(value as T) ? (value as T) : undefined),
+  problem: (value) => `"${preview(value)}" is not one of ${allowed.join('|')}`,
+  fallback: () => fallback,
+});
+const timestamp: ColumnRule<string> = {
+  read: (value) => (ISO_PATTERN.test(value) && !Number.isNaN(Date.parse(value.replace(' ', 'T'))) ? normaliseTimestamp(value) : undefined),
+  problem: (value) => `"${preview(value)}" is not an ISO 8601 timestamp`,
+  fallback: (value) => normaliseTimestamp(value),
+};
+
+/** What each column of runs.csv holds. */
+const RUN_ROW_RULES: { [Column in RunColumn]: ColumnRule<RunRecord[Column]> } = {
+  ts: timestamp,
+  agent_name: text,
+  model: text,
+  prompt_tokens: count,
+  completion_tokens: count,
+  total_tokens: count,
+  latency_ms: number({ optional: false }),
+  cost_usd: number({ optional: true }),
+  experiment_id: text,
+  task_label: text,
+  run_notes: text,
+  streaming: boolean({ optional: false }),
+  model_list_source: oneOf(MODEL_LIST_SOURCES, 'fallback'),
+  tool_web_enabled: boolean({ optional: false }),
+  web_status: oneOf(WEB_STATUSES, 'off'),
+  // Rows migrated from a 15-column legacy file may carry an empty `aborted`.
+  aborted: boolean({ optional: true }),
+  run_id: text,
+  session_id: text,
+  agent_id: text,
+  ttft_ms: number({ optional: true }),
+  tokens_per_s: number({ optional: true }),
+  finish_reason: text,
+  error: text,
+  bakeoff_id: text,
+};
+
+function columnSchema<T>(rule: ColumnRule<T>): z.ZodType<T, string> {
+  return z.string().transform((value, context) => {
+    const read = rule.read(value);
+    if (read === undefined) {
+      context.addIssue({ code: 'custom', message: rule.problem(value) });
+      return z.NEVER;
+    }
+    return read;
+  });
+}
+
+/** The strict schema of one runs.csv row (all 24 columns, strings) → a RunRecord. */
+export const runRowSchema = z.object(
+  Object.fromEntries(RUN_COLUMNS.map((column) => [column, columnSchema(RUN_ROW_RULES[column] as ColumnRule<unknown>)])) as {
+    [Column in RunColumn]: z.ZodType<RunRecord[Column], string>;
+  },
+);
+
 /**
- * A runs.csv row → a RunRecord. Tolerant, because rows come from files the lab did not
- * necessarily write: legacy rows get defaults for the lab's columns, `True`/`False` are
- * accepted, unparseable numbers become 0 (counts) or null (measurements that may be unknown).
+ * The problems of a row, each naming its column (`ts "yesterday" is not an ISO 8601
+ * timestamp`); empty when the row is valid. Columns the row lacks are not checked (a legacy
+ * file has fewer); extra columns hold free text.
+ */
+export function checkRunRow(row: RunRow): string[] {
+  const problems: string[] = [];
+  for (const [column, value] of Object.entries(row)) {
+    const rule = (RUN_ROW_RULES as Partial<Record<string, ColumnRule<unknown>>>)[column] ?? text;
+    if (rule.read(value) === undefined) problems.push(`${column} ${rule.problem(value)}`);
+  }
+  return problems;
+}
+
+/**
+ * A runs.csv row → a RunRecord, tolerantly: rows come from files the lab did not
+ * necessarily write, so a column the row lacks or cannot be read gets its fallback (0 for
+ * counts, null for measurements that may be unknown, `false`, `fallback`, `off`). Uses the
+ * same rules as `runRowSchema` without zod's per-call cost: /api/runs reads every row.
  */
 export function parseRunRow(row: RunRow): RunRecord {
-  const text = (column: string): string => row[column] ?? '';
-  const count = (column: string): number => {
-    const value = Number(text(column).trim());
-    return text(column).trim() !== '' && Number.isFinite(value) ? value : 0;
-  };
-  const measurement = (column: string): number | null => {
-    const raw = text(column).trim();
-    const value = Number(raw);
-    return raw !== '' && Number.isFinite(value) ? value : null;
-  };
-  const webStatus = text('web_status').trim().toLowerCase() as WebStatus;
-  const source = text('model_list_source').trim().toLowerCase() as ModelListSource;
-  return {
-    run_id: text('run_id'),
-    session_id: text('session_id'),
-    agent_id: text('agent_id'),
-    agent_name: text('agent_name'),
-    model: text('model'),
-    ts: normaliseTimestamp(text('ts')),
-    prompt_tokens: count('prompt_tokens'),
-    completion_tokens: count('completion_tokens'),
-    total_tokens: count('total_tokens'),
-    latency_ms: count('latency_ms'),
-    ttft_ms: measurement('ttft_ms'),
-    tokens_per_s: measurement('tokens_per_s'),
-    cost_usd: measurement('cost_usd'),
-    experiment_id: text('experiment_id'),
-    task_label: text('task_label'),
-    run_notes: text('run_notes'),
-    streaming: parseCsvBoolean(row.streaming) ?? false,
-    model_list_source: MODEL_LIST_SOURCES.includes(source) ? source : 'fallback',
-    tool_web_enabled: parseCsvBoolean(row.tool_web_enabled) ?? false,
-    web_status: WEB_STATUSES.includes(webStatus) ? webStatus : 'off',
-    aborted: parseCsvBoolean(row.aborted) ?? false,
-    finish_reason: text('finish_reason'),
-    error: text('error'),
-    bakeoff_id: text('bakeoff_id'),
-  };
+  const record: Partial<Record<RunColumn, unknown>> = {};
+  for (const column of RUN_COLUMNS) {
+    const rule = RUN_ROW_RULES[column] as ColumnRule<unknown>;
+    const value = row[column] ?? '';
+    const read = rule.read(value);
+    record[column] = read === undefined ? rule.fallback(value) : read;
+  }
+  return record as RunRecord;
 }

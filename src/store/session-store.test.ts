@@ -1,7 +1,7 @@
 import { mkdir, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import fc from 'fast-check';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { TranscriptEntry } from '../domain/session.js';
 import { writeFileAtomic } from './atomic-file.js';
 import { SessionStore } from './session-store.js';
@@ -29,6 +29,7 @@ describe('SessionStore', () => {
     store = new SessionStore({ dataDir });
   });
   afterEach(async () => {
+    vi.useRealTimers();
     await cleanup();
   });
 
@@ -120,9 +121,13 @@ describe('SessionStore', () => {
   });
 
   it('lists sessions newest first with their counts, damaged files as damaged', async () => {
+    // the clock (Date: timestamps and UUIDv7 ids) moves a second between the two, not a sleep
+    vi.useFakeTimers({ toFake: ['Date'] });
+    vi.setSystemTime(Date.parse('2026-11-30T12:00:00Z'));
     const first = await store.create({ name: 'first' });
-    await new Promise((resolve) => setTimeout(resolve, 5));
+    vi.setSystemTime(Date.parse('2026-11-30T12:00:01Z'));
     const second = await store.create({ name: 'second', model_id: 'm' });
+    vi.useRealTimers();
     await store.appendTurn({
       sessionId: second.id,
       entries: [

@@ -2,25 +2,14 @@ import { readFile, readdir } from 'node:fs/promises';
 import path from 'node:path';
 import { parse } from 'csv-parse/sync';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runsCsvRows, waitFor } from '../support/lab-data.js';
 import { startLab, type RunningLab } from '../support/start-lab.js';
 import { api, postSse } from '../support/sse-client.js';
 
 let lab: RunningLab;
 let agentId: string;
 
-async function csvRows(): Promise<Record<string, string>[]> {
-  return parse(await readFile(path.join(lab.dataDir, 'runs.csv'), 'utf8'), { columns: true });
-}
-
-async function waitFor<T>(probe: () => Promise<T | undefined>, timeoutMs = 5000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error('timed out waiting');
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
+const csvRows = () => runsCsvRows(lab.dataDir);
 
 beforeAll(async () => {
   lab = await startLab();

@@ -5,10 +5,11 @@ import path from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startLab, type RunningLab } from '../support/start-lab.js';
-import { deployFile, findProgram, missingProgramMessage, readDeployFile, run, runAsync, tempDir, waitFor } from './support.js';
+import { missing } from '../support/prerequisites.js';
+import { deployFile, findProgram, programPrerequisite, readDeployFile, run, runAsync, tempDir, waitFor } from './support.js';
 
 const logrotate = findProgram('logrotate');
-if (!logrotate) console.warn(missingProgramMessage('logrotate', 'logrotate'));
+const logrotateMissing = missing(programPrerequisite('logrotate', 'logrotate'));
 
 const SHIPPED_PATHS = '/var/log/agent-lab/app.log /var/log/agent-lab/access.log';
 const SHIPPED_POSTROTATE = 'systemctl reload agent-lab.service >/dev/null 2>&1 || true';
@@ -40,7 +41,7 @@ function allGenerations(file: string): { files: string[]; lines: string[] } {
   return { files: files.map((name) => path.basename(name)).sort(), lines };
 }
 
-describe.skipIf(!logrotate)('deploy/logrotate/agent-lab', () => {
+describe.skipIf(logrotateMissing)('deploy/logrotate/agent-lab', () => {
   it('passes logrotate -d as shipped', async () => {
     const scratch = await tempDir('agent-lab-logrotate-d-');
     try {

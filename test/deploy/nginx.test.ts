@@ -5,12 +5,13 @@ import http from 'node:http';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startLab, type RunningLab } from '../support/start-lab.js';
+import { missing } from '../support/prerequisites.js';
 import { api, postSse } from '../support/sse-client.js';
 import {
   adaptNginxConf,
   findProgram,
   isRoot,
-  missingProgramMessage,
+  programPrerequisite,
   readDeployFile,
   run,
   startNginx,
@@ -23,7 +24,8 @@ import {
 
 const nginx = findProgram('nginx');
 const openssl = findProgram('openssl');
-if (!nginx) console.warn(missingProgramMessage('nginx', 'nginx'));
+const nginxMissing = missing(programPrerequisite('nginx', 'nginx'));
+const opensslMissing = missing(programPrerequisite('openssl', 'openssl'));
 
 /** `nginx -t` on a minimal main config that includes `site` (the shipped file, or a variant). */
 async function nginxTest(site: string): Promise<{ status: number | null; output: string }> {
@@ -53,7 +55,7 @@ function getFrom(options: { url: string; localAddress: string; headers?: Record<
   });
 }
 
-describe.skipIf(!nginx)('deploy/nginx/agent-lab.conf', () => {
+describe.skipIf(nginxMissing)('deploy/nginx/agent-lab.conf', () => {
   it('passes nginx -t as shipped', async () => {
     // as root the shipped file is tested verbatim (it opens /var/log/nginx/agent-lab.*.log
     // like the installed site would); otherwise only its log directory is moved to a temp dir
@@ -71,7 +73,7 @@ describe.skipIf(!nginx)('deploy/nginx/agent-lab.conf', () => {
     expect(result.status).toBe(0);
   });
 
-  it.skipIf(!openssl)('passes nginx -t with its TLS stanza filled in', async () => {
+  it.skipIf(opensslMissing)('passes nginx -t with its TLS stanza filled in', async () => {
     const scratch = await tempDir('agent-lab-nginx-tls-');
     try {
       const key = path.join(scratch, 'privkey.pem');
@@ -100,7 +102,7 @@ describe.skipIf(!nginx)('deploy/nginx/agent-lab.conf', () => {
   });
 });
 
-describe.skipIf(!nginx)('nginx in front of the lab (real nginx on loopback)', () => {
+describe.skipIf(nginxMissing)('nginx in front of the lab (real nginx on loopback)', () => {
   let lab: RunningLab;
   let proxy: RunningNginx;
   let agentId: string;

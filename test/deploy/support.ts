@@ -4,6 +4,7 @@ import { mkdtemp, mkdir, rm, writeFile } from 'node:fs/promises';
 import { connect } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import type { Prerequisite } from '../support/prerequisites.js';
 import { REPO_ROOT, freePort } from '../support/start-lab.js';
 
 /** The deployment kit's files. */
@@ -23,9 +24,9 @@ export function findProgram(name: string): string | undefined {
   return undefined;
 }
 
-/** Message for `describe.skipIf`: the program is truly absent, and how CI gets it. */
-export function missingProgramMessage(program: string, debianPackage: string): string {
-  return `${program} is not installed: skipping (apt-get install -y ${debianPackage}; .ci/run installs it)`;
+/** A program the tests need, found like `findProgram`, with the Debian package that has it. */
+export function programPrerequisite(program: string, debianPackage: string): Prerequisite {
+  return { name: program, available: findProgram(program) !== undefined, install: `apt-get install -y ${debianPackage} (.ci/run installs it)` };
 }
 
 export const isRoot = process.getuid?.() === 0;

@@ -1,15 +1,16 @@
 import { spawn } from 'node:child_process';
-import { chmodSync, existsSync } from 'node:fs';
-import { mkdir, rm, writeFile } from 'node:fs/promises';
+import { accessSync, chmodSync, constants, existsSync, statSync } from 'node:fs';
+import { copyFile, cp, mkdir, readdir, rm, writeFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:net';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/config.js';
-import { SERVER_ENTRY, freePort } from '../support/start-lab.js';
-import { deployFile, findProgram, isRoot, missingProgramMessage, readDeployFile, run, tempDir } from './support.js';
+import { REPO_ROOT, SERVER_ENTRY, freePort } from '../support/start-lab.js';
+import { missing } from '../support/prerequisites.js';
+import { deployFile, findProgram, isRoot, programPrerequisite, readDeployFile, run, tempDir } from './support.js';
 
 const systemdAnalyze = findProgram('systemd-analyze');
-if (!systemdAnalyze) console.warn(missingProgramMessage('systemd-analyze', 'systemd'));
+const systemdAnalyzeMissing = missing(programPrerequisite('systemd-analyze', 'systemd'));
 
 /** `Key=value` lines of one section of a unit file (repeated keys kept in order). */
 function unitSection(text: string, section: string): Array<[string, string]> {
@@ -40,7 +41,7 @@ const unitEnvironment = Object.fromEntries(
   }),
 );
 
-describe.skipIf(!systemdAnalyze)('deploy/agent-lab.service: systemd-analyze verify', () => {
+describe.skipIf(systemdAnalyzeMissing)('deploy/agent-lab.service: systemd-analyze verify', () => {
   it('verifies without a warning', async () => {
     let unit = deployFile('agent-lab.service');
     let scratch: string | undefined;
@@ -99,15 +100,54 @@ describe('deploy/agent-lab.service: what the playbooks and the lab rely on', () 
   });
 });
 
+/** True when every directory above `file` lets other users through (o+x), and the file is o+r or o+x. */
+function othersCanReach(file: string, mode: number): boolean {
+  if ((statSync(file).mode & mode) === 0) return false;
+  for (let directory = path.dirname(file); ; directory = path.dirname(directory)) {
+    if ((statSync(directory).mode & 0o001) === 0) return false;
+    if (directory === path.dirname(directory)) return true;
+  }
+}
+
+/**
+ * What the unit's ExecStartPre runs, laid out as a release in a world-readable temp directory:
+ * the service user (here `nobody`) must read it, and a checkout under /root (mode 700) is not
+ * readable by anyone else. preflight.mjs loads dist/config/config.js and its two dependencies.
+ */
+async function readableRelease(scratch: string): Promise<{ preflight: string; node: string }> {
+  const release = path.join(scratch, 'release');
+  for (const part of ['package.json', 'deploy/preflight.mjs', 'dist/config', 'node_modules/dotenv', 'node_modules/zod']) {
+    await cp(path.join(REPO_ROOT, part), path.join(release, part), { recursive: true });
+  }
+  let node = process.execPath;
+  if (!othersCanReach(node, 0o001)) {
+    node = path.join(scratch, 'node');
+    await copyFile(process.execPath, node);
+    chmodSync(node, 0o755);
+  }
+  await chmodTree(release);
+  return { preflight: path.join(release, 'deploy', 'preflight.mjs'), node };
+}
+
+async function chmodTree(root: string): Promise<void> {
+  chmodSync(root, 0o755);
+  for (const entry of await readdir(root, { withFileTypes: true, recursive: true })) {
+    chmodSync(path.join(entry.parentPath, entry.name), entry.isDirectory() ? 0o755 : 0o644);
+  }
+}
+
 describe('bad input: the service (its preflight, then the lab) fails with one clear line', () => {
   let scratch: string;
   let envFile: string;
   let port: number;
-  const preflight = deployFile('preflight.mjs');
+  let preflight: string;
+  let node: string;
 
   beforeAll(async () => {
     if (!existsSync(SERVER_ENTRY)) throw new Error(`${SERVER_ENTRY} is missing: run \`npm run build\` first.`);
     scratch = await tempDir('agent-lab-preflight-');
+    ({ preflight, node } = await readableRelease(scratch));
+    accessSync(preflight, constants.R_OK);
     port = await freePort();
     envFile = path.join(scratch, 'agent-lab.env');
     await writeFile(envFile, envText({}), { mode: 0o644 });
@@ -133,7 +173,7 @@ describe('bad input: the service (its preflight, then the lab) fails with one cl
   /** Like ExecStartPre: only PATH from outside, the rest from the environment file. */
   function runPreflight(options: { envFile?: string; uid?: number; args?: string[] } = {}): Promise<{ status: number | null; stdout: string; stderr: string }> {
     return new Promise((resolve, reject) => {
-      const child = spawn(process.execPath, [preflight, '--environment-file', options.envFile ?? envFile, ...(options.args ?? [])], {
+      const child = spawn(node, [preflight, '--environment-file', options.envFile ?? envFile, ...(options.args ?? [])], {
         cwd: scratch,
         env: { PATH: process.env.PATH ?? '' },
         stdio: ['ignore', 'pipe', 'pipe'],

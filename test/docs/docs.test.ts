@@ -31,7 +31,7 @@ describe('in-repo documentation', () => {
   });
 
   it('README.md and docs/ link only to files inside the repository, and those exist', () => {
-    const files = ['README.md', ...readdirSync(path.join(REPO_ROOT, 'docs')).filter((file) => file.endsWith('.md')).map((file) => `docs/${file}`)];
+    const files = ['README.md', 'deploy/README.md', 'tools/local-model/README.md', ...readdirSync(path.join(REPO_ROOT, 'docs')).filter((file) => file.endsWith('.md')).map((file) => `docs/${file}`)];
     for (const file of files) {
       for (const match of read(file).matchAll(/\]\(([^)\s]+)\)/g)) {
         const target = match[1]!.split('#')[0]!;
@@ -41,7 +41,7 @@ describe('in-repo documentation', () => {
         expect(existsSync(resolved), `${file} links to a missing file: ${target}`).toBe(true);
       }
     }
-    expect(read('README.md')).not.toMatch(/\.\.\/shared|SPEC\.md/);
+    for (const file of files) expect(read(file), file).not.toMatch(/\.\.\/shared|SPEC\.md|playbook-check\.sh|shared repository/);
   });
 
   it('no source comment cites SPEC.md (a file outside the repository)', () => {

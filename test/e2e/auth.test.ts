@@ -1,14 +1,14 @@
-import { existsSync } from 'node:fs';
-import type { Browser } from 'playwright-core';
+import type { Browser, Request } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { missing } from '../support/prerequisites.js';
 import { startLab, type RunningLab } from '../support/start-lab.js';
-import { CHROMIUM_PATH, eventually, LabPage, launchChromium } from './lab-page.js';
+import { CHROMIUM_PREREQUISITE, eventually, LabPage, launchChromium } from './lab-page.js';
 
 /** A lab with LAB_AUTH_TOKEN: the page asks for the token, and asks again when the cookie is gone. */
 
 const TOKEN = 'e2e-lab-token-0123456789';
 
-describe.skipIf(!existsSync(CHROMIUM_PATH))('a lab that needs a token', () => {
+describe.skipIf(missing(CHROMIUM_PREREQUISITE))('a lab that needs a token', () => {
   let lab: RunningLab;
   let browser: Browser;
 
@@ -26,6 +26,13 @@ describe.skipIf(!existsSync(CHROMIUM_PATH))('a lab that needs a token', () => {
     const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
     const page = await context.newPage();
     const ui = new LabPage(page);
+    // The page's timers run on a clock the test controls: the status poll (every 3 s, and it
+    // needs the token too) must not be the call that meets the 401 before the click below.
+    await context.clock.install();
+    const inFlight = new Set<Request>();
+    page.on('request', (request) => inFlight.add(request));
+    page.on('requestfinished', (request) => inFlight.delete(request));
+    page.on('requestfailed', (request) => inFlight.delete(request));
 
     await page.goto(lab.url);
     console.info('auth e2e: login page');
@@ -37,7 +44,13 @@ describe.skipIf(!existsSync(CHROMIUM_PATH))('a lab that needs a token', () => {
     console.info('auth e2e: signed in');
     await ui.openView('runs'); // its code loads while signed in
     await ui.testId('runs-reload').waitFor();
+    // Stop the page's clock (a little ahead: real time moves on meanwhile): from here no timer
+    // (status poll, debounce) fires unless the test says so. Then let every request already
+    // sent finish with the cookie, so the first 401 is the click's.
+    await page.clock.pauseAt((await page.evaluate(() => Date.now())) + 500);
+    await eventually(() => inFlight.size).toBe(0);
     await context.clearCookies();
+    expect(await ui.testId('auth-dialog').isVisible()).toBe(false);
     await ui.testId('runs-reload').click();
     await ui.testId('auth-dialog').waitFor({ state: 'visible', timeout: 10_000 });
     console.info('auth e2e: prompt shown');

@@ -1,19 +1,18 @@
-import { existsSync } from 'node:fs';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { missing } from '../support/prerequisites.js';
 import { startLab, type RunningLab } from '../support/start-lab.js';
 import { api } from '../support/sse-client.js';
-import { CHROMIUM_PATH, LabPage, launchChromium } from './lab-page.js';
+import { CHROMIUM_PREREQUISITE, LabPage, launchChromium } from './lab-page.js';
 
 /**
  * The bake-off view in Debian's Chromium against the built lab and the OpenRouter-format
  * test server: three lanes stream at once, each with its own figures and Stop.
  */
 
-const haveBrowser = existsSync(CHROMIUM_PATH);
 const MODELS = ['openai/gpt-4o-mini', 'openai/gpt-4o', 'anthropic/claude-3.5-haiku'];
 
-describe.skipIf(!haveBrowser)('the bake-off view', () => {
+describe.skipIf(missing(CHROMIUM_PREREQUISITE))('the bake-off view', () => {
   let lab: RunningLab;
   let browser: Browser;
   let page: Page;

@@ -1,7 +1,9 @@
+import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { chromium, type Browser, type Locator, type Page } from 'playwright-core';
 import { expect } from 'vitest';
+import type { Prerequisite } from '../support/prerequisites.js';
 import { REPO_ROOT } from '../support/start-lab.js';
 
 /**
@@ -10,6 +12,13 @@ import { REPO_ROOT } from '../support/start-lab.js';
  */
 
 export const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+
+/** What the browser tests need (test/support/prerequisites.ts: a failure in CI, a noted skip elsewhere). */
+export const CHROMIUM_PREREQUISITE: Prerequisite = {
+  name: `Chromium at ${CHROMIUM_PATH}`,
+  available: existsSync(CHROMIUM_PATH),
+  install: 'apt-get install -y chromium (.ci/run installs it)',
+};
 export const CHROMIUM_ARGS = [
   '--headless',
   '--no-sandbox',

@@ -1,11 +1,11 @@
-import { existsSync } from 'node:fs';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { missing } from '../support/prerequisites.js';
 import { startLab, type RunningLab } from '../support/start-lab.js';
-import { CHROMIUM_PATH, LabPage, launchChromium } from './lab-page.js';
+import { CHROMIUM_PREREQUISITE, LabPage, launchChromium } from './lab-page.js';
 
 /** A lab started without OPENROUTER_API_KEY: the page says so and points at the local model. */
-describe.skipIf(!existsSync(CHROMIUM_PATH))('a lab without an API key', () => {
+describe.skipIf(missing(CHROMIUM_PREREQUISITE))('a lab without an API key', () => {
   let lab: RunningLab;
   let browser: Browser;
 

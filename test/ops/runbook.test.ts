@@ -48,6 +48,9 @@ function run(command: string, options: { cwd: string; env: NodeJS.ProcessEnv }):
   });
 }
 
+/** The lab runs with a token, as a server reachable by others must: the runbook's API calls carry it, monitoring needs none. */
+const TOKEN = 'runbook-drill-token-0123456789';
+
 describe('docs/runbook.md against a live lab', () => {
   let lab: RunningLab;
   let env: NodeJS.ProcessEnv;
@@ -55,7 +58,7 @@ describe('docs/runbook.md against a live lab', () => {
   let lostSession = '';
 
   beforeAll(async () => {
-    lab = await startLab();
+    lab = await startLab({ env: { LAB_AUTH_TOKEN: TOKEN } });
     const cli = (args: string[]) => run(`node ${JSON.stringify(CLI_ENTRY)} ${args.join(' ')}`, { cwd: lab.cwd, env: { ...process.env, ...labEnv() } });
     const labEnv = () => ({
       LAB_URL: lab.url,
@@ -69,18 +72,19 @@ describe('docs/runbook.md against a live lab', () => {
       READ_ONLY_FLAG: path.join(lab.cwd, 'READ_ONLY_MODE'),
       MAINTENANCE_FLAG: path.join(lab.cwd, 'MAINTENANCE_MODE'),
       BACKUP_INTERVAL_HOURS: '0',
+      LAB_AUTH_TOKEN: TOKEN,
     });
     env = { PATH: process.env.PATH, HOME: process.env.HOME, LANG: 'C.UTF-8', ...labEnv() };
 
     // real data: an agent and a few runs through the lab, one of them failing at the provider
     const created = await fetch(`${lab.url}/api/agents`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json' },
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${TOKEN}` },
       body: JSON.stringify({ name: 'support-bot', model: 'openai/gpt-4o-mini', system_prompt: 'Be brief.' }),
     });
     const agentId = ((await created.json()) as { id: string }).id;
     for (const message of ['Hello', 'Add them [[scenario:tool-add a=2 b=3]]', 'x [[scenario:error status=500 message="upstream fell over"]]']) {
-      await postSse({ url: `${lab.url}/api/chat`, body: { agent_id: agentId, message, tags: { experiment_id: 'drill' } } });
+      await postSse({ url: `${lab.url}/api/chat`, body: { agent_id: agentId, message, tags: { experiment_id: 'drill' } }, headers: { authorization: `Bearer ${TOKEN}` } });
     }
     // an attack in the log, for the security section
     await fetch(`${lab.url}/api/sessions/${encodeURIComponent('<script>alert(1)</script>')}`);

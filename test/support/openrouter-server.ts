@@ -9,7 +9,18 @@
  *   2. when the last message is a tool result: a final text answer that echoes it
  *      (`add_numbers` → "The sum is 5", `fetch_url` → "The page says: ...");
  *   3. a directive in the last user message: `[[scenario:NAME key=value ...]]`;
- *   4. the default set with `setScenario(...)`, else a normal stream echoing the prompt.
+ *   4. a scripted model (below), by the request's `model`;
+ *   5. the default set with `setScenario(...)`, else a normal stream echoing the prompt.
+ *
+ * Scripted models (for evaluations):
+ *   test/good          a helpful answer: greets, repeats the question, and says "hello"
+ *   test/bad           a curt answer that ignores the question ("No.")
+ *   test/judge-fair    a judge that reads the answers: the rubric's first quoted word is the
+ *                      keyword; an answer containing it passes (rubric) or wins (pairwise);
+ *                      both or neither containing it is a tie
+ *   test/judge-fenced  the fair judge, its JSON wrapped in a ```json fence
+ *   test/judge-biased  always "A" (pairwise), always a pass (rubric): valid JSON, no reading
+ *   test/judge-prose   answers in prose, never JSON
  *
  * Directives (all keys optional):
  *   [[scenario:normal text="..." cost=1.3e-05 model=a/b finish=length]]  streamed answer, usage in its own chunk
@@ -240,7 +251,7 @@ export async function startOpenRouterServer(options: OpenRouterServerOptions = {
     const messages = Array.isArray(body.messages) ? body.messages : [];
     const model = typeof body.model === 'string' ? body.model : 'openrouter/auto';
     const streaming = body.stream === true;
-    const scenario = queue.shift() ?? toolResultAnswer(messages) ?? directive(messages) ?? defaultScenario ?? { type: 'text' };
+    const scenario = queue.shift() ?? toolResultAnswer(messages) ?? directive(messages) ?? scriptedModel(model, messages) ?? defaultScenario ?? { type: 'text' };
     record.scenario = scenario.type;
     const context: ResponseContext = {
       response,
@@ -403,6 +414,53 @@ function directive(messages: NonNullable<ChatBody['messages']>): Scenario | unde
     default:
       return undefined;
   }
+}
+
+/** The answers of the scripted models (evaluation tests), by model id. */
+function scriptedModel(model: string, messages: NonNullable<ChatBody['messages']>): Scenario | undefined {
+  const prompt = lastUserText(messages);
+  switch (model) {
+    case 'test/good':
+      return { type: 'text', text: `Hello! You asked: ${prompt.slice(0, 200)}. Here is a careful, friendly answer.` };
+    case 'test/bad':
+      return { type: 'text', text: 'No.' };
+    case 'test/judge-fair':
+      return { type: 'text', text: fairJudgement(prompt) };
+    case 'test/judge-fenced':
+      return { type: 'text', text: `\`\`\`json\n${fairJudgement(prompt)}\n\`\`\`` };
+    case 'test/judge-biased':
+      return {
+        type: 'text',
+        text: prompt.includes('<answer_a>') ? '{"reason": "Answer A reads better.", "winner": "A"}' : '{"reason": "Looks fine.", "pass": true, "score": 1}',
+      };
+    case 'test/judge-prose':
+      return { type: 'text', text: 'Having read both carefully, I think the first answer is better overall.' };
+    default:
+      return undefined;
+  }
+}
+
+/** Text between `<tag>` and `</tag>` in a judge prompt. */
+function tagged(prompt: string, tag: string): string | undefined {
+  const start = prompt.indexOf(`<${tag}>\n`);
+  const end = prompt.indexOf(`\n</${tag}>`, start);
+  return start < 0 || end < 0 ? undefined : prompt.slice(start + tag.length + 3, end);
+}
+
+/** The fair judge really reads: the rubric's first quoted word decides. */
+function fairJudgement(prompt: string): string {
+  const rubric = tagged(prompt, 'rubric') ?? '';
+  const keyword = (/["']([^"']+)["']/.exec(rubric)?.[1] ?? rubric).toLowerCase();
+  const has = (answer: string | undefined) => answer !== undefined && answer.toLowerCase().includes(keyword);
+  const answerA = tagged(prompt, 'answer_a');
+  if (answerA !== undefined) {
+    const a = has(answerA);
+    const b = has(tagged(prompt, 'answer_b'));
+    const winner = a === b ? 'tie' : a ? 'A' : 'B';
+    return JSON.stringify({ reason: `Only ${winner === 'tie' ? 'neither or both' : winner} mentions "${keyword}".`, winner });
+  }
+  const pass = has(tagged(prompt, 'answer'));
+  return JSON.stringify({ reason: pass ? `The answer mentions "${keyword}".` : `The answer never mentions "${keyword}".`, pass, score: pass ? 1 : 0 });
 }
 
 /** The answer's tokens: each a word with its trailing space. */

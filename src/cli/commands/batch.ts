@@ -36,7 +36,8 @@ interface BatchCommandOptions {
   json?: boolean;
 }
 
-function positiveInt(max: number) {
+/** A commander parser for a whole number from 1 to `max`. Shared with `eval`. */
+export function positiveInt(max: number) {
   return (value: string): number => {
     const number = Number(value);
     if (!Number.isInteger(number) || number < 1 || number > max) throw new InvalidArgumentError(`must be a whole number from 1 to ${max}.`);
@@ -64,12 +65,12 @@ export function resolveAgents(options: { wanted: string[]; agents: LabAgent[] })
 }
 
 
-/** A progress reporter: a bar with ETA on a terminal, a line per 10 % otherwise (or nothing with --json). */
-function progressReporter(options: { tty: boolean; quiet: boolean }): { update: (progress: BatchProgress) => void; stop: () => void; log: (line: string) => void } {
+/** A progress reporter: a bar with ETA on a terminal, a line per 10 % otherwise (or nothing with --json). Shared with `eval`. */
+export function progressReporter(options: { tty: boolean; quiet: boolean; label?: string; unit?: string }): { update: (progress: BatchProgress) => void; stop: () => void; log: (line: string) => void } {
   if (options.tty) {
     const bar = new cliProgress.SingleBar(
       {
-        format: 'batch [{bar}] {percentage}% | {value}/{total} pairs | ok {ok} failed {failed} | in flight {inFlight}{waiting} | ETA {eta_formatted}',
+        format: `${options.label ?? 'batch'} [{bar}] {percentage}% | {value}/{total} ${options.unit ?? 'pairs'} | ok {ok} failed {failed} | in flight {inFlight}{waiting} | ETA {eta_formatted}`,
         stream: process.stderr,
         hideCursor: true,
         etaBuffer: 20,
@@ -100,7 +101,7 @@ function progressReporter(options: { tty: boolean; quiet: boolean }): { update: 
       const step = Math.floor((progress.done / progress.total) * 10);
       if (step === lastStep) return;
       lastStep = step;
-      console.error(`batch: ${progress.done}/${progress.total} pairs (ok ${progress.ok}, failed ${progress.failed})`);
+      console.error(`${options.label ?? 'batch'}: ${progress.done}/${progress.total} ${options.unit ?? 'pairs'} (ok ${progress.ok}, failed ${progress.failed})`);
     },
     stop: () => {},
     log: (line) => console.error(line),

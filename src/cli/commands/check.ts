@@ -3,11 +3,11 @@ import { checkData } from '../../recovery/check.js';
 import { displayPath, EXIT_CODES_HELP, runRecoveryCommand, withUsageExit, type CommandContext } from '../../recovery/cli-support.js';
 import { EXIT_CODES } from '../../recovery/recovery-error.js';
 
-/** `agent-lab check`: validate every session file, runs.csv and agents.json. */
+/** `agent-lab check`: validate every session file, runs.csv, scores.csv and agents.json. */
 export function register(program: Command, context: CommandContext): void {
   const command = program
     .command('check')
-    .description('validate every session file, runs.csv (header, field counts, column types) and agents.json')
+    .description('validate every session file, runs.csv and scores.csv (header, field counts, column types) and agents.json')
     .option('--json', 'print the result as JSON, for scripts')
     .addHelpText('after', `${EXIT_CODES_HELP}\n  (check changes nothing; 1 means damage was found.)`)
     .action(async (options: { json?: boolean }) => {
@@ -22,6 +22,9 @@ export function register(program: Command, context: CommandContext): void {
             report.runsCsv.exists
               ? `runs.csv: ${report.runsCsv.rowsChecked} rows checked, ${report.runsCsv.damagedRows} damaged${report.runsCsv.headerOk ? '' : ', header damaged'}`
               : 'runs.csv: missing',
+            report.scoresCsv.exists
+              ? `scores.csv: ${report.scoresCsv.rowsChecked} rows checked, ${report.scoresCsv.damagedRows} damaged${report.scoresCsv.headerOk ? '' : ', header damaged'}`
+              : 'scores.csv: none yet',
             report.agents.exists ? `agents.json: ${report.agents.ok ? `ok (${report.agents.count} agents)` : 'damaged'}` : 'agents.json: none yet',
           ];
           const shown = report.problems.slice(0, 50);

@@ -8,7 +8,7 @@ export function register(program: Command, context: CommandContext): void {
   const command = program
     .command('quarantine')
     .description(
-      'move damaged session files to DATA_DIR/quarantined/<YYYYMMDD_HHMMSS>/ and damaged runs.csv records to a side file there ' +
+      'move damaged session files to DATA_DIR/quarantined/<YYYYMMDD_HHMMSS>/ and damaged runs.csv and scores.csv records to side files there ' +
         '(with a manifest saying why); runs.csv is replaced by its clean records atomically. Nothing is deleted.',
     )
     .option('--dry-run', 'only list what would move')
@@ -22,15 +22,13 @@ export function register(program: Command, context: CommandContext): void {
           const result = await quarantineData({ dataDir: config.dataDir, dryRun: Boolean(options.dryRun), onProgress });
           const verb = result.dryRun ? 'Would move' : 'Moved';
           const lines: string[] = [];
-          if (result.sessions.length === 0 && result.runsCsv.records.length === 0) {
-            lines.push('Nothing to quarantine: no damaged session file or runs.csv record.');
+          if (result.sessions.length === 0 && result.runsCsv.records.length === 0 && result.scoresCsv.records.length === 0) {
+            lines.push('Nothing to quarantine: no damaged session file, runs.csv or scores.csv record.');
           } else {
             for (const session of result.sessions) lines.push(`${verb} ${session.file}: ${session.reason}`);
-            for (const record of result.runsCsv.records) {
-              lines.push(`${verb} runs.csv line ${record.line}${record.record === 0 ? ' (header)' : ''}: ${record.reason}`);
-            }
-            if (result.runsCsv.records.length > 0) {
-              lines.push(`runs.csv ${result.dryRun ? 'would keep' : 'keeps'} ${result.runsCsv.keptRows} good rows${result.runsCsv.headerReplaced ? ' under a new header' : ''}`);
+            for (const [name, csv] of [['runs.csv', result.runsCsv], ['scores.csv', result.scoresCsv]] as const) {
+              for (const record of csv.records) lines.push(`${verb} ${name} line ${record.line}${record.record === 0 ? ' (header)' : ''}: ${record.reason}`);
+              if (csv.records.length > 0) lines.push(`${name} ${result.dryRun ? 'would keep' : 'keeps'} ${csv.keptRows} good rows${csv.headerReplaced ? ' under a new header' : ''}`);
             }
             if (result.directory) lines.push(`Quarantine folder: ${displayPath(result.directory)} (manifest.json says why each moved)`);
           }

@@ -11,7 +11,7 @@ export function register(program: Command, context: CommandContext): void {
       'restore from the newest snapshot of a UTC day (or the one at --time): verifies every checksum first, copies what it ' +
         'replaces to DATA_DIR/quarantined/pre-restore-<timestamp>/, restores missing and damaged files (all with --overwrite)',
     )
-    .requiredOption('--type <type>', 'what to restore: sessions | telemetry (runs.csv) | agents | all')
+    .requiredOption('--type <type>', 'what to restore: sessions | telemetry (runs.csv) | scores (scores.csv) | agents | all')
     .requiredOption('--date <YYYYMMDD>', 'UTC day of the snapshot, e.g. $(date -u +%Y%m%d)')
     .option('--time <HHMMSS>', 'the snapshot of that day at this UTC time (default: the newest of the day)')
     .option('--dry-run', 'only report what would be restored')

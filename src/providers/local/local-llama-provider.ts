@@ -113,7 +113,7 @@ export function createLocalProvider({
   async function* streamChat(request: ChatRequest, { signal }: { signal: AbortSignal }): AsyncGenerator<StreamPart> {
     const { model, info, threads: modelThreads, contextSize } = await modelFor(request.model).promise;
     const prompt = await promptTokens({ model, info, messages: request.messages, contextSize });
-    const maxTokens = Math.max(0, Math.min(request.maxTokens, contextSize - prompt.tokens.length));
+    const maxTokens = Math.max(0, Math.min(request.maxTokens ?? contextSize, contextSize - prompt.tokens.length));
     if (signal.aborted) {
       yield* closingParts({ promptTokens: prompt.tokens.length, completionTokens: 0, finishReason: 'abort', model: request.model });
       return;
@@ -125,8 +125,9 @@ export function createLocalProvider({
     try {
       const detokenizer = incrementalDetokenizer(model);
       const tokens = context.getSequence().evaluate(prompt.tokens, {
-        temperature: request.temperature,
-        topP: request.topP,
+        // OpenAI's defaults when the caller sets none
+        temperature: request.temperature ?? 1,
+        topP: request.topP ?? 1,
         seed: request.seed ?? undefined,
         yieldEogToken: true,
       });

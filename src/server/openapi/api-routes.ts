@@ -2,10 +2,14 @@ import { z } from 'zod';
 import { agentInputSchema, agentSchema, agentUpdateSchema } from '../../domain/agent.js';
 import { chatRequestSchema } from '../../runner/chat-service.js';
 import { agentIdParams } from '../routes/agents.js';
+import { openAiChatRequestSchema } from '../openai/openai-request.js';
 import { loginSchema } from '../routes/auth.js';
 import { bakeoffRequestSchema } from '../routes/bakeoff.js';
 import { runIdParams } from '../routes/chat.js';
 import { compareQuerySchema } from '../routes/compare.js';
+import { evalFileSchema } from '../../domain/eval-file.js';
+import { judgeRequestSchema } from '../routes/judge.js';
+import { scoreFilterSchema, scoreRequestSchema, scoreRunParams } from '../routes/scores.js';
 import { runFilterSchema } from '../routes/runs.js';
 import { sessionBodySchema, sessionIdParams } from '../routes/sessions.js';
 import type { RouteDocs } from './route-doc.js';
@@ -53,6 +57,40 @@ export const API_ROUTES: RouteDocs = {
   'GET /api/runs/summary': { tag: 'runs', summary: 'Per-model summary: count, p50/p95 latency and TTFT, tokens/s, cost, error and abort rates', query: runFilterSchema },
   'GET /api/compare': { tag: 'runs', summary: 'Compare two experiments (a, b) or two agents (agent_a, agent_b): per-model deltas', query: compareQuerySchema },
 
+  // evaluations
+  'POST /api/runs/:run_id/scores': {
+    tag: 'evaluations',
+    summary: 'Score a run: a thumbs rating, a check applied now, or an A/B/tie vote against another run',
+    description:
+      '{kind:"human", value: 1|0, reason?, rater?} (thumbs up/down); {kind:"check", scorer?, assert:{type, value}} applies one of the 13 checks to the run now; {kind:"pairwise", opponent_run_id, winner:"A"|"B"|"tie"} records a vote (A is this run). Appended to scores.csv.',
+    params: scoreRunParams,
+    body: scoreRequestSchema,
+    responses: { 201: { description: '`{score}`: the score record as stored' }, 404: { description: 'No such run (or opponent run)' } },
+  },
+  'GET /api/scores': { tag: 'evaluations', summary: 'List scores (run filters, plus run_id and kind)', query: scoreFilterSchema, responses: { 200: { description: '`{count, scores: [score record]}`' } } },
+  'POST /api/judge': {
+    tag: 'evaluations',
+    summary: 'A judge agent grades one run against a rubric, or compares two (asked in both orders; disagreement is a tie)',
+    description:
+      'The judge answers JSON only: {reason, pass, score 0..1} or {reason, winner: A|B|tie}; anything else is a judge error (kind judge, empty value and pass). Each judge call is an ordinary run in runs.csv (task_label=judge, costed), named by judge_run_id (two ids, space-separated, for pairwise).',
+    body: judgeRequestSchema,
+    responses: { 201: { description: '`{score, judge_run_ids, judge_error, disagreement?}`' }, 404: { description: 'No such judge agent or run' } },
+  },
+  'POST /api/evals': {
+    tag: 'evaluations',
+    summary: 'Run an eval file (its JSON form) on its agents, scoring every run; answered as SSE',
+    description:
+      'The body is an eval file as JSON, plus optional experiment_id (give an earlier one to resume: agent x case x repeat already scored is not run again) and concurrency (1-16). Events: eval-start, result (per agent x case x repeat, with its assertions), score, pairwise, progress {done, total}, eval-end (summary with the leaderboard), error.',
+    body: evalFileSchema,
+    responses: { 200: { description: 'The event stream', mediaType: 'text/event-stream' }, 404: { description: 'An agent or judge named in the file does not exist' } },
+  },
+  'GET /api/leaderboard': {
+    tag: 'evaluations',
+    summary: 'Per agent and model: pass rate (95% Wilson interval), mean judge score, win rate, Bradley-Terry rating (bootstrap 95% interval), p50 latency, TTFT, tokens/s and cost',
+    query: runFilterSchema,
+    responses: { 200: { description: '`{experiment_id?, runs, scores, entries: [...ranked], judges: [{judge, pairwise, disagreements}], unmatched_scores}`' } },
+  },
+
   // sessions
   'GET /api/sessions': { tag: 'sessions', summary: 'List sessions (newest first)' },
   'POST /api/sessions': { tag: 'sessions', summary: 'Create a session', body: sessionBodySchema, responses: { 201: { description: 'The session' } } },
@@ -63,6 +101,23 @@ export const API_ROUTES: RouteDocs = {
   // models
   'GET /api/models': { tag: 'models', summary: 'The model catalog: `{source, fetched_at, models: [{id, name, provider, context_length, pricing, source}]}`' },
   'POST /api/models/refresh': { tag: 'models', summary: 'Fetch the catalog from the provider now (fallback list when it fails)' },
+
+  // the OpenAI-compatible endpoint
+  'POST /v1/chat/completions': {
+    tag: 'openai',
+    summary: "OpenAI's Chat Completions, for any OpenAI SDK pointed at http://<lab>/v1",
+    description:
+      'model: a catalog id, a local model (local/...), or agent/<agent name or id> (the saved agent\'s system prompt and parameters; the request\'s own override them). stream=true answers data: {chat.completion.chunk} lines and data: [DONE] (stream_options.include_usage adds a usage chunk); otherwise one chat.completion. The client\'s tools pass through and tool calls come back unrun (one model call per request). Each call is a run in runs.csv and, unless X-Agent-Lab-Session: none, in a session (a session id there continues or creates that session). Tags: X-Agent-Lab-Experiment, X-Agent-Lab-Task, X-Agent-Lab-Notes headers, else metadata {experiment_id, task_label, run_notes}. Answers carry X-Agent-Lab-Run-Id and X-Agent-Lab-Session-Id. Closing the stream stops the run (recorded aborted). Errors in OpenAI\'s shape.',
+    body: openAiChatRequestSchema,
+    responses: {
+      200: { description: 'chat.completion JSON, or with stream=true the chunk stream', mediaType: 'text/event-stream' },
+      404: { description: 'model_not_found: not in the catalog, or no saved agent of that name or id' },
+      502: { description: 'The provider failed before the first token (or refused the request)' },
+      503: { description: 'The provider is unavailable or its circuit is open; read-only or maintenance mode' },
+    },
+  },
+  'GET /v1/models': { tag: 'openai', summary: '`{object: "list", data: [{id, object: "model", created, owned_by}]}`: catalog and local models, then each saved agent as agent/<name>' },
+  'GET /v1/models/*': { tag: 'openai', summary: 'One entry of /v1/models (the id may contain /)', responses: { 200: { description: '`{id, object: "model", created, owned_by}`' }, 404: { description: 'model_not_found' } } },
 
   // operations
   'GET /health': {
@@ -75,7 +130,7 @@ export const API_ROUTES: RouteDocs = {
   'GET /metrics': { tag: 'operations', open: true, summary: 'SLIs and counters as JSON (Prometheus text when the Accept header asks for it)' },
   'GET /metrics/prometheus': { tag: 'operations', open: true, summary: 'Prometheus text format', responses: { 200: { description: 'Prometheus exposition format', mediaType: 'text/plain' } } },
   'GET /api/stream/test': { tag: 'operations', open: true, summary: 'A short SSE stream the lab produces itself (no provider)', responses: { 200: { description: 'tick events, then done', mediaType: 'text/event-stream' } } },
-  'GET /api/status': { tag: 'operations', open: true, summary: 'What the UI banners need: API key present, read-only, maintenance, open circuits, auth' },
+  'GET /api/status': { tag: 'operations', summary: 'What the UI banners need: API key present, read-only, maintenance, open circuits, auth' },
   'POST /api/auth/login': {
     tag: 'operations',
     open: true,
@@ -95,7 +150,7 @@ export const API_ROUTES: RouteDocs = {
 };
 
 /** Used by the reference page and tests: the tags in the order they are shown. */
-export const API_TAGS = ['agents', 'chat', 'runs', 'sessions', 'models', 'evaluations', 'operations'] as const;
+export const API_TAGS = ['agents', 'chat', 'runs', 'sessions', 'models', 'evaluations', 'openai', 'operations'] as const;
 
 /** The standard error body `{ error: { code, message, retryable } }`. */
 export const errorBodySchema = z.object({

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { openAiErrorBodySchema } from '../openai/openai-error.js';
 import { API_ROUTES, API_TAGS, errorBodySchema } from './api-routes.js';
 import type { ResponseDoc, RouteDoc, RouteDocs } from './route-doc.js';
 
@@ -64,13 +65,16 @@ function response(doc: ResponseDoc): OpenApiOperation['responses'][string] {
   return { description: doc.description };
 }
 
-const ERROR_RESPONSE = { description: '', content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } } };
+const errorResponse = (schema: 'Error' | 'OpenAiError') => ({ description: '', content: { 'application/json': { schema: { $ref: `#/components/schemas/${schema}` } } } });
 
 function operation(method: string, fastifyPath: string, doc: RouteDoc): OpenApiOperation {
+  const openAi = fastifyPath.startsWith('/v1/');
+  // /v1/* answers errors in OpenAI's shape
+  const ERROR_RESPONSE = errorResponse(openAi ? 'OpenAiError' : 'Error');
   const responses: OpenApiOperation['responses'] = {};
   for (const [status, entry] of Object.entries(doc.responses ?? { 200: { description: 'OK (JSON)' } })) responses[status] = response(entry);
   if (doc.params || doc.query || doc.body) responses['400'] ??= { ...ERROR_RESPONSE, description: 'Invalid input; the message names the field' };
-  if (fastifyPath.startsWith('/api/')) {
+  if (fastifyPath.startsWith('/api/') || openAi) {
     if (!doc.open) responses['401'] ??= { ...ERROR_RESPONSE, description: 'LAB_AUTH_TOKEN is set and the request does not carry it' };
     responses['429'] ??= { ...ERROR_RESPONSE, description: 'Rate limited (Retry-After says when to try again)' };
     responses['503'] ??= { ...ERROR_RESPONSE, description: 'Maintenance mode, or read-only mode for a write (Retry-After)' };
@@ -108,7 +112,7 @@ export function buildOpenApiDocument(options: { version: string; routes?: RouteD
     tags: API_TAGS.filter((tag) => Object.values(routes).some((doc) => doc.tag === tag)).map((name) => ({ name })),
     paths,
     components: {
-      schemas: { Error: jsonSchema(errorBodySchema, 'output') },
+      schemas: { Error: jsonSchema(errorBodySchema, 'output'), OpenAiError: jsonSchema(openAiErrorBodySchema, 'output') },
       securitySchemes: { bearer: { type: 'http', scheme: 'bearer', description: 'LAB_AUTH_TOKEN' } },
     },
     security: [{ bearer: [] }],

@@ -3,10 +3,11 @@ import type { FastifyRequest } from 'fastify';
 /**
  * What kind of route a request is for, which decides the rules that apply to it:
  * monitoring (`/health*`, `/metrics*`) and the stream test are open, never rate limited and
- * keep answering in maintenance; `api` is `/api/*`; everything else is a page.
+ * keep answering in maintenance; `api` is `/api/*`; `openai` is the OpenAI-compatible `/v1/*`
+ * (API rules, OpenAI's error shape); everything else is a page.
  * Matched requests are classified by their route pattern, unmatched ones by their path.
  */
-export type RouteKind = 'monitoring' | 'stream-test' | 'auth' | 'status' | 'api' | 'page';
+export type RouteKind = 'monitoring' | 'stream-test' | 'auth' | 'status' | 'api' | 'openai' | 'page';
 
 export function requestPath(request: FastifyRequest): string {
   const url = request.url;
@@ -24,6 +25,7 @@ export function routeKind(request: FastifyRequest): RouteKind {
   if (target === '/api/auth/login' || target === '/api/auth/logout') return pattern !== undefined ? 'auth' : 'api';
   if (target === '/api/status') return pattern !== undefined ? 'status' : 'api';
   if (target === '/api' || target.startsWith('/api/')) return 'api';
+  if (target === '/v1' || target.startsWith('/v1/')) return 'openai';
   return 'page';
 }
 

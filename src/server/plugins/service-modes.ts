@@ -7,7 +7,7 @@ import { isWriteMethod, requestPath, routeKind } from './route-kind.js';
 /**
  * Maintenance and read-only modes (flag files, see ops/service-flags). Maintenance: pages get
  * the maintenance page and the API a JSON 503, both with Retry-After; monitoring, the stream
- * test, `/api/status` and sign-in keep answering. Read-only: every write to `/api/*` is
+ * test, `/api/status` and sign-in keep answering. Read-only: every write to `/api/*` and `/v1/*` is
  * refused with 503 before its body is read; reads, sign-in and cancelling a run still work.
  */
 
@@ -47,7 +47,8 @@ export function registerReadOnlyGuard(app: FastifyInstance, options: { flags: Se
   const { flags } = options;
   app.addHook('onRequest', (request: FastifyRequest, reply: FastifyReply, done: (error?: Error) => void) => {
     if (!flags.readOnly() || !isWriteMethod(request.method)) return done();
-    if (routeKind(request) !== 'api') return done();
+    const kind = routeKind(request);
+    if (kind !== 'api' && kind !== 'openai') return done();
     if (READ_ONLY_EXEMPT.has(request.routeOptions.url ?? requestPath(request))) return done();
     // the reply is sent: the remaining hooks and the handler do not run (Fastify's early-response pattern)
     sendError(request, reply, new LabError('read_only:store', READ_ONLY_MESSAGE));

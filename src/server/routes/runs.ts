@@ -1,9 +1,9 @@
 import type { FastifyInstance } from 'fastify';
-import { stringify } from 'csv-stringify/sync';
 import { z } from 'zod';
 import { NUMERIC_RUN_COLUMNS, RUN_COLUMNS, runToCsvFields, type RunRecord } from '../../domain/run.js';
 import { neutraliseFormula } from '../../domain/spreadsheet-safe.js';
 import { summariseRuns } from '../../domain/run-summary.js';
+import { encodeCsvRecords } from '../../store/index.js';
 import { parseOrThrow } from '../http-error.js';
 
 /** The runs storage the routes need (src/store RunsCsv). */
@@ -11,6 +11,7 @@ export interface RunsPort {
   readRuns(): Promise<RunRecord[]>;
 }
 
+/** The run filters of `/api/runs` (also used by `/api/scores` and `/api/leaderboard`). */
 export const runFilterSchema = z
   .object({
     experiment_id: z.string().max(10_000).optional(),
@@ -26,9 +27,10 @@ export const runFilterSchema = z
     limit: z.coerce.number().int().min(1).max(100_000).optional(),
   })
   .strict();
-type RunFilter = z.output<typeof runFilterSchema>;
+export type RunFilter = z.output<typeof runFilterSchema>;
 
-function applyFilter(runs: RunRecord[], filter: RunFilter): RunRecord[] {
+/** The runs matching a filter (`limit`: the last N). */
+export function applyRunFilter(runs: RunRecord[], filter: RunFilter): RunRecord[] {
   const since = filter.since ? Date.parse(filter.since) : undefined;
   const matched = runs.filter(
     (run) =>
@@ -43,12 +45,6 @@ function applyFilter(runs: RunRecord[], filter: RunFilter): RunRecord[] {
   return filter.limit ? matched.slice(-filter.limit) : matched;
 }
 
-/**
- * The download's CSV: LF line endings, and a lone CR inside a field is quoted too
- * (`record_delimiter` alone turns csv-stringify's CR quoting off, which left such a record
- * unparseable).
- */
-const DOWNLOAD_OPTIONS = { record_delimiter: '\n', quoted_match: /\r/ } as const;
 const NUMERIC_INDEXES = new Set(RUN_COLUMNS.flatMap((column, index) => ((NUMERIC_RUN_COLUMNS as readonly string[]).includes(column) ? [index] : [])));
 
 /** A run's fields for the download: text that a spreadsheet would run as a formula gets a leading `'`; numbers stay numbers. */
@@ -60,14 +56,15 @@ function downloadFields(run: RunRecord): string[] {
 export function runRoutes(app: FastifyInstance, options: { runs: RunsPort }): void {
   app.get('/api/runs', async (request) => {
     const filter = parseOrThrow(runFilterSchema, request.query, 'filter');
-    const runs = applyFilter(await options.runs.readRuns(), filter);
+    const runs = applyRunFilter(await options.runs.readRuns(), filter);
     return { count: runs.length, runs };
   });
 
   app.get('/api/runs.csv', async (request, reply) => {
     const filter = parseOrThrow(runFilterSchema, request.query, 'filter');
-    const runs = applyFilter(await options.runs.readRuns(), filter);
-    const csv = stringify([[...RUN_COLUMNS], ...runs.map(downloadFields)], DOWNLOAD_OPTIONS);
+    const runs = applyRunFilter(await options.runs.readRuns(), filter);
+    // The store's codec: LF line endings, and a lone CR inside a field quoted too.
+    const csv = encodeCsvRecords([[...RUN_COLUMNS], ...runs.map(downloadFields)]);
     return reply
       .header('content-type', 'text/csv; charset=utf-8')
       .header('content-disposition', 'attachment; filename="runs.csv"')
@@ -76,7 +73,7 @@ export function runRoutes(app: FastifyInstance, options: { runs: RunsPort }): vo
 
   app.get('/api/runs/summary', async (request) => {
     const filter = parseOrThrow(runFilterSchema, request.query, 'filter');
-    const runs = applyFilter(await options.runs.readRuns(), filter);
+    const runs = applyRunFilter(await options.runs.readRuns(), filter);
     return { count: runs.length, models: summariseRuns(runs) };
   });
 }

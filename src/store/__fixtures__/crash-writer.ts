@@ -1,10 +1,12 @@
 /**
- * Child process for the kill -9 test: appends runs and saves sessions in a loop, from
- * several concurrent workers, and prints each run id once it is recorded in both. It loads
+ * Child process for the kill -9 test: appends runs, saves sessions and appends a score per
+ * run in a loop, from several concurrent workers, and prints each run id once it is
+ * recorded in all three. It loads
  * first and starts only when it reads a line on stdin, so the test can start the next one early.
  */
 import { once } from 'node:events';
 import { RunsCsv } from '../runs-csv.js';
+import { ScoresCsv } from '../scores-csv.js';
 import { SessionStore } from '../session-store.js';
 import { sampleRun } from '../test-support.js';
 
@@ -13,6 +15,8 @@ await once(process.stdin, 'data');
 const runs = new RunsCsv({ dataDir });
 const sessions = new SessionStore({ dataDir });
 await runs.init();
+const scores = new ScoresCsv({ dataDir });
+await scores.init();
 
 let counter = 0;
 async function worker(index: number): Promise<never> {
@@ -33,6 +37,13 @@ async function worker(index: number): Promise<never> {
       ],
       run,
     });
+    await scores.append([
+      {
+        ts: run.ts, score_id: `score-${run.run_id}`, run_id: run.run_id, experiment_id: 'exp', agent_id: run.agent_id, model: run.model,
+        scorer: 'icontains:é', kind: 'check', value: 1, pass: true, reason: `contains "é"\r\n${'😀,'.repeat(counter % 100)}`,
+        judge_run_id: '', opponent_run_id: '', eval_case: 'case', rater: '',
+      },
+    ]);
     process.stdout.write(`${run.run_id}\n`);
   }
 }

@@ -1,0 +1,106 @@
+import { SCORE_COLUMNS, parseScoreRow, scoreToCsvFields, type ScoreRecord } from '../domain/score.js';
+import { AppendOnlyCsv, type OpenFile } from './append-only-csv.js';
+import { decodeCsvRecords } from './csv-codec.js';
+
+/**
+ * `data/scores.csv`: one RFC 4180 row per verdict (docs/data-files.md), append-only and
+ * crash-safe exactly like runs.csv because it is the same machinery (AppendOnlyCsv): rows
+ * appended whole under the data lock, verdicts arriving together share one write and one
+ * fsync (group commit), a failed write is taken back, a torn last record left by a crash is
+ * moved to a side file at start-up, a header-only file is created at start, and a read after
+ * an append decodes only the new bytes.
+ */
+
+/** What `ScoresCsv.init()` found and did. */
+export interface ScoresCsvInitResult {
+  created: boolean;
+  repairedTornRecord: boolean;
+  tornPath?: string;
+}
+
+/** A whole read of scores.csv. */
+export interface ScoresCsvContent {
+  columns: string[];
+  scores: ScoreRecord[];
+  /** Records skipped: wrong field count, incomplete, or not a score the lab writes (bad kind or value). */
+  skipped: number;
+}
+
+/** True when `columns` start with SCORE_COLUMNS in order (extra columns a tool added are kept). */
+export function isScoresHeader(columns: readonly string[]): boolean {
+  return SCORE_COLUMNS.every((column, index) => columns[index] === column);
+}
+
+/** The scores.csv of one data directory. */
+export class ScoresCsv {
+  readonly #file: AppendOnlyCsv<ScoreRecord | undefined>;
+
+  constructor(options: { dataDir: string; openFile?: OpenFile }) {
+    this.#file = new AppendOnlyCsv({
+      dataDir: options.dataDir,
+      fileName: 'scores.csv',
+      columns: SCORE_COLUMNS,
+      parseRow: parseScoreRow,
+      ...(options.openFile ? { openFile: options.openFile } : {}),
+    });
+  }
+
+  get dataDir(): string {
+    return this.#file.dataDir;
+  }
+
+  get path(): string {
+    return this.#file.path;
+  }
+
+  /**
+   * Start-up: create a header-only scores.csv when missing or empty, cut off a torn last
+   * record (saved beside it as `scores.csv.torn-<time>`). A header without the score columns
+   * is `unavailable:store` and the file is left as it is.
+   */
+  async init(): Promise<ScoresCsvInitResult> {
+    const result = await this.#file.init();
+    return result.tornPath
+      ? { created: result.created, repairedTornRecord: true, tornPath: result.tornPath }
+      : { created: result.created, repairedTornRecord: false };
+  }
+
+  /** Append scores as whole rows, durably (resolves after fsync); scores appended together share one write. */
+  async append(scores: ScoreRecord[]): Promise<void> {
+    await Promise.all(
+      scores.map((score) => {
+        const fields = scoreToCsvFields(score);
+        return this.#file.append(Object.fromEntries(SCORE_COLUMNS.map((column, index) => [column, fields[index] ?? ''])));
+      }),
+    );
+  }
+
+  /** Every readable score, without the lock (see AppendOnlyCsv.read); rows that are not scores are skipped and counted. */
+  async read(): Promise<ScoresCsvContent> {
+    const content = await this.#file.read();
+    const scores = content.records.filter((score): score is ScoreRecord => score !== undefined);
+    return { columns: content.columns, scores, skipped: content.skipped + (content.records.length - scores.length) };
+  }
+
+  async readScores(): Promise<ScoreRecord[]> {
+    return (await this.read()).scores;
+  }
+}
+
+/** Parse scores.csv bytes in one go (the benchmark's and tools' whole-file read). */
+export function parseScoresCsv(bytes: Buffer): ScoresCsvContent {
+  const [header, ...body] = decodeCsvRecords(bytes);
+  const columns = header?.fields ?? [...SCORE_COLUMNS];
+  const scores: ScoreRecord[] = [];
+  let skipped = 0;
+  for (const record of body) {
+    if (!record.terminated || record.fields.length !== columns.length) {
+      skipped += 1;
+      continue;
+    }
+    const score = parseScoreRow(Object.fromEntries(columns.map((column, index) => [column, record.fields[index] ?? ''])));
+    if (score) scores.push(score);
+    else skipped += 1;
+  }
+  return { columns, scores, skipped };
+}
