@@ -1,4 +1,4 @@
-import { appendFile, open, readFile, readdir, writeFile } from 'node:fs/promises';
+import { appendFile, readFile, readdir, rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { parse } from 'csv-parse/sync';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -72,7 +72,7 @@ describe('scores.csv', () => {
     expect(content.skipped).toBe(2);
   });
 
-  it('reads only what was appended since the last read, and re-reads a file rewritten in place', async () => {
+  it('reads only what was appended since the last read, and re-reads a file a tool replaced', async () => {
     const reader = new ScoresCsv({ dataDir });
     await reader.init();
     const writer = new ScoresCsv({ dataDir });
@@ -89,11 +89,12 @@ describe('scores.csv', () => {
     expect(grown.scores.map((score) => score.score_id)).toEqual(['a', 'b', 'c', 'd']);
     expect(grown.skipped).toBe(0);
 
-    // Same inode, rewritten from the start and longer: the reader must not trust its cache.
+    // Replaced by a tool (a new file renamed over it, as restore and quarantine do), and longer:
+    // the reader must not trust its cache.
     const text = await readFile(writer.path, 'utf8');
-    const handle = await open(writer.path, 'r+');
-    await handle.write(text.replace(',a,', ',z,') + text.split('\n').slice(1).join('\n').replace(/,[abcd],/g, ',y,'), 0);
-    await handle.close();
+    const replacement = `${writer.path}.new`;
+    await writeFile(replacement, text.replace(',a,', ',z,') + text.split('\n').slice(1).join('\n').replace(/,[abcd],/g, ',y,'));
+    await rename(replacement, writer.path);
     const reread = await reader.read();
     expect(reread.scores.map((score) => score.score_id).slice(0, 4)).toEqual(['z', 'b', 'c', 'd']);
     expect(reread.scores.slice(4).every((score) => score.score_id === 'y')).toBe(true);
