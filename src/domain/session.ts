@@ -86,3 +86,4 @@ export function toSession(file: SessionFile, fileId: string): Session {
     runs: (file.runs ?? []) as Array<Record<string, unknown>>,
   };
 }
+

@@ -4,6 +4,7 @@ import { LabError } from '../domain/errors.js';
 import type { ModelListSource, RunRecord } from '../domain/run.js';
 import { FIELD_CAPS } from '../domain/run.js';
 import type { Session, TranscriptEntry } from '../domain/session.js';
+import { exchangeSpan } from '../domain/exchange.js';
 import { SESSION_ID_PATTERN, sessionIdSchema } from '../domain/session.js';
 import type { ChatMessage, Usage } from '../domain/stream-part.js';
 import type { Logger } from '../ops/logger.js';
@@ -34,11 +35,17 @@ export const chatRequestSchema = z
       .strict()
       .optional(),
     stream: z.boolean().default(true),
+    /** Regenerate, retry or edit-and-resend: this run's exchange in the session is replaced by the new one. */
+    replace_run_id: z.string().min(1).max(64).regex(/^[A-Za-z0-9_-]+$/, 'replace_run_id must be a run id').optional(),
   })
   .strict()
   .refine((body) => body.agent_id !== undefined || body.agent !== undefined, {
     message: 'give agent_id (a saved agent) or agent (an inline config)',
     path: ['agent_id'],
+  })
+  .refine((body) => body.replace_run_id === undefined || body.session_id !== undefined, {
+    message: 'replace_run_id needs the session_id the run belongs to',
+    path: ['replace_run_id'],
   });
 export type ChatRequestBody = z.output<typeof chatRequestSchema>;
 
@@ -74,6 +81,7 @@ export interface ChatStores {
       createIfMissing?: { name?: string; agent_config: Record<string, unknown>; model_id: string };
       entries: TranscriptEntry[];
       run?: Record<string, unknown>;
+      replaceRunId?: string;
     }): Promise<Session>;
   };
   runs: { append(run: RunRecord): Promise<void> };
@@ -103,6 +111,8 @@ export interface PreparedChat {
   message: string;
   tags: RunTags;
   bakeoffId?: string;
+  /** The run whose exchange this one replaces in the session. */
+  replaceRunId?: string;
   /** A client-driven turn (the OpenAI endpoint); see ClientTurn. */
   clientTurn?: ClientTurn;
   /** What this turn adds to the session before the answer (default: the user message). */
@@ -183,7 +193,13 @@ export class ChatService {
     let isNewSession = false;
     if (body.session_id) {
       const session = await this.options.stores.sessions.get(body.session_id);
-      history = historyFrom(session);
+      if (body.replace_run_id) {
+        const span = exchangeSpan(session.transcript, body.replace_run_id);
+        if (!span) throw new LabError('not_found:run', `Run ${body.replace_run_id} has no answer in session ${session.id} to replace.`);
+        history = historyFrom({ transcript: session.transcript.slice(0, span.start) });
+      } else {
+        history = historyFrom(session);
+      }
       sessionId = session.id;
     } else {
       sessionId = newId();
@@ -202,6 +218,7 @@ export class ChatService {
         run_notes: body.tags?.run_notes ?? '',
       },
       ...(extra.bakeoffId ? { bakeoffId: extra.bakeoffId } : {}),
+      ...(body.replace_run_id ? { replaceRunId: body.replace_run_id } : {}),
     };
   }
 
@@ -323,6 +340,7 @@ export class ChatService {
         { role: 'assistant', content: text, ts: now, run_id: run.run_id, ...(returnedCalls.length > 0 ? { tool_calls: returnedCalls } : {}) },
       ],
       run: { ...run },
+      ...(prepared.replaceRunId ? { replaceRunId: prepared.replaceRunId } : {}),
     });
   }
 }

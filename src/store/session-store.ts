@@ -5,6 +5,7 @@ import { z } from 'zod';
 import { LabError } from '../domain/errors.js';
 import type { RunRecord } from '../domain/run.js';
 import { SESSION_ID_PATTERN, sessionRunSchema, sessionSchema, toSession, transcriptEntrySchema } from '../domain/session.js';
+import { replaceExchange } from '../domain/exchange.js';
 import type { Session, TranscriptEntry } from '../domain/session.js';
 import { DamagedFileError, fsyncDirectory, readJsonFile, writeFileAtomic } from './atomic-file.js';
 import { withDataLock } from './data-lock.js';
@@ -64,6 +65,8 @@ export interface AppendTurnOptions {
   entries: TranscriptEntry[];
   /** The full run record; one with the same `run_id` already present is replaced. */
   run?: RunRecord | Record<string, unknown>;
+  /** Regenerate/retry: these entries take the place of that run's exchange (its run record stays in `runs`). */
+  replaceRunId?: string;
 }
 
 const KNOWN_FIELDS = ['id', 'created_at', 'updated_at', 'name', 'notes', 'agent_config', 'model_id', 'transcript', 'runs'];
@@ -431,7 +434,9 @@ function withTurn(session: Session, job: TurnJob): Session {
   }
   return {
     ...session,
-    transcript: [...session.transcript, ...job.entries],
+    transcript: job.replaceRunId
+      ? replaceExchange({ transcript: session.transcript, runId: job.replaceRunId, entries: job.entries })
+      : [...session.transcript, ...job.entries],
     runs,
     updated_at: laterTimestamp(session.updated_at),
   };

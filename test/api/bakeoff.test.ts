@@ -209,6 +209,18 @@ describe('POST /api/bakeoff', () => {
       expect((request.body as { messages: Array<{ role: string }> }).messages.map((message) => message.role)).toEqual(['system', 'user', 'assistant', 'user']);
     }
   });
+
+  it('awards no "cheapest" when every lane cost $0 or all cost the same, but still names the fastest', async () => {
+    const result = await postSse({ url: `${lab.url}/api/bakeoff`, body: { message: 'Free [[scenario:normal text="Free answer." cost=0]]', lanes: agentIds.slice(0, 2).map((agent_id) => ({ agent_id })) } });
+    const end = result.events.find((event) => event.event === 'bakeoff-end')!;
+    const runs = result.events.filter((event) => event.event === 'run-end').map((event) => event.data.run as { cost_usd: number | null });
+    expect(runs.map((run) => run.cost_usd)).toEqual([0, 0]);
+    expect(end.data.cheapest_lane).toBeNull();
+    expect(end.data.fastest_lane).not.toBeNull();
+
+    const same = await postSse({ url: `${lab.url}/api/bakeoff`, body: { message: 'Same [[scenario:normal text="Same price." cost=2e-05]]', lanes: agentIds.slice(0, 2).map((agent_id) => ({ agent_id })) } });
+    expect(same.events.find((event) => event.event === 'bakeoff-end')!.data.cheapest_lane).toBeNull();
+  });
 });
 
 describe('POST /api/bakeoff (bad input)', () => {

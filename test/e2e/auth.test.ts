@@ -42,6 +42,8 @@ describe.skipIf(missing(CHROMIUM_PREREQUISITE))('a lab that needs a token', () =
     expect(await ui.testId('auth-dialog').isVisible()).toBe(false);
 
     console.info('auth e2e: signed in');
+    await ui.openView('runs'); // its code loads while signed in
+    await ui.testId('runs-reload').waitFor();
     // Stop the page's clock (a little ahead: real time moves on meanwhile): from here no timer
     // (status poll, debounce) fires unless the test says so. Then let every request already
     // sent finish with the cookie, so the first 401 is the click's.

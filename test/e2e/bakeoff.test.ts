@@ -38,7 +38,7 @@ describe.skipIf(missing(CHROMIUM_PREREQUISITE))('the bake-off view', () => {
 
   const lanes = () => page.locator('[data-testid="bakeoff-lane"]');
 
-  it('streams 3 lanes at once: all three answers grow together, then fastest and cheapest are marked', async () => {
+  it('streams 3 lanes at once: all three answers grow together, then the fastest is marked (no cheapest among equal costs)', async () => {
     await ui.open(lab.url);
     await ui.testId('view-tab-bakeoff').click();
     await ui.testId('bakeoff-view').waitFor();
@@ -86,7 +86,7 @@ describe.skipIf(missing(CHROMIUM_PREREQUISITE))('the bake-off view', () => {
       expect(await card.getByTestId('lane-cost').textContent()).toMatch(/^\$/);
     }
     expect(await page.getByTestId('lane-badge-fastest').count()).toBe(1);
-    expect(await page.getByTestId('lane-badge-cheapest').count()).toBe(1);
+    expect(await page.getByTestId('lane-badge-cheapest').count()).toBe(0); // all three cost the same: none is cheapest
     await expect.poll(() => page.locator('[data-testid="summary-table"] tbody tr').count()).toBe(3);
     await ui.screenshot('bakeoff-3-lanes');
     const runs = await api(`${lab.url}/api/runs?experiment_id=e2e-race`);
@@ -117,6 +117,68 @@ describe.skipIf(missing(CHROMIUM_PREREQUISITE))('the bake-off view', () => {
     }
   });
 
+  it('keeps the prompt visible above the lanes, side by side at 1400 px', async () => {
+    expect(await ui.testId('bakeoff-sent-prompt').textContent()).toContain('And a long one [[scenario:slow delay=30 tokens=300]]');
+    const boxes = await Promise.all([0, 1, 2].map((lane) => lanes().nth(lane).boundingBox()));
+    expect(new Set(boxes.map((box) => Math.round(box!.y))).size).toBe(1); // one row
+    const prompt = await ui.testId('bakeoff-sent-prompt').boundingBox();
+    expect(prompt!.y).toBeLessThan(boxes[0]!.y);
+  });
+
+  it('"one config × models" runs every lane (no refused field), and a failed lane says why', async () => {
+    await ui.testId('bakeoff-new').click();
+    await ui.testId('bakeoff-mode-models').check();
+    await ui.testId('bakeoff-base-agent').selectOption(agentIds[0]!);
+    for (const model of MODELS.slice(0, 2)) await page.locator(`[data-testid="bakeoff-model-option"][data-model-id="${model}"]`).check();
+    await ui.testId('bakeoff-prompt').fill('Config race [[scenario:normal text="Same config, two models." cost=0]]');
+    await ui.testId('bakeoff-run').click();
+    await ui.testId('bakeoff-run').waitFor({ timeout: 20_000 });
+    await expect.poll(() => lanes().evaluateAll((nodes) => nodes.map((node) => node.getAttribute('data-status')))).toEqual(['done', 'done']);
+    expect(await page.getByTestId('lane-error').count()).toBe(0);
+    expect(await lanes().nth(1).getByTestId('lane-model').textContent()).toBe(MODELS[1]);
+    // Every lane cost $0: fastest is named, cheapest is not.
+    expect(await page.getByTestId('lane-badge-fastest').count()).toBe(1);
+    expect(await page.getByTestId('lane-badge-cheapest').count()).toBe(0);
+    await ui.screenshot('bakeoff-config-x-models-1400-light');
+
+    // A lane whose provider fails mid-answer keeps its text and shows the reason.
+    await ui.testId('bakeoff-new').click();
+    await ui.testId('bakeoff-mode-agents').check();
+    for (const id of agentIds.slice(0, 2)) await page.locator(`[data-testid="bakeoff-agent-option"][data-agent-id="${id}"]`).check();
+    lab.provider.enqueue({ type: 'mid-stream-error', afterTokens: 2, message: 'upstream exploded' }, { type: 'text', text: 'Fine answer.' });
+    await ui.testId('bakeoff-prompt').fill('One of you will fail');
+    await ui.testId('bakeoff-run').click();
+    await ui.testId('bakeoff-run').waitFor({ timeout: 20_000 });
+    const failed = page.locator('[data-testid="bakeoff-lane"][data-status="failed"]');
+    await expect.poll(() => failed.count()).toBe(1);
+    expect(await failed.getByTestId('lane-error').textContent()).toMatch(/\S/);
+    expect(await failed.getByTestId('lane-error').textContent()).not.toBe('failed');
+    expect(await page.locator('[data-testid="bakeoff-lane"][data-status="done"]').count()).toBe(1);
+  });
+
+  it('stacks the lanes on a phone, and hides model names in blind mode', async () => {
+    await ui.testId('bakeoff-new').click();
+    await ui.testId('bakeoff-blind').check();
+    await ui.testId('bakeoff-prompt').fill('Blind race [[scenario:normal text="Who am I?"]]');
+    await ui.testId('bakeoff-run').click();
+    await ui.testId('bakeoff-run').waitFor({ timeout: 20_000 });
+    expect(await lanes().nth(0).getByTestId('lane-name').textContent()).toBe('Answer A');
+    expect(await page.getByTestId('lane-model').count()).toBe(0);
+    expect(await lanes().evaluateAll((nodes) => nodes.map((node) => node.getAttribute('data-blind')))).toEqual(['true', 'true']);
+    await ui.testId('vote-panel').waitFor();
+    await ui.screenshot('bakeoff-blind-1400-light');
+    await page.setViewportSize({ width: 390, height: 844 });
+    const boxes = await Promise.all([0, 1].map((lane) => lanes().nth(lane).boundingBox()));
+    expect(boxes[1]!.y).toBeGreaterThan(boxes[0]!.y + boxes[0]!.height - 1); // stacked
+    expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(390);
+    await ui.screenshot('bakeoff-390-light');
+    await page.emulateMedia({ colorScheme: 'dark' });
+    await ui.screenshot('bakeoff-390-dark');
+    await page.setViewportSize({ width: 1400, height: 900 });
+    await ui.screenshot('bakeoff-1400-dark');
+    await page.emulateMedia({ colorScheme: 'light' });
+  });
+
   it('compares two experiments in a table and a chart', async () => {
     await api(`${lab.url}/api/chat`, { body: { agent_id: agentIds[0], message: 'x [[scenario:slow delay=5 tokens=5]]', tags: { experiment_id: 'e2e-other' }, stream: false } });
     await ui.testId('compare-a').fill('e2e-race');
@@ -128,5 +190,16 @@ describe.skipIf(missing(CHROMIUM_PREREQUISITE))('the bake-off view', () => {
     await ui.testId('compare-panel').scrollIntoViewIfNeeded();
     await ui.screenshot('bakeoff-compare');
     expect(pageErrors).toEqual([]);
+  });
+
+  it('offers an agent created in the sidebar without a reload', async () => {
+    await ui.testId('agent-new').click();
+    await ui.testId('agent-name').fill('Late racer');
+    await ui.testId('agent-save').click();
+    await page.waitForFunction(() => document.querySelector('[data-testid="agent-state"]')?.textContent === 'Saved');
+    await ui.testId('settings-close').click();
+    await ui.openView('bakeoff');
+    await ui.testId('bakeoff-new').click();
+    await page.locator('[data-testid="bakeoff-setup"] label', { hasText: 'Late racer' }).waitFor({ timeout: 5000 });
   });
 });

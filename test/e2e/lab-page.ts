@@ -57,8 +57,21 @@ export class LabPage {
     await this.page.locator(`[data-testid="model-selected"][data-model-id="${modelId}"]`).waitFor();
   }
 
+  /** Opens the agent settings panel (a no-op when it is open). */
+  async openSettings(): Promise<void> {
+    if ((await this.testId('settings-panel').count()) === 0) await this.testId('settings-toggle').click();
+    await this.testId('settings-panel').waitFor();
+  }
+
+  /** Opens one of the main views from the top bar. */
+  async openView(view: 'chat' | 'runs' | 'bakeoff' | 'evals'): Promise<void> {
+    await this.testId(`view-tab-${view}`).click();
+    await this.page.locator(`[data-testid="app"][data-view="${view}"]`).waitFor();
+  }
+
   async createAgent(options: { name: string; model: string; systemPrompt?: string; temperature?: number }): Promise<void> {
     await this.testId('agent-new').click();
+    await this.testId('settings-panel').waitFor();
     await this.testId('agent-name').fill(options.name);
     await this.chooseModel(options.model);
     if (options.systemPrompt !== undefined) await this.testId('system-prompt').fill(options.systemPrompt);
@@ -68,6 +81,7 @@ export class LabPage {
   }
 
   async setTool(tool: 'add_numbers' | 'utc_now' | 'fetch_url', on: boolean): Promise<void> {
+    await this.openSettings();
     await this.testId(`tool-${tool}`).setChecked(on);
   }
 
@@ -95,6 +109,11 @@ export class LabPage {
 
   async badgeState(): Promise<string | null> {
     return this.testId('web-badge').getAttribute('data-state');
+  }
+
+  /** The assistant turn that answered last. */
+  lastAnswer(): Locator {
+    return this.messages('assistant').last();
   }
 
   async screenshot(name: string): Promise<void> {

@@ -28,7 +28,11 @@ describe.skipIf(missing(CHROMIUM_PREREQUISITE))('a lab without an API key', () =
     expect(await banner.textContent()).toMatch(/local/i);
     const models = (await (await fetch(`${lab.url}/api/models`)).json()) as { models: Array<{ id: string; source?: string }> };
     const local = models.models.find((model) => model.source === 'local');
-    if (local) expect(await ui.testId('model-selected').getAttribute('data-model-id')).toBe(local.id);
+    if (local) {
+      expect(await ui.testId('chat-model').textContent()).toBe(local.id);
+      await ui.openSettings();
+      expect(await ui.testId('model-selected').getAttribute('data-model-id')).toBe(local.id);
+    }
     await page.close();
   });
 });

@@ -23,7 +23,7 @@
  *   test/judge-prose   answers in prose, never JSON
  *
  * Directives (all keys optional):
- *   [[scenario:normal text="..." cost=1.3e-05 model=a/b]]  streamed answer, usage in its own chunk
+ *   [[scenario:normal text="..." cost=1.3e-05 model=a/b finish=length]]  streamed answer, usage in its own chunk
  *   [[scenario:inline-usage]]                              usage inside the finish chunk
  *   [[scenario:no-usage]]                                  no usage at all
  *   [[scenario:slow delay=50 tokens=40]]                   `delay` ms between tokens
@@ -54,6 +54,8 @@ export type Scenario =
       tokens?: number;
       /** Delay before each token, ms (0: everything at once). */
       delayMs?: number;
+      /** The finish reason of the last chunk; default `stop` (`length`: the answer hit max_tokens). */
+      finishReason?: string;
       /** Where usage goes: its own chunk after finish (OpenRouter's habit), the finish chunk, or nowhere. */
       usage?: 'separate' | 'inline' | 'none';
       /** `usage.cost` exactly as written in the JSON (e.g. `1.3e-05`); `null` leaves it out. */
@@ -373,6 +375,7 @@ function directive(messages: NonNullable<ChatBody['messages']>): Scenario | unde
   if (parameters.text !== undefined) text.text = parameters.text;
   if (parameters.cost !== undefined) text.cost = parameters.cost;
   if (parameters.model !== undefined) text.model = parameters.model;
+  if (parameters.finish !== undefined) text.finishReason = parameters.finish;
   if (number('tokens') !== undefined) text.tokens = number('tokens')!;
   if (number('delay') !== undefined) text.delayMs = number('delay')!;
   if (number('tail') !== undefined) text.tailDelayMs = number('tail')!;
@@ -557,7 +560,7 @@ async function streamScenario(scenario: Exclude<Scenario, { type: 'http-error' |
     case 'text': {
       const usage = usageJson(context.promptTokens, tokens.length, scenario.cost);
       const mode = scenario.usage ?? 'separate';
-      data(chunkJson(context, model, deltaChoice({}, 'stop'), mode === 'inline' ? `,"usage":${usage}` : ''));
+      data(chunkJson(context, model, deltaChoice({}, scenario.finishReason ?? 'stop'), mode === 'inline' ? `,"usage":${usage}` : ''));
       if (scenario.tailDelayMs) {
         await sleep(scenario.tailDelayMs);
         if (gone()) return;

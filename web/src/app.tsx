@@ -1,28 +1,40 @@
-import { useCallback, useEffect, useMemo, useState, useSyncExternalStore } from 'react';
-import { api, ApiError } from './api/client.js';
+import { lazy, useCallback, useEffect, useMemo, useState, useSyncExternalStore } from 'react';
+import { api } from './api/client.js';
 import type { ModelCatalog, RunRecord, RunTags, WebStatus } from './api/types.js';
 import { Composer } from './chat/composer.js';
 import type { LiveMessageStore } from './chat/live-message-store.js';
 import { TranscriptView } from './chat/transcript-view.js';
 import type { Turn } from './chat/turn.js';
-import { useChat } from './chat/use-chat.js';
+import { useChat, type ReplaceExchange } from './chat/use-chat.js';
 import { AgentPanel } from './components/agent-panel.js';
-import { ViewTabs } from './bakeoff/view-tabs.js';
 import { AuthPrompt } from './components/auth-prompt.js';
 import { Banners } from './components/banners.js';
-import { LatestRunPanel, WebBadge, webBadgeState } from './components/latest-run-panel.js';
-import { RunsSection } from './components/runs-section.js';
-import { SessionsPanel } from './components/sessions-panel.js';
+import { WebBadge, webBadgeState } from './components/web-badge.js';
+import { Icon } from './components/icons.js';
+import { LazyView } from './components/lazy-view.js';
+import { Sidebar } from './components/sidebar.js';
 import { ThemeToggle } from './components/theme-toggle.js';
+import { notifyLabChanged } from './state/lab-events.js';
 import { useAgents } from './state/use-agents.js';
 import { useLabStatus } from './state/use-lab-status.js';
 import { useModels } from './state/use-models.js';
 import { useRuns } from './state/use-runs.js';
 import { useSessions } from './state/use-sessions.js';
+import { useTouchScreen } from './state/use-media-query.js';
+import { useView, VIEWS, type View } from './state/use-view.js';
 
-/** The one page: agent config and sessions (left), chat (centre), runs (right). */
+const BakeoffView = lazy(() => import('./bakeoff/bakeoff-view.js'));
+const EvaluationsView = lazy(() => import('./evals/evaluations-view.js'));
+const RunsView = lazy(() => import('./runs/runs-view.js').then((module) => ({ default: module.RunsView })));
+const RunDetail = lazy(() => import('./runs/run-detail.js').then((module) => ({ default: module.RunDetail })));
+
+/**
+ * The lab: a sidebar (sessions, agents) and one main view at a time — Chat, Runs, Bake-off,
+ * Evaluations. The chat stays mounted while another view shows, so an answer keeps streaming.
+ */
 
 const TAGS_KEY = 'agent-lab:tags';
+const SIDEBAR_KEY = 'agent-lab:sidebar';
 const EMPTY_TAGS: RunTags = { experiment_id: '', task_label: '', run_notes: '' };
 
 function loadTags(): RunTags {
@@ -58,6 +70,8 @@ function LiveWebBadge(props: { store: LiveMessageStore; fetchEnabled: boolean; s
   return <WebBadge state={webBadgeState({ fetchEnabled: props.fetchEnabled, runStatus })} />;
 }
 
+const VIEW_LABELS: Record<View, string> = { chat: 'Chat', runs: 'Runs', bakeoff: 'Bake-off', evals: 'Evaluations' };
+
 export function App() {
   const labStatus = useLabStatus();
   const status = labStatus.status;
@@ -66,22 +80,53 @@ export function App() {
   const agents = useAgents({ defaultModel });
   const runs = useRuns();
   const sessions = useSessions();
+  const touch = useTouchScreen();
+  const [view, setView] = useView();
+  const [visited, setVisited] = useState<Set<View>>(() => new Set([view]));
   const [tags, setTags] = useState<RunTags>(loadTags);
   const [announcement, setAnnouncement] = useState('');
-  const [sessionName, setSessionName] = useState('');
   const [sessionBusy, setSessionBusy] = useState(false);
+  const [settingsOpen, setSettingsOpen] = useState(false);
+  const [detailRun, setDetailRun] = useState<RunRecord | null>(null);
+  const [sidebarOpen, setSidebarOpen] = useState(() => localStorage.getItem(SIDEBAR_KEY) !== 'closed' && !matchMedia('(max-width: 760px)').matches);
 
   useEffect(() => {
     localStorage.setItem(TAGS_KEY, JSON.stringify(tags));
   }, [tags]);
+  useEffect(() => {
+    setVisited((current) => (current.has(view) ? current : new Set([...current, view])));
+  }, [view]);
 
-  const onRunRecorded = useCallback(
-    (_run: RunRecord) => {
-      runs.reload();
-      void sessions.reload();
-    },
-    [runs.reload, sessions.reload],
-  );
+  useEffect(() => {
+    // Into a phone's width the sidebar becomes a closed drawer; back to a desktop it is as the user left it.
+    const phone = matchMedia('(max-width: 760px)');
+    const onChange = () => setSidebarOpen(!phone.matches && localStorage.getItem(SIDEBAR_KEY) !== 'closed');
+    phone.addEventListener('change', onChange);
+    return () => phone.removeEventListener('change', onChange);
+  }, []);
+
+  useEffect(() => {
+    // Ctrl/Cmd+K from another view: back to the chat, in the message box (the composer handles it in the chat).
+    if (view === 'chat') return;
+    const onKey = (event: KeyboardEvent) => {
+      if (!((event.ctrlKey || event.metaKey) && event.key.toLowerCase() === 'k')) return;
+      event.preventDefault();
+      setView('chat');
+      requestAnimationFrame(() => document.getElementById('chat-input')?.focus());
+    };
+    window.addEventListener('keydown', onKey);
+    return () => window.removeEventListener('keydown', onKey);
+  }, [view, setView]);
+
+  const toggleSidebar = useCallback((open: boolean) => {
+    setSidebarOpen(open);
+    if (!matchMedia('(max-width: 760px)').matches) localStorage.setItem(SIDEBAR_KEY, open ? 'open' : 'closed');
+  }, []);
+  const closeDrawerOnPhone = useCallback(() => {
+    if (matchMedia('(max-width: 760px)').matches) setSidebarOpen(false);
+  }, []);
+
+  const onRunRecorded = useCallback((_run: RunRecord) => notifyLabChanged('runs', 'sessions', 'scores'), []);
 
   const chat = useChat({
     ensureAgent: agents.ensureSaved,
@@ -89,33 +134,6 @@ export function App() {
     onRunRecorded,
     announce: setAnnouncement,
   });
-
-  const saveSession = useCallback(
-    async (name: string) => {
-      setSessionBusy(true);
-      try {
-        const agentConfig = { ...agents.draft, ...(agents.selectedId ? { agent_id: agents.selectedId } : {}) };
-        if (chat.sessionId) {
-          try {
-            await api.updateSession(chat.sessionId, { name, agent_config: agentConfig });
-          } catch (error) {
-            // A lab that only lets the name change: the config stays the one its runs used.
-            if (!(error instanceof ApiError) || error.status !== 400) throw error;
-            await api.updateSession(chat.sessionId, { name });
-          }
-        } else {
-          const session = await api.createSession({ name, agent_config: agentConfig, model_id: agents.draft.model });
-          chat.setSessionId(session.id);
-        }
-        setSessionName(name);
-        setAnnouncement(`Session “${name}” saved.`);
-        await sessions.reload();
-      } finally {
-        setSessionBusy(false);
-      }
-    },
-    [agents.draft, agents.selectedId, chat, sessions],
-  );
 
   const loadSession = useCallback(
     async (id: string) => {
@@ -126,33 +144,47 @@ export function App() {
         agents.restore(session.agent_config);
         const lastRun = session.runs?.[session.runs.length - 1];
         if (lastRun) {
-          setTags({
-            experiment_id: lastRun.experiment_id ?? '',
-            task_label: lastRun.task_label ?? '',
-            run_notes: lastRun.run_notes ?? '',
-          });
+          setTags({ experiment_id: lastRun.experiment_id ?? '', task_label: lastRun.task_label ?? '', run_notes: lastRun.run_notes ?? '' });
         }
-        setSessionName(session.name || session.notes || '');
+        setView('chat');
+        closeDrawerOnPhone();
         setAnnouncement(`Session “${session.name || id}” loaded.`);
       } finally {
         setSessionBusy(false);
       }
     },
-    [agents, chat],
+    [agents, chat, setView, closeDrawerOnPhone],
   );
 
-  const retry = useCallback((message: string) => void chat.send(message), [chat.send]);
-  const sendMessage = retry;
+  const send = useCallback((message: string, options?: { replace?: ReplaceExchange }) => void chat.send(message, options), [chat.send]);
 
-  const newSession = useCallback(() => {
+  const newChat = useCallback(() => {
     chat.newSession();
-    setSessionName('');
-  }, [chat]);
+    setView('chat');
+    closeDrawerOnPhone();
+    document.getElementById('chat-input')?.focus();
+  }, [chat, setView, closeDrawerOnPhone]);
 
-  const taskSuggestions = useMemo(
-    () => [...new Set(runs.allRuns.map((run) => run.task_label).filter((label) => label !== ''))].sort(),
-    [runs.allRuns],
+  const editAgent = useCallback(
+    (agentId: string | null) => {
+      if (agentId) agents.select(agentId);
+      setSettingsOpen(true);
+      setView('chat');
+      closeDrawerOnPhone();
+    },
+    [agents, setView, closeDrawerOnPhone],
   );
+
+  const ratings = useMemo(() => {
+    const byRun = new Map<string, number>();
+    for (const [runId, scores] of runs.scores) {
+      const human = scores.filter((score) => score.kind === 'human' && score.value !== null).at(-1);
+      if (human?.value !== null && human?.value !== undefined) byRun.set(runId, human.value);
+    }
+    return byRun;
+  }, [runs.scores]);
+
+  const taskSuggestions = useMemo(() => [...new Set(runs.allRuns.map((run) => run.task_label).filter((label) => label !== ''))].sort(), [runs.allRuns]);
 
   const ready = agents.loaded && (models.catalog !== null || models.error !== null);
   useEffect(() => {
@@ -161,62 +193,150 @@ export function App() {
   }, [ready]);
   const blocked = status?.maintenance ? 'The lab is under maintenance.' : status?.read_only ? 'Read-only mode: new runs cannot be recorded.' : undefined;
   const settledWebStatus = chat.latest?.run?.web_status && chat.latest.run.web_status !== 'off' ? chat.latest.run.web_status : lastTurnWebStatus(chat.turns);
+  const readOnly = status?.read_only === true;
 
   return (
-    <div className="app" data-testid="app" data-ready={ready ? 'true' : 'false'}>
+    <div
+      className={`app ${sidebarOpen ? 'sidebar-open' : 'sidebar-closed'}`}
+      data-testid="app"
+      data-ready={ready ? 'true' : 'false'}
+      data-view={view}
+      data-touch={touch ? 'true' : 'false'}
+    >
       <a className="skip-link" href="#chat-input">
         Skip to the message box
       </a>
-      <header className="topbar">
-        <h1>Agent Lab</h1>
-        <ViewTabs />
-        {status?.version && <span className="muted small">v{status.version}</span>}
-        <span className="spacer" />
-        <ThemeToggle />
-      </header>
-      <Banners state={labStatus} />
-      <main className="layout">
-        <aside className="column column-left" aria-label="Agent and sessions">
-          <AgentPanel
-            agents={agents}
-            catalog={models.catalog}
-            modelsLoading={models.loading}
-            modelsError={models.error}
-            onRefreshModels={() => void models.refresh()}
-            tags={tags}
-            onTagsChange={setTags}
-            taskSuggestions={taskSuggestions}
-            readOnly={status?.read_only === true}
-          />
-          <SessionsPanel
-            sessions={sessions}
-            currentId={chat.sessionId}
-            currentName={sessionName}
-            busy={sessionBusy || chat.streaming}
-            readOnly={status?.read_only === true}
-            onSave={saveSession}
-            onNew={newSession}
-            onLoad={loadSession}
-          />
-        </aside>
-        <section className="column column-centre" aria-label="Chat">
-          <TranscriptView turns={chat.turns} live={chat.live} onRetry={retry} />
-          <Composer
-            streaming={chat.streaming}
-            disabled={blocked !== undefined}
-            disabledReason={blocked}
-            onSend={sendMessage}
-            onStop={chat.stop}
-          />
+      <aside className="sidebar" aria-label="Sidebar" data-testid="sidebar" hidden={!sidebarOpen}>
+        <div className="brand">
+          <strong>Agent Lab</strong>
+          {status?.version && <span className="muted small">v{status.version}</span>}
+        </div>
+        <Sidebar
+          sessions={sessions}
+          runs={runs.allRuns}
+          agents={agents}
+          currentSessionId={chat.sessionId}
+          busy={sessionBusy || chat.streaming}
+          readOnly={readOnly}
+          onNewChat={newChat}
+          onLoadSession={loadSession}
+          onEditAgent={editAgent}
+          onClose={() => toggleSidebar(false)}
+        />
+      </aside>
+      {sidebarOpen && <div className="drawer-scrim" onClick={() => setSidebarOpen(false)} aria-hidden="true" />}
+      <div className="main">
+        <header className="topbar">
+          <button
+            type="button"
+            className="icon-button"
+            onClick={() => toggleSidebar(!sidebarOpen)}
+            aria-label={sidebarOpen ? 'Hide the sidebar' : 'Show the sidebar'}
+            aria-expanded={sidebarOpen}
+            data-testid="sidebar-toggle"
+          >
+            <Icon name="menu" size={18} />
+          </button>
+          <nav className="view-tabs" aria-label="Views">
+            {VIEWS.map((name) => (
+              <a key={name} href={`#${name}`} className={view === name ? 'tab active' : 'tab'} aria-current={view === name ? 'page' : undefined} data-testid={`view-tab-${name}`}>
+                {VIEW_LABELS[name]}
+              </a>
+            ))}
+          </nav>
+          <span className="spacer" />
+          <ThemeToggle />
+        </header>
+        <Banners state={labStatus} />
+
+        <section className="view chat-view" aria-label="Chat" hidden={view !== 'chat'} data-testid="chat-view">
+          <div className="chat-header">
+            <label htmlFor="agent-select" className="visually-hidden">
+              Agent
+            </label>
+            <select
+              id="agent-select"
+              className="agent-switch"
+              value={agents.selectedId ?? ''}
+              onChange={(event) => event.target.value && agents.select(event.target.value)}
+              data-testid="agent-select"
+            >
+              <option value="">{agents.draft.name || 'Unsaved agent'} (unsaved)</option>
+              {agents.agents.map((agent) => (
+                <option key={agent.id} value={agent.id}>
+                  {agent.name}
+                </option>
+              ))}
+            </select>
+            <button type="button" className="link-button chat-model mono" onClick={() => setSettingsOpen(true)} title="Change the model in the settings" data-testid="chat-model">
+              {agents.draft.model || 'no model'}
+            </button>
+            <LiveWebBadge store={chat.live} fetchEnabled={agents.draft.tools.includes('fetch_url')} settledStatus={settledWebStatus ?? null} />
+            <span className="spacer" />
+            {agents.dirty && <span className="pill pill-warn small">unsaved</span>}
+            <button type="button" className={settingsOpen ? 'small-button active' : 'small-button'} aria-expanded={settingsOpen} onClick={() => setSettingsOpen(!settingsOpen)} data-testid="settings-toggle">
+              <Icon name="gear" size={14} /> Settings
+            </button>
+          </div>
+          <div className="chat-body">
+            <div className="chat-column">
+              <TranscriptView turns={chat.turns} live={chat.live} streaming={chat.streaming} onSend={send} onDetails={setDetailRun} touch={touch} ratings={ratings} />
+              <Composer streaming={chat.streaming} disabled={blocked !== undefined} disabledReason={blocked} onSend={(message) => send(message)} onStop={chat.stop} touch={touch} active={view === 'chat'} />
+            </div>
+            {settingsOpen && (
+              <aside className="sheet settings-sheet" aria-label="Agent settings">
+                <header className="sheet-head">
+                  <h2>Agent settings</h2>
+                  <span className="spacer" />
+                  <button type="button" className="small-button" onClick={() => setSettingsOpen(false)} aria-label="Close the settings" data-testid="settings-close">
+                    <Icon name="close" />
+                  </button>
+                </header>
+                <div className="sheet-body">
+                  <AgentPanel
+                    agents={agents}
+                    catalog={models.catalog}
+                    modelsLoading={models.loading}
+                    modelsError={models.error}
+                    onRefreshModels={() => void models.refresh()}
+                    tags={tags}
+                    onTagsChange={setTags}
+                    taskSuggestions={taskSuggestions}
+                    readOnly={readOnly}
+                  />
+                </div>
+              </aside>
+            )}
+          </div>
         </section>
-        <aside className="column column-right" aria-label="Runs">
-          <LatestRunPanel
-            latest={chat.latest}
-            badge={<LiveWebBadge store={chat.live} fetchEnabled={agents.draft.tools.includes('fetch_url')} settledStatus={settledWebStatus ?? null} />}
-          />
-          <RunsSection runs={runs} agentNames={agents.agents.map((agent) => agent.name)} />
-        </aside>
-      </main>
+
+        {visited.has('runs') && (
+          <div className="view-host" hidden={view !== 'runs'}>
+            <LazyView what="runs view">
+              <RunsView runs={runs} agents={agents.agents} />
+            </LazyView>
+          </div>
+        )}
+        {visited.has('bakeoff') && (
+          <div className="view-host" hidden={view !== 'bakeoff'}>
+            <LazyView what="bake-off view">
+              <BakeoffView />
+            </LazyView>
+          </div>
+        )}
+        {visited.has('evals') && (
+          <div className="view-host" hidden={view !== 'evals'}>
+            <LazyView what="evaluations view">
+              <EvaluationsView active={view === 'evals'} />
+            </LazyView>
+          </div>
+        )}
+      </div>
+      {detailRun && (
+        <LazyView what="run detail">
+          <RunDetail run={detailRun} scores={runs.scores.get(detailRun.run_id) ?? []} onClose={() => setDetailRun(null)} />
+        </LazyView>
+      )}
       <div className="visually-hidden" role="status" aria-live="polite" data-testid="status-live">
         {announcement}
       </div>

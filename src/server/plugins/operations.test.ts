@@ -323,7 +323,7 @@ describe('auth', () => {
     expect(offsite.headers.location).toBe('/');
 
     const status = await app.inject({ url: '/api/status', headers: bearer });
-    expect(status.json()).toEqual({ read_only: false, maintenance: false, api_key_configured: true, circuit_open: false, version: '0.1.0-test', auth_required: true });
+    expect(status.json()).toEqual({ read_only: false, maintenance: false, api_key_configured: true, circuit_open: false, open_circuits: [], version: '0.1.0-test', auth_required: true });
 
     const log = await eventually(appLog, (text) => text.includes('Sign-in refused'));
     expect(log).toContain('Sign-in refused: wrong token');

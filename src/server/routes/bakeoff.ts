@@ -88,7 +88,10 @@ export function bakeoffRoutes(app: FastifyInstance, options: { chat: ChatService
     const finished = results.filter((result) => result !== null && !result.run.aborted && result.error === null).map((result) => result!.run);
     const fastest = [...finished].sort((a, b) => a.latency_ms - b.latency_ms)[0];
     const priced = finished.filter((run) => run.cost_usd !== null);
-    const cheapest = [...priced].sort((a, b) => (a.cost_usd ?? 0) - (b.cost_usd ?? 0))[0];
+    // "Cheapest" means something only when some lane cost money and the costs differ: all $0, all
+    // unpriced, or every lane the same price names none.
+    const someCost = priced.some((run) => (run.cost_usd ?? 0) > 0) && new Set(priced.map((run) => run.cost_usd)).size > 1;
+    const cheapest = someCost ? [...priced].sort((a, b) => (a.cost_usd ?? 0) - (b.cost_usd ?? 0))[0] : undefined;
     sse.send('bakeoff-end', {
       bakeoff_id: bakeoffId,
       experiment_id: experimentId,

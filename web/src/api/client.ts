@@ -11,6 +11,7 @@ import type {
   Session,
   SessionListItem,
 } from './types.js';
+import type { HumanScoreInput, JudgeRequest, Leaderboard, ScoreRecord } from './eval-types.js';
 
 /**
  * The lab's HTTP API as functions. Every call goes through `request`, which turns an error
@@ -141,20 +142,18 @@ export const api = {
 
   listRuns: async (filters: Partial<RunFilters> = {}, signal?: AbortSignal): Promise<RunRecord[]> =>
     unwrapList<RunRecord>(await json(`/api/runs${filtersToQuery(filters)}`, signal ? { signal } : {}), 'runs'),
-  runsSummary: async (): Promise<RunsSummaryRow[]> => {
-    const body = await json<unknown>('/api/runs/summary');
-    const list = unwrapList<RunsSummaryRow>(body, 'models');
-    if (list.length > 0 || Array.isArray(body)) return list;
-    const wrapped = unwrapList<RunsSummaryRow>(body, 'summary');
-    if (wrapped.length > 0) return wrapped;
-    // Keyed by model: { "openai/gpt-4o-mini": { count, ... } }
-    const record = unwrapObject<Record<string, unknown>>(body, 'summary');
-    return Object.entries(record ?? {})
-      .filter(([, value]) => value !== null && typeof value === 'object' && !Array.isArray(value))
-      .map(([model, value]) => ({ model, ...(value as Record<string, unknown>) }));
-  },
   cancelRun: (runId: string): Promise<void> =>
     json(`/api/runs/${encodeURIComponent(runId)}/cancel`, { method: 'POST', body: '{}' }),
+
+  runsSummaryFor: async (filters: Partial<RunFilters>, signal?: AbortSignal): Promise<RunsSummaryRow[]> =>
+    unwrapList<RunsSummaryRow>(await json(`/api/runs/summary${filtersToQuery(filters)}`, signal ? { signal } : {}), 'models'),
+
+  listScores: async (filters: Partial<RunFilters> & { run_id?: string } = {}): Promise<ScoreRecord[]> =>
+    unwrapList<ScoreRecord>(await json(`/api/scores${filtersToQuery(filters)}`), 'scores'),
+  addScore: async (runId: string, score: HumanScoreInput): Promise<ScoreRecord> =>
+    unwrapObject<ScoreRecord>(await json(`/api/runs/${encodeURIComponent(runId)}/scores`, { method: 'POST', body: JSON.stringify(score) }), 'score'),
+  judge: (request: JudgeRequest): Promise<Record<string, unknown>> => json('/api/judge', { method: 'POST', body: JSON.stringify(request) }),
+  leaderboard: (experimentId: string): Promise<Leaderboard> => json(`/api/leaderboard${filtersToQuery({ experiment_id: experimentId })}`),
 
   status: (): Promise<LabStatus> => json('/api/status'),
   login: async (token: string): Promise<void> => {

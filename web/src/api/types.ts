@@ -109,6 +109,8 @@ export interface ChatRequest {
   message: string;
   tags: RunTags;
   stream: true;
+  /** Retry, regenerate, edit and resend: this run's exchange is replaced in the session. */
+  replace_run_id?: string;
 }
 
 /** The SSE events of `POST /api/chat`: a discriminated union on `type` (the event name). */
@@ -126,6 +128,8 @@ export interface LabStatus {
   maintenance: boolean;
   api_key_configured: boolean;
   circuit_open: boolean;
+  /** Models whose circuit is open (labs before this field: absent). */
+  open_circuits?: string[];
   version: string;
   auth_required: boolean;
 }

@@ -1,5 +1,6 @@
 import { useId, useMemo, useState } from 'react';
 import type { Agent, CatalogModel } from '../api/types.js';
+import { toDraft } from '../state/agent-draft.js';
 import type { LaneSpec } from './use-bakeoff.js';
 
 /** The lanes of a new bake-off: 2–8 saved agents, or one agent's config × 2–8 models. */
@@ -37,8 +38,9 @@ export function BakeoffSetup(props: { agents: Agent[]; catalog: CatalogModel[]; 
       props.onChange(
         base
           ? next.models.map((model) => {
-              const { id: _id, created_at: _created, updated_at: _updated, ...config } = base;
-              return { label: `${base.name} · ${byModel.get(model)?.name ?? model}`, model, request: { agent: { ...config, model } }, completionPrice: completionPrice(byModel.get(model)) };
+              // Only the config fields the lab accepts: a stored agent also carries id, dates and model_known, which it refuses inline.
+              const config = { ...toDraft(base), model };
+              return { label: `${base.name} · ${byModel.get(model)?.name ?? model}`, model, request: { agent: { ...config } }, completionPrice: completionPrice(byModel.get(model)) };
             })
           : [],
       );

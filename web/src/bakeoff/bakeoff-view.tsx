@@ -6,8 +6,23 @@ import { BakeoffSetup, MAX_LANES, MIN_LANES } from './bakeoff-setup.js';
 import { ComparePanel } from './compare-panel.js';
 import { ExperimentSummary } from './experiment-summary.js';
 import { LaneCard } from './lane-card.js';
-import { useBakeoff, type LaneSpec } from './use-bakeoff.js';
+import { JudgePanel } from './judge-panel.js';
+import { useBakeoff, type LaneSpec, type LaneState } from './use-bakeoff.js';
+import { laneLetter, VotePanel } from './vote-panel.js';
+import { LeaderboardPanel } from '../evals/leaderboard-panel.js';
+import { useLabChanged } from '../state/lab-events.js';
 import './bakeoff.css';
+
+/** "Cheapest" only when that lane cost money and another cost more: never among lanes that all cost $0, are unpriced or cost the same. */
+function cheapestLane(lanes: LaneState[], candidate: number | null): number | null {
+  if (candidate === null) return null;
+  const cost = lanes[candidate]?.turns.at(-1)?.run?.cost_usd;
+  const dearer = lanes.some((lane) => {
+    const other = lane.turns.at(-1)?.run?.cost_usd;
+    return typeof other === 'number' && typeof cost === 'number' && other > cost;
+  });
+  return typeof cost === 'number' && cost > 0 && dearer ? candidate : null;
+}
 
 /**
  * The bake-off view: one prompt to 2–8 lanes at once, side by side, each streaming with its
@@ -26,7 +41,12 @@ export default function BakeoffView() {
   const [taskLabel, setTaskLabel] = useState('');
   const [experiments, setExperiments] = useState<string[]>([]);
   const [loadError, setLoadError] = useState<string | null>(null);
+  const [blind, setBlind] = useState(false);
+  const [revealed, setRevealed] = useState<Set<number>>(new Set());
+  const [verdicts, setVerdicts] = useState<Map<number, string>>(new Map());
 
+  const [agentsGeneration, setAgentsGeneration] = useState(0);
+  useLabChanged(['agents'], () => setAgentsGeneration((value) => value + 1));
   useEffect(() => {
     void (async () => {
       try {
@@ -37,7 +57,7 @@ export default function BakeoffView() {
         setLoadError((error as Error).message);
       }
     })();
-  }, []);
+  }, [agentsGeneration]);
   useEffect(() => {
     fetchExperimentIds().then(setExperiments, () => setExperiments([]));
   }, [state.completed]);
@@ -52,6 +72,8 @@ export default function BakeoffView() {
     if (started && canFollow) void bakeoff.run({ message: text, tags: { task_label: taskLabel } });
     else if (!started && canStart) void bakeoff.run({ message: text, specs, tags: { experiment_id: experimentId, task_label: taskLabel } });
     else return;
+    setRevealed(new Set());
+    setVerdicts(new Map());
     setMessage('');
   }, [message, started, canFollow, canStart, bakeoff, specs, experimentId, taskLabel]);
 
@@ -76,6 +98,10 @@ export default function BakeoffView() {
         {!started && (
           <>
             <BakeoffSetup agents={agents} catalog={catalog} onChange={setSpecs} disabled={state.running} />
+            <label className="bakeoff-check blind-toggle">
+              <input type="checkbox" checked={blind} onChange={(event) => setBlind(event.target.checked)} data-testid="bakeoff-blind" /> Blind: hide model names
+              until I vote
+            </label>
             <div className="bakeoff-tags">
               <label>
                 Experiment id <input value={experimentId} placeholder="(generated)" onChange={(event) => setExperimentId(event.target.value)} data-testid="bakeoff-experiment-input" />
@@ -124,20 +150,42 @@ export default function BakeoffView() {
       </section>
 
       {started && (
-        <section className="bakeoff-lanes" style={{ gridTemplateColumns: `repeat(${Math.min(state.lanes.length, 4)}, minmax(0, 1fr))` }} aria-label="Lanes" data-testid="bakeoff-lanes" data-running={state.running ? 'true' : 'false'}>
-          {state.lanes.map((lane) => (
-            <LaneCard
-              key={lane.lane}
-              lane={lane}
-              fastest={!state.running && state.fastestLane === lane.lane}
-              cheapest={!state.running && state.cheapestLane === lane.lane}
-              onStop={() => void bakeoff.stopLane(lane.lane)}
-            />
-          ))}
-        </section>
+        <>
+          <section className="card sent-prompt" aria-label="Prompt" data-testid="bakeoff-sent-prompt">
+            <span className="muted small">Prompt{(state.lanes[0]?.turns.length ?? 0) > 1 ? ` (turn ${state.lanes[0]?.turns.length})` : ''}</span>
+            <p className="plain-text">{state.lanes[0]?.turns.at(-1)?.message}</p>
+          </section>
+          <section
+            className="bakeoff-lanes"
+            style={{ ['--lanes' as string]: String(Math.min(state.lanes.length, 4)) }}
+            aria-label="Lanes"
+            data-testid="bakeoff-lanes"
+            data-running={state.running ? 'true' : 'false'}
+          >
+            {state.lanes.map((lane) => (
+              <LaneCard
+                key={lane.lane}
+                lane={lane}
+                letter={laneLetter(lane.lane)}
+                blind={blind && !revealed.has(lane.lane)}
+                fastest={!state.running && state.fastestLane === lane.lane}
+                cheapest={!state.running && cheapestLane(state.lanes, state.cheapestLane) === lane.lane}
+                verdict={verdicts.get(lane.lane) ?? null}
+                onStop={() => void bakeoff.stopLane(lane.lane)}
+              />
+            ))}
+          </section>
+          {!state.running && (
+            <div className="bakeoff-verdicts">
+              <VotePanel lanes={state.lanes} onVoted={(pair) => setRevealed((current) => new Set([...current, ...pair]))} />
+              <JudgePanel lanes={state.lanes} agents={agents} onVerdict={(lane, text) => setVerdicts((current) => new Map(current).set(lane, text))} />
+            </div>
+          )}
+        </>
       )}
 
       <div className="bakeoff-panels">
+        <LeaderboardPanel experimentId={state.experimentId} reloadKey={state.completed} />
         <ExperimentSummary experimentId={state.experimentId} reloadKey={state.completed} suggestions={experiments} />
         <ComparePanel experimentSuggestions={experiments} agentSuggestions={agents.map((agent) => agent.name)} defaultA={state.experimentId} />
       </div>

@@ -3,8 +3,8 @@ import { formatCost, formatMs, formatNumber } from '../lib/format.js';
 import { laneFigures, type LaneState } from './use-bakeoff.js';
 
 /** One lane: its model, live figures, the answers so far, and its own Stop. */
-export function LaneCard(props: { lane: LaneState; fastest: boolean; cheapest: boolean; onStop: () => void }) {
-  const { lane } = props;
+export function LaneCard(props: { lane: LaneState; letter: string; blind: boolean; fastest: boolean; cheapest: boolean; verdict: string | null; onStop: () => void }) {
+  const { lane, letter, blind } = props;
   const live = lane.status === 'waiting' || lane.status === 'streaming';
   // tokens/s keeps moving between deltas while streaming
   const [now, setNow] = useState(() => performance.now());
@@ -16,11 +16,27 @@ export function LaneCard(props: { lane: LaneState; fastest: boolean; cheapest: b
   const figures = laneFigures(lane, live ? Math.max(now, lane.lastTokenAt ?? 0) : performance.now());
   const approx = figures.estimated ? '≈ ' : '';
   return (
-    <article className={`bakeoff-lane lane-${lane.status}`} data-testid="bakeoff-lane" data-lane={lane.lane} data-status={lane.status} aria-label={`Lane ${lane.lane + 1}: ${lane.label}`}>
+    <article
+      className={`bakeoff-lane lane-${lane.status}`}
+      data-testid="bakeoff-lane"
+      data-lane={lane.lane}
+      data-status={lane.status}
+      data-blind={blind ? 'true' : 'false'}
+      aria-label={blind ? `Answer ${letter}` : `Lane ${letter}: ${lane.label}`}
+    >
       <header className="bakeoff-lane-head">
         <div className="bakeoff-lane-title">
-          <strong>{lane.label}</strong>
-          <span className="mono muted small">{lane.model}</span>
+          <span className="lane-letter">{letter}</span>
+          {blind ? (
+            <strong data-testid="lane-name">Answer {letter}</strong>
+          ) : (
+            <>
+              <strong data-testid="lane-name">{lane.label}</strong>
+              <span className="mono muted small" data-testid="lane-model">
+                {lane.model}
+              </span>
+            </>
+          )}
         </div>
         <div className="bakeoff-badges">
           {props.fastest && (
@@ -38,7 +54,7 @@ export function LaneCard(props: { lane: LaneState; fastest: boolean; cheapest: b
               Stop
             </button>
           ) : (
-            <span className="muted small" data-testid="lane-status">
+            <span className={lane.status === 'failed' ? 'pill pill-error' : 'muted small'} data-testid="lane-status">
               {lane.status === 'done' ? 'done' : lane.status === 'stopped' ? 'stopped' : 'failed'}
             </span>
           )}
@@ -64,6 +80,11 @@ export function LaneCard(props: { lane: LaneState; fastest: boolean; cheapest: b
           </dd>
         </div>
       </dl>
+      {props.verdict && (
+        <p className="lane-verdict small" data-testid="lane-verdict">
+          {props.verdict}
+        </p>
+      )}
       <div className="bakeoff-lane-body" aria-live="off">
         {lane.turns.map((turn, index) => (
           <div key={index} className="bakeoff-turn">

@@ -2,6 +2,7 @@ import { useCallback, useEffect, useRef, useState } from 'react';
 import { api, ApiError } from '../api/client.js';
 import type { RunRecord, RunTags } from '../api/types.js';
 import { streamBakeoff } from './bakeoff-api.js';
+import { notifyLabChanged } from '../state/lab-events.js';
 import type { BakeoffEvent, BakeoffLaneRequest } from './wire-types.js';
 
 /**
@@ -183,10 +184,16 @@ export function useBakeoff() {
       } finally {
         controller.current = null;
         for (const lane of lanesRef.current) {
-          if (lane.status === 'waiting' || lane.status === 'streaming') lane.status = abort.signal.aborted ? 'stopped' : 'failed';
+          if (lane.status === 'waiting' || lane.status === 'streaming') {
+            lane.status = abort.signal.aborted ? 'stopped' : 'failed';
+            // The lane's own reason: the lab refused the whole bake-off, or the stream ended before this lane did.
+            const turn = lane.turns.at(-1);
+            if (turn && !turn.error && lane.status === 'failed') turn.error = meta.current.error ?? 'The stream closed before this lane finished.';
+          }
         }
         meta.current = { ...meta.current, running: false, completed: meta.current.completed + 1 };
         schedule();
+        notifyLabChanged('runs', 'sessions', 'scores');
       }
     },
     [apply, schedule],

@@ -34,6 +34,8 @@ export interface Turn {
   state: 'done' | 'aborted' | 'error';
   error?: TurnError | undefined;
   ts?: string | undefined;
+  /** The run record of an assistant turn, once the lab has sent or stored it. */
+  run?: Partial<RunRecord> | undefined;
 }
 
 let counter = 0;
@@ -79,6 +81,7 @@ export function transcriptToTurns(transcript: TranscriptEntry[], runs: Array<Par
   const failedRuns = new Map(
     runs.filter((run) => run.run_id && run.error && !run.aborted).map((run) => [run.run_id, run.error ?? '']),
   );
+  const runsById = new Map(runs.filter((run) => run.run_id).map((run) => [run.run_id, run]));
   const turns: Turn[] = [];
   for (const entry of transcript) {
     if (entry.role === 'tool') {
@@ -121,6 +124,7 @@ export function transcriptToTurns(transcript: TranscriptEntry[], runs: Array<Par
       ts: entry.ts ?? undefined,
       state: runId && abortedRuns.has(runId) ? 'aborted' : failure ? 'error' : 'done',
       error: failure ? errorFromRecord(failure) : undefined,
+      run: entry.role === 'assistant' && runId ? runsById.get(runId) : undefined,
     });
   }
   return turns;

@@ -26,6 +26,14 @@ interface ActiveRun {
   finished: boolean;
   error: TurnError | null;
   gotRunEnd: boolean;
+  model: string | null;
+}
+
+/** The exchange a retry, regenerate or edit replaces: its two turns, and the run the lab recorded for it. */
+export interface ReplaceExchange {
+  userKey: string | undefined;
+  answerKey: string;
+  runId: string | undefined;
 }
 
 export interface ChatState {
@@ -34,7 +42,8 @@ export interface ChatState {
   streaming: boolean;
   sessionId: string | null;
   latest: LatestRun | null;
-  send: (message: string) => Promise<void>;
+  /** Send a message; with `replace`, that exchange (the last user turn and its answer) is replaced in place. */
+  send: (message: string, options?: { replace?: ReplaceExchange }) => Promise<void>;
   stop: () => void;
   newSession: () => void;
   loadSession: (session: Session) => void;
@@ -102,6 +111,7 @@ export function useChat(options: {
         runId: run.runId ?? record?.run_id,
         state: outcome,
         error: outcome === 'error' ? (run.error ?? errorFromRecord(record?.error || 'The run failed.')) : undefined,
+        run: record ?? (run.model ? { model: run.model } : undefined),
       };
       setTurns((list) => [...list, turn]);
       setLatest({ runId: run.runId, outcome, run: record });
@@ -113,8 +123,8 @@ export function useChat(options: {
 
   /**
    * After Stop, fetch the lab's record of the run and trust it: a Stop that landed after the
-   * answer finished is recorded as finished (aborted=false), and the turn and the run panel
-   * then say so instead of "aborted".
+   * answer finished is recorded as finished (aborted=false), and the turn then says so
+   * instead of "stopped"; the record also gives the answer its footer.
    */
   const fetchRecordedRun = useCallback(async (runId: string) => {
     for (const delay of [150, 400, 1000, 2000, 4000]) {
@@ -124,15 +134,13 @@ export function useChat(options: {
       if (record) {
         const outcome = outcomeOf(record);
         setLatest((current) => (current?.runId === runId ? { ...current, outcome, run: record } : current));
-        if (outcome !== 'aborted') {
-          setTurns((list) =>
-            list.map((turn) =>
-              turn.role === 'assistant' && turn.runId === runId
-                ? { ...turn, state: outcome, error: outcome === 'error' ? errorFromRecord(record.error) : undefined }
-                : turn,
-            ),
-          );
-        }
+        setTurns((list) =>
+          list.map((turn) =>
+            turn.role === 'assistant' && turn.runId === runId
+              ? { ...turn, run: record, state: outcome, error: outcome === 'error' ? errorFromRecord(record.error) : undefined }
+              : turn,
+          ),
+        );
         callbacks.current.onRunRecorded(record);
         return;
       }
@@ -140,11 +148,13 @@ export function useChat(options: {
   }, []);
 
   const send = useCallback(
-    async (message: string) => {
+    async (message: string, sendOptions: { replace?: ReplaceExchange } = {}) => {
       if (active.current || message.trim() === '') return;
-      const run: ActiveRun = { controller: new AbortController(), runId: null, finished: false, error: null, gotRunEnd: false };
+      const run: ActiveRun = { controller: new AbortController(), runId: null, finished: false, error: null, gotRunEnd: false, model: null };
       active.current = run;
-      setTurns((list) => [...list, { key: nextKey('turn'), role: 'user', parts: [{ kind: 'text', text: message }], state: 'done', ts: new Date().toISOString() }]);
+      const replace = sendOptions.replace;
+      const userTurn: Turn = { key: nextKey('turn'), role: 'user', parts: [{ kind: 'text', text: message }], state: 'done', ts: new Date().toISOString() };
+      setTurns((list) => [...(replace ? list.filter((turn) => turn.key !== replace.userKey && turn.key !== replace.answerKey) : list), userTurn]);
       live.start();
       setStreaming(true);
       setLatest({ runId: null, outcome: 'streaming', run: null });
@@ -155,6 +165,7 @@ export function useChat(options: {
         switch (event.type) {
           case 'run-start':
             run.runId = event.run_id;
+            run.model = event.model;
             live.setRunId(event.run_id);
             setSessionId(event.session_id);
             setLatest({ runId: event.run_id, outcome: 'streaming', run: null });
@@ -196,6 +207,8 @@ export function useChat(options: {
           message,
           tags: callbacks.current.getTags(),
           stream: true as const,
+          // The lab replaces the exchange in the session only when it recorded one (a run that failed before it started left none).
+          ...(replace?.runId && sessionRef.current ? { replace_run_id: replace.runId } : {}),
         };
         await streamChat({ request, signal: run.controller.signal, onEvent });
         if (!run.finished) {

@@ -12,7 +12,7 @@ const TOOL_LABELS: Record<ToolName, { title: string; hint: string }> = {
   fetch_url: { title: 'fetch_url (web fetch)', hint: 'reads a page from an allow-listed host' },
 };
 
-/** The left panel's agent section: the agents list, the config form, tools and run tags. */
+/** The agent settings (opened on demand from the chat header): the config form, tools and run tags, saved explicitly. */
 export function AgentPanel(props: {
   agents: AgentsState;
   catalog: ModelCatalog | null;
@@ -35,30 +35,10 @@ export function AgentPanel(props: {
     }));
 
   return (
-    <section className="card" aria-labelledby={`${id}-title`}>
-      <h2 id={`${id}-title`}>Agent</h2>
-      <div className="field">
-        <label htmlFor={`${id}-agent`}>Saved agents</label>
-        <div className="inline">
-          <select
-            id={`${id}-agent`}
-            value={agents.selectedId ?? ''}
-            onChange={(event) => event.target.value && agents.select(event.target.value)}
-            data-testid="agent-select"
-          >
-            <option value="">{agents.selectedId ? '—' : 'Unsaved agent'}</option>
-            {agents.agents.map((agent) => (
-              <option key={agent.id} value={agent.id}>
-                {agent.name} · {agent.model}
-              </option>
-            ))}
-          </select>
-          <button type="button" onClick={agents.startNew} data-testid="agent-new">
-            New
-          </button>
-        </div>
-      </div>
-
+    <section className="settings-panel" aria-labelledby={`${id}-title`} data-testid="settings-panel">
+      <h2 id={`${id}-title`} className="visually-hidden">
+        Agent settings
+      </h2>
       <form
         className="agent-form"
         onSubmit={(event) => {

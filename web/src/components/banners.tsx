@@ -3,6 +3,7 @@ import type { LabStatusState } from '../state/use-lab-status.js';
 /** The service state, one banner each: unreachable, maintenance, read-only, no API key, open circuit. */
 export function Banners({ state }: { state: LabStatusState }) {
   const status = state.status;
+  const openModels = status?.open_circuits ?? [];
   return (
     <div className="banners" aria-live="polite">
       {state.unreachable && (
@@ -29,8 +30,9 @@ export function Banners({ state }: { state: LabStatusState }) {
       )}
       {status?.circuit_open && (
         <div className="banner banner-warn" data-testid="banner-circuit-open">
-          <strong>Provider paused.</strong> Calls failed repeatedly, so the circuit breaker is open: new runs fail fast for about a minute.
-          Try again shortly or pick another model.
+          <strong>{openModels.length > 0 ? `Paused: ${openModels.join(', ')}.` : 'Provider paused.'}</strong> Calls failed repeatedly, so the circuit
+          breaker is open and new runs{openModels.length === 1 ? ' on that model' : openModels.length > 1 ? ' on those models' : ''} fail fast for about a minute. Other
+          models still work: try again shortly or pick another model.
         </div>
       )}
     </div>

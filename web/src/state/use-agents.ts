@@ -2,6 +2,7 @@ import { useCallback, useEffect, useRef, useState } from 'react';
 import { api } from '../api/client.js';
 import type { Agent, AgentInput } from '../api/types.js';
 import { defaultDraft, sameDraft, toDraft } from './agent-draft.js';
+import { notifyLabChanged } from './lab-events.js';
 import { messageOf } from './use-models.js';
 
 /**
@@ -23,6 +24,10 @@ export interface AgentsState {
   ensureSaved: () => Promise<string>;
   /** Puts a session's config on the form (selecting its agent when it still exists). */
   restore: (config: (Partial<Agent> & { agent_id?: unknown }) | null) => void;
+  /** A saved copy of an agent ("<name> (copy)"), selected. */
+  duplicate: (id: string) => Promise<void>;
+  /** Deletes a saved agent; the form keeps its values as an unsaved agent when it was the one selected. */
+  remove: (id: string) => Promise<void>;
 }
 
 export function useAgents(options: { defaultModel: string }): AgentsState {
@@ -99,6 +104,7 @@ export function useAgents(options: { defaultModel: string }): AgentsState {
       setSelectedId(agent.id);
       setSaved(values);
       latest.current = { ...latest.current, selectedId: agent.id, saved: values };
+      notifyLabChanged('agents');
       return agent;
     } catch (caught) {
       setError(messageOf(caught));
@@ -124,11 +130,13 @@ export function useAgents(options: { defaultModel: string }): AgentsState {
       const snapshot = config as Partial<Agent> & { agent_id?: unknown };
       const agentId = typeof snapshot.agent_id === 'string' ? snapshot.agent_id : snapshot.id;
       const agent = typeof agentId === 'string' ? latest.current.agents.find((candidate) => candidate.id === agentId) : undefined;
-      setDraftState(values);
+      // The session's agent as it is now (what the next message will use); its snapshot when the agent is gone.
       if (agent) {
         setSelectedId(agent.id);
+        setDraftState(toDraft(agent));
         setSaved(toDraft(agent));
       } else {
+        setDraftState(values);
         setSelectedId(null);
         setSaved(null);
       }
@@ -136,6 +144,27 @@ export function useAgents(options: { defaultModel: string }): AgentsState {
     [defaultModel],
   );
 
+  const duplicate = useCallback(async (id: string) => {
+    const agent = latest.current.agents.find((candidate) => candidate.id === id);
+    if (!agent) return;
+    const copy = await api.createAgent({ ...toDraft(agent), name: `${agent.name} (copy)`.slice(0, 100) });
+    setAgents((list) => [...list, copy]);
+    setSelectedId(copy.id);
+    setDraftState(toDraft(copy));
+    setSaved(toDraft(copy));
+    notifyLabChanged('agents');
+  }, []);
+
+  const remove = useCallback(async (id: string) => {
+    await api.deleteAgent(id);
+    setAgents((list) => list.filter((candidate) => candidate.id !== id));
+    if (latest.current.selectedId === id) {
+      setSelectedId(null);
+      setSaved(null);
+    }
+    notifyLabChanged('agents');
+  }, []);
+
   const dirty = saved === null || !sameDraft(draft, saved);
-  return { agents, loaded, selectedId, draft, dirty, saving, error, setDraft, select, startNew, save, ensureSaved, restore };
+  return { agents, loaded, selectedId, draft, dirty, saving, error, setDraft, select, startNew, save, ensureSaved, restore, duplicate, remove };
 }

@@ -12,7 +12,12 @@ describe('service state read from /health/detailed', () => {
     expect(statusFromHealth({ status: 'healthy', checks: { flags: { maintenance: { active: true } } } })).toMatchObject({ maintenance: true, read_only: false, api_key_configured: true });
   });
 
+  it('names the models whose breaker is open in the lab’s own health document', () => {
+    const body = { checks: { circuit_breakers: { status: 'degraded', open: 2, breakers: [{ model: 'b/m', state: 'open' }, { model: 'a/m', state: 'open' }, { model: 'c/m', state: 'closed' }] } } };
+    expect(statusFromHealth(body)).toMatchObject({ circuit_open: true, open_circuits: ['a/m', 'b/m'] });
+  });
+
   it('assumes nothing is wrong when the document says nothing', () => {
-    expect(statusFromHealth(null)).toEqual({ read_only: false, maintenance: false, api_key_configured: true, circuit_open: false, version: '', auth_required: false });
+    expect(statusFromHealth(null)).toEqual({ read_only: false, maintenance: false, api_key_configured: true, circuit_open: false, open_circuits: [], version: '', auth_required: false });
   });
 });

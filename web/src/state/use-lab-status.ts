@@ -29,7 +29,9 @@ export function statusFromHealth(body: unknown): LabStatus {
   const checks = asRecord(root.checks ?? root.dependencies);
   const flags = asRecord(checks.flags ?? root.flags);
   const provider = asRecord(checks.provider);
-  const breaker = asRecord(checks.circuit_breaker ?? checks.breaker ?? checks.circuit);
+  const breaker = asRecord(checks.circuit_breakers ?? checks.circuit_breaker ?? checks.breaker ?? checks.circuit);
+  const breakers = Array.isArray(breaker.breakers) ? breaker.breakers.map(asRecord) : [];
+  const openModels = [...new Set(breakers.filter((entry) => entry.state === 'open' && typeof entry.model === 'string').map((entry) => entry.model as string))].sort();
   const statusText = typeof root.status === 'string' ? root.status : '';
   const breakerState = String(breaker.state ?? breaker.status ?? '').toLowerCase();
   const keyConfigured = provider.api_key_configured ?? provider.key_configured ?? provider.configured;
@@ -37,7 +39,8 @@ export function statusFromHealth(body: unknown): LabStatus {
     read_only: flag(root.read_only) || flag(flags.read_only) || statusText === 'read_only',
     maintenance: flag(root.maintenance) || flag(flags.maintenance) || statusText === 'maintenance',
     api_key_configured: typeof keyConfigured === 'boolean' ? keyConfigured : true,
-    circuit_open: breakerState === 'open' || flag(breaker.open),
+    circuit_open: breakerState === 'open' || flag(breaker.open) || (typeof breaker.open === 'number' && breaker.open > 0) || openModels.length > 0,
+    open_circuits: openModels,
     version: typeof root.version === 'string' ? root.version : '',
     auth_required: false,
   };
@@ -103,6 +106,7 @@ function sameStatus(a: LabStatus | null, b: LabStatus): boolean {
     a.maintenance === b.maintenance &&
     a.api_key_configured === b.api_key_configured &&
     a.circuit_open === b.circuit_open &&
+    (a.open_circuits ?? []).join() === (b.open_circuits ?? []).join() &&
     a.version === b.version &&
     a.auth_required === b.auth_required
   );

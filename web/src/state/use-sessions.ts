@@ -1,6 +1,7 @@
 import { useCallback, useEffect, useState } from 'react';
 import { api } from '../api/client.js';
 import type { SessionListItem } from '../api/types.js';
+import { useLabChanged } from './lab-events.js';
 import { messageOf } from './use-models.js';
 
 /** The saved sessions (`GET /api/sessions`), newest first. */
@@ -37,6 +38,7 @@ export function useSessions(): SessionsState {
   useEffect(() => {
     void reload();
   }, [reload]);
+  useLabChanged(['sessions'], () => void reload());
 
   const remove = useCallback(async (id: string) => {
     await api.deleteSession(id);
