@@ -110,6 +110,11 @@ describe.skipIf(!haveBrowser)('evaluations in the browser', () => {
     expect(await rows.first().textContent()).toContain('Good');
     expect(await rows.first().getByTestId('leaderboard-bt').textContent()).toMatch(/^\d+ \(\d+–\d+\)$/);
     await page.locator('[data-testid="pareto-chart"] .recharts-surface').first().waitFor({ timeout: 10_000 });
+    // Each agent is a visible, labelled point on the chart (not a dot still growing in).
+    await eventually(() => page.locator('[data-testid="pareto-chart"] .recharts-surface').first().textContent()).toMatch(/Good · test\/good/);
+    expect(await page.locator('[data-testid="pareto-chart"] .pareto-point').count()).toBe(2);
+    const marker = await page.locator('[data-testid="pareto-chart"] .recharts-symbols').first().boundingBox();
+    expect(marker!.width).toBeGreaterThanOrEqual(8);
     await ui.screenshot('evals-1440-light');
     await page.emulateMedia({ colorScheme: 'dark' });
     await ui.screenshot('evals-1440-dark');

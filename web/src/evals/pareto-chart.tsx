@@ -1,4 +1,4 @@
-import { CartesianGrid, LabelList, ResponsiveContainer, Scatter, ScatterChart, Tooltip, XAxis, YAxis, ZAxis } from 'recharts';
+import { CartesianGrid, ResponsiveContainer, Scatter, ScatterChart, Tooltip, XAxis, YAxis } from 'recharts';
 import { formatCost } from '../lib/format.js';
 import type { ParetoPoint } from './quality.js';
 
@@ -21,17 +21,28 @@ export default function ParetoChart({ points }: { points: ParetoPoint[] }) {
             label={{ value: 'mean cost per run', position: 'insideBottom', offset: -16, fill: 'var(--muted)' }}
           />
           <YAxis type="number" dataKey="quality" name="quality" domain={[-0.05, 1.1]} ticks={[0, 0.25, 0.5, 0.75, 1]} tick={{ fill: 'var(--muted)', fontSize: 12 }} />
-          <ZAxis range={[140, 140]} />
           <Tooltip cursor={{ strokeDasharray: '3 3' }} contentStyle={{ background: 'var(--surface)', border: '1px solid var(--border)', color: 'var(--text)' }} />
-          <Scatter name="Pareto frontier" data={frontier} fill="#2563eb">
-            <LabelList dataKey="label" position="right" style={{ fill: 'var(--text)', fontSize: 12 }} />
-          </Scatter>
-          <Scatter name="dominated" data={others} fill="#9ca3af">
-            <LabelList dataKey="label" position="right" style={{ fill: 'var(--muted)', fontSize: 12 }} />
-          </Scatter>
+          <Scatter name="Pareto frontier" data={frontier} isAnimationActive={false} shape={labelledPoint({ fill: '#2563eb', text: 'var(--text)' })} />
+          <Scatter name="dominated" data={others} isAnimationActive={false} shape={labelledPoint({ fill: '#9ca3af', text: 'var(--muted)' })} />
         </ScatterChart>
       </ResponsiveContainer>
       <figcaption className="muted small">Up and to the left is better: higher quality for less money. Blue points are not beaten on both at once.</figcaption>
     </figure>
   );
+}
+
+/** A point drawn whole, with its agent · model label beside it (no grow-in animation, so it reads at once). */
+function labelledPoint(colors: { fill: string; text: string }) {
+  return function LabelledPoint(props: { cx?: number; cy?: number; payload?: ParetoPoint }) {
+    const { cx, cy, payload } = props;
+    if (cx === undefined || cy === undefined) return <g />;
+    return (
+      <g className="pareto-point">
+        <circle className="recharts-symbols" cx={cx} cy={cy} r={6} fill={colors.fill} />
+        <text x={cx + 10} y={cy + 4} fontSize={12} fill={colors.text}>
+          {payload?.label ?? ''}
+        </text>
+      </g>
+    );
+  };
 }
