@@ -115,6 +115,9 @@ describe.skipIf(!haveBrowser)('evaluations in the browser', () => {
     expect(await page.locator('[data-testid="pareto-chart"] .pareto-point').count()).toBe(2);
     const marker = await page.locator('[data-testid="pareto-chart"] .recharts-symbols').first().boundingBox();
     expect(marker!.width).toBeGreaterThanOrEqual(8);
+    // Every leaderboard column (cost last) is on screen at 1440 px, not behind a scroll.
+    const costHeader = await page.locator('[data-testid="evals-leaderboard"] th', { hasText: 'Cost / run' }).boundingBox();
+    expect(costHeader!.x + costHeader!.width).toBeLessThanOrEqual(1440);
     await ui.screenshot('evals-1440-light');
     await page.emulateMedia({ colorScheme: 'dark' });
     await ui.screenshot('evals-1440-dark');
