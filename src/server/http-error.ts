@@ -10,7 +10,8 @@ export function describeZodError(error: ZodError): string {
     .map((issue) => {
       const field = issue.path.length > 0 ? issue.path.join('.') : 'body';
       if (issue.code === 'unrecognized_keys') return `unknown field(s): ${issue.keys.join(', ')}`;
-      if (issue.code === 'invalid_type' && issue.input === undefined) return `${field} is required`;
+      // zod 4 leaves `input` out of its issues unless asked, so a missing field is known by its message.
+      if (issue.code === 'invalid_type' && /received undefined$/.test(issue.message)) return `${field} is required`;
       return `${field}: ${issue.message}`;
     })
     .join('; ');

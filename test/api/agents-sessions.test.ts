@@ -47,6 +47,12 @@ describe('/api/agents', () => {
     expect(response.json.error.message).toContain(field);
   });
 
+  it('says a missing field is required, by name', async () => {
+    const response = await api(`${lab.url}/api/agents`, { body: { name: 'a' } });
+    expect(response.status).toBe(400);
+    expect(response.json.error.message).toContain('model is required');
+  });
+
   it('flags a model unknown to the catalog instead of refusing it', async () => {
     const response = await api(`${lab.url}/api/agents`, { body: { name: 'x', model: 'nobody/never-heard-of-it' } });
     expect(response.status).toBe(201);
