@@ -3,6 +3,7 @@ import { access, open, readdir, stat, statfs, unlink, writeFile } from 'node:fs/
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { SEED_COLUMNS } from '../domain/run.js';
+import { SCORE_COLUMNS } from '../domain/score.js';
 import type { LabStatusSources } from '../server/context.js';
 import { listBreakers } from './breaker-list.js';
 import type { EventLoopLag, LabMetrics } from './metrics.js';
@@ -52,6 +53,7 @@ export interface DetailedHealth {
   checks: {
     data_dir: ComponentCheck;
     runs_csv: ComponentCheck;
+    scores_csv: ComponentCheck;
     sessions: ComponentCheck;
     provider: ComponentCheck;
     circuit_breakers: ComponentCheck;
@@ -256,7 +258,7 @@ export function createHealth(options: {
   const detailed = async (): Promise<{ statusCode: 200 | 503; body: DetailedHealth }> => {
     const readOnly = flags.readOnly();
     const maintenance = flags.maintenance();
-    const [dataDirCheck, runsCsv, sessions, providerCheck] = await Promise.all([
+    const [dataDirCheck, runsCsv, scoresCsv, sessions, providerCheck] = await Promise.all([
       timed(async () => {
         const state = await checkDataDir();
         dataDir = state;
@@ -271,25 +273,15 @@ export function createHealth(options: {
         }
         return { status, path: config.dataDir, readable: state.readable, writable: state.writable, ...free, ...(state.error ? { error: state.error } : {}) };
       }, 'data directory check'),
-      timed(async () => {
-        const file = path.join(config.dataDir, 'runs.csv');
-        let header: string;
-        try {
-          header = await firstLine(file);
-        } catch (error) {
-          return { status: 'degraded', path: file, exists: false, header_ok: false, error: errorText(error) };
-        }
-        const columns = header.split(',');
-        const headerOk = SEED_COLUMNS.every((column, index) => columns[index] === column);
-        return {
-          status: headerOk ? 'ok' : 'degraded',
-          path: file,
-          exists: true,
-          header_ok: headerOk,
-          columns: columns.length,
-          ...(headerOk ? {} : { error: 'the header does not start with the 16 seed columns' }),
-        };
-      }, 'runs.csv check'),
+      timed(
+        () => checkCsvHeader({ file: path.join(config.dataDir, 'runs.csv'), columns: SEED_COLUMNS, missing: 'degraded', expected: 'the 16 seed columns' }),
+        'runs.csv check',
+      ),
+      timed(
+        // A missing scores.csv is fine: the first score creates it.
+        () => checkCsvHeader({ file: path.join(config.dataDir, 'scores.csv'), columns: SCORE_COLUMNS, missing: 'ok', expected: 'the score columns' }),
+        'scores.csv check',
+      ),
       timed(async () => {
         const directory = path.join(config.dataDir, 'sessions');
         try {
@@ -308,6 +300,7 @@ export function createHealth(options: {
     const checks: DetailedHealth['checks'] = {
       data_dir: dataDirCheck,
       runs_csv: runsCsv,
+      scores_csv: scoresCsv,
       sessions,
       provider: providerCheck,
       circuit_breakers: { status: breakers.open > 0 ? 'degraded' : 'ok', duration_ms: 0, ...breakers },
@@ -362,4 +355,25 @@ export function createHealth(options: {
   };
 
   return { basic, detailed, refresh, close: () => clearInterval(timer) };
+}
+
+/** A CSV file's header against the columns it must start with (runs.csv, scores.csv). */
+async function checkCsvHeader(options: { file: string; columns: readonly string[]; missing: ComponentStatus; expected: string }): Promise<CheckResult> {
+  const { file } = options;
+  let header: string;
+  try {
+    header = await firstLine(file);
+  } catch (error) {
+    return { status: options.missing, path: file, exists: false, header_ok: false, error: errorText(error) };
+  }
+  const columns = header.split(',');
+  const headerOk = options.columns.every((column, index) => columns[index] === column);
+  return {
+    status: headerOk ? 'ok' : 'degraded',
+    path: file,
+    exists: true,
+    header_ok: headerOk,
+    columns: columns.length,
+    ...(headerOk ? {} : { error: `the header does not start with ${options.expected}` }),
+  };
 }

@@ -212,6 +212,13 @@ describe('GET /health/detailed', () => {
     const checks = (await app.inject({ url: '/health/detailed' })).json().checks;
     expect(checks.runs_csv).toMatchObject({ status: 'degraded', header_ok: false });
   });
+
+  it('reports scores.csv: fine when absent (the first score creates it), degraded when its header is not the score columns', async () => {
+    const { app, config } = await startHarness();
+    expect((await app.inject({ url: '/health/detailed' })).json().checks.scores_csv).toMatchObject({ status: 'ok', exists: false });
+    await writeFile(path.join(config.dataDir, 'scores.csv'), 'a,b,c\n');
+    expect((await app.inject({ url: '/health/detailed' })).json().checks.scores_csv).toMatchObject({ status: 'degraded', header_ok: false });
+  });
 });
 
 describe('GET /metrics', () => {
