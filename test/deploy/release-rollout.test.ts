@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startOpenRouterServer } from '../support/openrouter-server.js';
 import { CLI_ENTRY, REPO_ROOT, SERVER_ENTRY, freePort } from '../support/start-lab.js';
 import { api, postSse } from '../support/sse-client.js';
-import { deployFile, isRoot, runAsync, tempDir } from './support.js';
+import { deployFile, isRoot, nodeForOtherUsers, runAsync, tempDir } from './support.js';
 
 /**
  * The release workflow end to end, without systemd: `agent-lab release` builds release
@@ -283,7 +283,8 @@ process.on('SIGTERM', () => process.exit(0));
       const dataDir = path.join(workdir, 'data');
       let overrides: Record<string, string> = {};
       if (isRoot) {
-        overrides = { AGENT_LAB_USER: 'nobody' };
+        // The service user runs the preflight with NODE, which must be a node it can reach.
+        overrides = { AGENT_LAB_USER: 'nobody', NODE: await nodeForOtherUsers(home) };
       } else {
         await chmod(dataDir, 0o555);
       }

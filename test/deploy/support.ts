@@ -1,6 +1,6 @@
 import { spawn, spawnSync, type ChildProcess, type SpawnSyncReturns } from 'node:child_process';
-import { chmodSync, existsSync, readFileSync } from 'node:fs';
-import { mkdtemp, mkdir, rm, writeFile } from 'node:fs/promises';
+import { chmodSync, existsSync, readFileSync, statSync } from 'node:fs';
+import { copyFile, mkdtemp, mkdir, rm, writeFile } from 'node:fs/promises';
 import { connect } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -189,4 +189,25 @@ export async function startNginx(options: { labPort: number }): Promise<RunningN
       await rm(prefix, { recursive: true, force: true });
     },
   };
+}
+
+/** True when users other than the owner can reach `file` (every directory above it searchable) and have `mode` on it. */
+function othersCanReach(file: string, mode: number): boolean {
+  if ((statSync(file).mode & mode) === 0) return false;
+  for (let directory = path.dirname(file); ; directory = path.dirname(directory)) {
+    if ((statSync(directory).mode & 0o001) === 0) return false;
+    if (directory === path.dirname(directory)) return true;
+  }
+}
+
+/**
+ * A node binary the service user (`nobody`) can run: this one, or a copy in `scratch` when it
+ * lives somewhere only root can reach (a Node.js under /root/.cache, as CI's second run uses).
+ */
+export async function nodeForOtherUsers(scratch: string): Promise<string> {
+  if (othersCanReach(process.execPath, 0o001)) return process.execPath;
+  const node = path.join(scratch, 'node');
+  await copyFile(process.execPath, node);
+  chmodSync(node, 0o755);
+  return node;
 }

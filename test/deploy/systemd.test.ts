@@ -1,13 +1,13 @@
 import { spawn } from 'node:child_process';
-import { accessSync, chmodSync, constants, existsSync, statSync } from 'node:fs';
-import { copyFile, cp, mkdir, readdir, rm, writeFile } from 'node:fs/promises';
+import { accessSync, chmodSync, constants, existsSync } from 'node:fs';
+import { cp, mkdir, readdir, rm, writeFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:net';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/config.js';
 import { REPO_ROOT, SERVER_ENTRY, freePort } from '../support/start-lab.js';
 import { missing } from '../support/prerequisites.js';
-import { deployFile, findProgram, isRoot, programPrerequisite, readDeployFile, run, tempDir } from './support.js';
+import { deployFile, findProgram, isRoot, nodeForOtherUsers, programPrerequisite, readDeployFile, run, tempDir } from './support.js';
 
 const systemdAnalyze = findProgram('systemd-analyze');
 const systemdAnalyzeMissing = missing(programPrerequisite('systemd-analyze', 'systemd'));
@@ -101,14 +101,6 @@ describe('deploy/agent-lab.service: what the playbooks and the lab rely on', () 
 });
 
 /** True when every directory above `file` lets other users through (o+x), and the file is o+r or o+x. */
-function othersCanReach(file: string, mode: number): boolean {
-  if ((statSync(file).mode & mode) === 0) return false;
-  for (let directory = path.dirname(file); ; directory = path.dirname(directory)) {
-    if ((statSync(directory).mode & 0o001) === 0) return false;
-    if (directory === path.dirname(directory)) return true;
-  }
-}
-
 /**
  * What the unit's ExecStartPre runs, laid out as a release in a world-readable temp directory:
  * the service user (here `nobody`) must read it, and a checkout under /root (mode 700) is not
@@ -119,12 +111,7 @@ async function readableRelease(scratch: string): Promise<{ preflight: string; no
   for (const part of ['package.json', 'deploy/preflight.mjs', 'dist/config', 'node_modules/dotenv', 'node_modules/zod']) {
     await cp(path.join(REPO_ROOT, part), path.join(release, part), { recursive: true });
   }
-  let node = process.execPath;
-  if (!othersCanReach(node, 0o001)) {
-    node = path.join(scratch, 'node');
-    await copyFile(process.execPath, node);
-    chmodSync(node, 0o755);
-  }
+  const node = await nodeForOtherUsers(scratch);
   await chmodTree(release);
   return { preflight: path.join(release, 'deploy', 'preflight.mjs'), node };
 }
