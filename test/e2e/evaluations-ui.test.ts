@@ -83,10 +83,15 @@ describe.skipIf(!haveBrowser)('evaluations in the browser', () => {
     const lanes = page.locator('[data-testid="bakeoff-lane"]');
     expect(await lanes.getByTestId('lane-model').count()).toBe(0);
     expect(await lanes.nth(0).getByTestId('lane-name').textContent()).toBe('Answer A');
+    // Speed and cost would give the model away: hidden until the vote, like the names.
+    expect(await lanes.getByTestId('lane-ttft').count()).toBe(0);
+    expect(await lanes.getByTestId('lane-cost').count()).toBe(0);
+    expect(await lanes.getByTestId('lane-badge-fastest').count()).toBe(0);
 
     await ui.testId('vote-a').click();
     await eventually(() => ui.testId('vote-result').textContent()).toContain('Vote saved');
     expect(await lanes.nth(0).getByTestId('lane-name').textContent()).toBe('Good'); // revealed
+    expect(await lanes.getByTestId('lane-ttft').count()).toBe(2);
     const runs = (await api(`${lab.url}/api/runs?experiment_id=e2e-evals`)).json.runs as Array<{ run_id: string; agent_id: string }>;
     const goodRun = runs.find((run) => run.agent_id === ids.good)!;
     const badRun = runs.find((run) => run.agent_id === ids.bad)!;

@@ -99,7 +99,7 @@ export default function BakeoffView() {
           <>
             <BakeoffSetup agents={agents} catalog={catalog} onChange={setSpecs} disabled={state.running} />
             <label className="bakeoff-check blind-toggle">
-              <input type="checkbox" checked={blind} onChange={(event) => setBlind(event.target.checked)} data-testid="bakeoff-blind" /> Blind: hide model names
+              <input type="checkbox" checked={blind} onChange={(event) => setBlind(event.target.checked)} data-testid="bakeoff-blind" /> Blind: hide model names and figures until you vote
               until I vote
             </label>
             <div className="bakeoff-tags">

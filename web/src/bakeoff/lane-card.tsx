@@ -39,12 +39,13 @@ export function LaneCard(props: { lane: LaneState; letter: string; blind: boolea
           )}
         </div>
         <div className="bakeoff-badges">
-          {props.fastest && (
+          {/* Blind until the vote: speed and cost would give the model away. */}
+          {props.fastest && !blind && (
             <span className="bakeoff-badge fastest" data-testid="lane-badge-fastest">
               Fastest
             </span>
           )}
-          {props.cheapest && (
+          {props.cheapest && !blind && (
             <span className="bakeoff-badge cheapest" data-testid="lane-badge-cheapest">
               Cheapest
             </span>
@@ -60,26 +61,28 @@ export function LaneCard(props: { lane: LaneState; letter: string; blind: boolea
           )}
         </div>
       </header>
-      <dl className="bakeoff-figures">
-        <div>
-          <dt>TTFT</dt>
-          <dd data-testid="lane-ttft">{formatMs(figures.ttft)}</dd>
-        </div>
-        <div>
-          <dt>tok/s</dt>
-          <dd data-testid="lane-tps">{figures.tokensPerSecond === null ? '—' : `${approx}${formatNumber(figures.tokensPerSecond, 1)}`}</dd>
-        </div>
-        <div>
-          <dt>tokens</dt>
-          <dd data-testid="lane-tokens">{figures.tokens}</dd>
-        </div>
-        <div>
-          <dt>cost</dt>
-          <dd data-testid="lane-cost" title={figures.estimated ? 'estimated from the catalog price while streaming' : undefined}>
-            {figures.cost === null ? (figures.estimated ? '—' : 'unpriced') : `${approx}${formatCost(figures.cost)}`}
-          </dd>
-        </div>
-      </dl>
+      {!blind && (
+        <dl className="bakeoff-figures">
+          <div>
+            <dt>TTFT</dt>
+            <dd data-testid="lane-ttft">{formatMs(figures.ttft)}</dd>
+          </div>
+          <div>
+            <dt>tok/s</dt>
+            <dd data-testid="lane-tps">{figures.tokensPerSecond === null ? '—' : `${approx}${formatNumber(figures.tokensPerSecond, 1)}`}</dd>
+          </div>
+          <div>
+            <dt>tokens</dt>
+            <dd data-testid="lane-tokens">{figures.tokens}</dd>
+          </div>
+          <div>
+            <dt>cost</dt>
+            <dd data-testid="lane-cost" title={figures.estimated ? 'estimated from the catalog price while streaming' : undefined}>
+              {figures.cost === null ? (figures.estimated ? '—' : 'unpriced') : `${approx}${formatCost(figures.cost)}`}
+            </dd>
+          </div>
+        </dl>
+      )}
       {props.verdict && (
         <p className="lane-verdict small" data-testid="lane-verdict">
           {props.verdict}
