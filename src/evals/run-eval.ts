@@ -131,8 +131,8 @@ export async function runEval(options: { service: ScoreService; prepared: Prepar
   });
 
   // What the experiment already holds (a resumed eval).
-  const existingRuns = (await service.stores.runs.readRuns()).filter((run) => run.experiment_id === experimentId && run.task_label !== 'judge');
-  const existingScores = (await service.stores.scores.readScores()).filter((score) => score.experiment_id === experimentId);
+  const existingRuns = (await service.stores.runs.findRuns({ experiment_id: experimentId })).filter((run) => run.task_label !== 'judge');
+  const existingScores = await service.stores.scores.findScores({ experiment_id: experimentId });
   const scoresByRun = new Map<string, ScoreRecord[]>();
   for (const score of existingScores) scoresByRun.set(score.run_id, [...(scoresByRun.get(score.run_id) ?? []), score]);
 
@@ -253,9 +253,8 @@ export async function runEval(options: { service: ScoreService; prepared: Prepar
     await Promise.all(Array.from({ length: Math.min(prepared.concurrency, Math.max(1, pending.length)) }, pairWorker));
   }
 
-  const runs = (await service.stores.runs.readRuns()).filter((run) => run.experiment_id === experimentId);
-  const runIds = new Set(runs.map((run) => run.run_id));
-  const scores = (await service.stores.scores.readScores()).filter((score) => runIds.has(score.run_id));
+  const runs = await service.stores.runs.findRuns({ experiment_id: experimentId });
+  const scores = await service.stores.scores.findScores({ run_ids: runs.map((run) => run.run_id) });
   const allAssertions = results.flatMap((result) => result.assertions);
   const summary: EvalSummary = {
     experiment_id: experimentId,

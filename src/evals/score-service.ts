@@ -2,6 +2,7 @@ import type { Agent } from '../domain/agent.js';
 import { applyCheck, checkName, type CheckAssert } from '../domain/checks.js';
 import { LabError } from '../domain/errors.js';
 import { buildPairwisePrompt, buildRubricPrompt, combinePairwise, parsePairwiseVerdict, parseRubricVerdict, type PairwiseVerdict } from '../domain/judge.js';
+import type { RunHistory, ScoreHistory } from '../domain/history.js';
 import type { RunRecord } from '../domain/run.js';
 import type { ScoreKind, ScoreRecord } from '../domain/score.js';
 import type { Session } from '../domain/session.js';
@@ -17,8 +18,8 @@ import { findRunAnswer, type RunAnswer } from './run-answer.js';
 
 /** The storage scoring needs (src/store). */
 export interface ScoreStores {
-  runs: { readRuns(): Promise<RunRecord[]> };
-  scores: { append(scores: ScoreRecord[]): Promise<void>; readScores(): Promise<ScoreRecord[]> };
+  runs: Pick<RunHistory, 'findRuns' | 'getRun'>;
+  scores: ScoreHistory;
   sessions: { get(id: string): Promise<Session> };
   agents: { get(id: string): Promise<Agent>; list(): Promise<Agent[]> };
 }
@@ -49,7 +50,7 @@ export class ScoreService {
 
   /** The run with this id; 404 `not_found:run` naming it. */
   async getRun(runId: string): Promise<RunRecord> {
-    const run = (await this.#stores.runs.readRuns()).find((candidate) => candidate.run_id === runId);
+    const run = await this.#stores.runs.getRun(runId);
     if (!run) throw new LabError('not_found:run', `Run ${runId} does not exist (no such run_id in runs.csv).`);
     return run;
   }

@@ -19,7 +19,8 @@ import { scoreRoutes } from './routes/scores.js';
 import { compareRoutes } from './routes/compare.js';
 import { modelRoutes, type ModelsPort } from './routes/models.js';
 import { openAiRoutes, type OpenAiCatalogPort } from './routes/openai.js';
-import { runRoutes, type RunsPort } from './routes/runs.js';
+import type { RunHistory } from '../domain/history.js';
+import { runRoutes } from './routes/runs.js';
 import { sessionRoutes, type SessionsPort } from './routes/sessions.js';
 import { LAB_VERSION } from './version.js';
 
@@ -31,7 +32,7 @@ export interface AppDependencies {
   serverOptions?: object;
   agents: AgentsPort;
   sessions: SessionsPort;
-  runs: RunsPort;
+  runs: RunHistory;
   catalog: ModelsPort & OpenAiCatalogPort;
   isKnownModel: (model: string) => boolean;
   chat: ChatService;

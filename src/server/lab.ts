@@ -117,8 +117,7 @@ export async function createLab(options: { config: LabConfig; logger: Logger }):
     logger,
   });
 
-  const readRuns = () => runsCsv.readRuns();
-  const scores = new ScoreService({ stores: { runs: { readRuns }, scores: scoresCsv, sessions, agents }, chat, newId });
+  const scores = new ScoreService({ stores: { runs: runsCsv, scores: scoresCsv, sessions, agents }, chat, newId });
 
   let operations: Operations | undefined;
   const app = await buildApp({
@@ -127,7 +126,7 @@ export async function createLab(options: { config: LabConfig; logger: Logger }):
     serverOptions: operationsServerOptions({ config, logger }),
     agents,
     sessions,
-    runs: { readRuns },
+    runs: runsCsv,
     scores,
     catalog: {
       get: () => catalog.get(),

@@ -4,6 +4,7 @@ import path from 'node:path';
 import { LabError } from '../domain/errors.js';
 import { RUN_COLUMNS, SEED_COLUMNS, runToCsvFields } from '../domain/run.js';
 import type { RunRecord } from '../domain/run.js';
+import { applyRunFilter, summariseFiltered, type RunFilter, type RunHistory, type RunsSummary } from '../domain/history.js';
 import { AppendOnlyCsv, fileStamp, uniquePath, type CsvFileContent, type OpenFile } from './append-only-csv.js';
 import { fsyncPath, removeStaleTemporaryFiles, writeFileAtomic } from './atomic-file.js';
 import { decodeCsvRecords, encodeCsvRecords, type CsvRecord } from './csv-codec.js';
@@ -44,8 +45,8 @@ export type RunsCsvContent = CsvFileContent<RunRecord>;
 const BOOLEAN_COLUMNS = new Set<string>(['streaming', 'tool_web_enabled', 'aborted']);
 const LEGACY_15 = SEED_COLUMNS.filter((column) => column !== 'aborted');
 
-/** The runs.csv of one data directory. */
-export class RunsCsv {
+/** The runs.csv of one data directory: the files engine's RunHistory. */
+export class RunsCsv implements RunHistory {
   readonly dataDir: string;
   readonly #file: AppendOnlyCsv<RunRecord>;
 
@@ -167,6 +168,18 @@ export class RunsCsv {
   async append(run: RunRecord): Promise<void> {
     const values = runToCsvFields(run);
     await this.#file.append(new Map<string, string>(RUN_COLUMNS.map((column, index) => [column, values[index] ?? ''])));
+  }
+
+  async findRuns(filter: RunFilter): Promise<RunRecord[]> {
+    return applyRunFilter(await this.readRuns(), filter);
+  }
+
+  async getRun(runId: string): Promise<RunRecord | undefined> {
+    return (await this.readRuns()).find((run) => run.run_id === runId);
+  }
+
+  async summarise(filter: RunFilter): Promise<RunsSummary> {
+    return summariseFiltered(await this.readRuns(), filter);
   }
 
   /** Every row whose field count matches the header, keyed by the header's columns. */

@@ -1,4 +1,5 @@
 import { SCORE_COLUMNS, parseScoreRow, scoreToCsvFields, type ScoreRecord } from '../domain/score.js';
+import { applyScoreFilter, type ScoreFilter, type ScoreHistory } from '../domain/history.js';
 import { AppendOnlyCsv, type OpenFile } from './append-only-csv.js';
 import { decodeCsvRecords } from './csv-codec.js';
 
@@ -31,8 +32,8 @@ export function isScoresHeader(columns: readonly string[]): boolean {
   return SCORE_COLUMNS.every((column, index) => columns[index] === column);
 }
 
-/** The scores.csv of one data directory. */
-export class ScoresCsv {
+/** The scores.csv of one data directory: the files engine's ScoreHistory. */
+export class ScoresCsv implements ScoreHistory {
   readonly #file: AppendOnlyCsv<ScoreRecord | undefined>;
 
   constructor(options: { dataDir: string; openFile?: OpenFile }) {
@@ -80,6 +81,10 @@ export class ScoresCsv {
     const content = await this.#file.read();
     const scores = content.records.filter((score): score is ScoreRecord => score !== undefined);
     return { columns: content.columns, scores, skipped: content.skipped + (content.records.length - scores.length) };
+  }
+
+  async findScores(filter: ScoreFilter): Promise<ScoreRecord[]> {
+    return applyScoreFilter(await this.readScores(), filter);
   }
 
   async readScores(): Promise<ScoreRecord[]> {

@@ -5,7 +5,7 @@ import type { RunRecord } from '../../domain/run.js';
 import { summariseRuns, type ModelSummary } from '../../domain/run-summary.js';
 import type { CompareFigures, CompareRow, Comparison, DeltaFigures } from '../../domain/compare.js';
 import { parseOrThrow } from '../http-error.js';
-import type { RunsPort } from './runs.js';
+import type { RunHistory } from '../../domain/history.js';
 
 /**
  * `GET /api/compare?a=<experiment_id>&b=<experiment_id>` (or `agent_a`/`agent_b`, an agent
@@ -74,7 +74,7 @@ export function compareRuns(options: { a: readonly RunRecord[]; b: readonly RunR
 }
 
 /** `GET /api/compare`. */
-export function compareRoutes(app: FastifyInstance, options: { runs: RunsPort }): void {
+export function compareRoutes(app: FastifyInstance, options: { runs: RunHistory }): void {
   app.get('/api/compare', async (request) => {
     const query = parseOrThrow(compareQuerySchema, request.query, 'comparison');
     const byExperiment = query.a !== undefined || query.b !== undefined;
@@ -85,16 +85,15 @@ export function compareRoutes(app: FastifyInstance, options: { runs: RunsPort })
         'Invalid comparison: give two experiments (a=<experiment_id>&b=<experiment_id>) or two agents (agent_a=<name or id>&agent_b=<name or id>).',
       );
     }
-    const runs = await options.runs.readRuns();
     if (byExperiment) {
       return compareRuns({
-        a: runs.filter((run) => run.experiment_id === query.a),
-        b: runs.filter((run) => run.experiment_id === query.b),
+        a: await options.runs.findRuns({ experiment_id: query.a }),
+        b: await options.runs.findRuns({ experiment_id: query.b }),
         labels: { a: query.a!, b: query.b! },
         by: 'experiment',
       });
     }
-    const ofAgent = (agent: string) => runs.filter((run) => run.agent_id === agent || run.agent_name === agent);
-    return compareRuns({ a: ofAgent(query.agent_a!), b: ofAgent(query.agent_b!), labels: { a: query.agent_a!, b: query.agent_b! }, by: 'agent' });
+    const ofAgent = (agent: string) => options.runs.findRuns({ agent });
+    return compareRuns({ a: await ofAgent(query.agent_a!), b: await ofAgent(query.agent_b!), labels: { a: query.agent_a!, b: query.agent_b! }, by: 'agent' });
   });
 }

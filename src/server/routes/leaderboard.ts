@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { buildLeaderboard } from '../../domain/leaderboard.js';
 import type { ScoreService } from '../../evals/score-service.js';
 import { parseOrThrow } from '../http-error.js';
-import { applyRunFilter, runFilterSchema } from './runs.js';
+import { runFilterSchema } from './runs.js';
 
 const leaderboardQuerySchema = runFilterSchema;
 
@@ -12,9 +12,8 @@ export function leaderboardRoutes(app: FastifyInstance, options: { service: Scor
   const { service } = options;
   app.get('/api/leaderboard', async (request) => {
     const filter = parseOrThrow(leaderboardQuerySchema, request.query, 'filter');
-    const runs = applyRunFilter(await service.stores.runs.readRuns(), filter);
-    const runIds = new Set(runs.map((run) => run.run_id));
-    const scores = (await service.stores.scores.readScores()).filter((score) => runIds.has(score.run_id));
+    const runs = await service.stores.runs.findRuns(filter);
+    const scores = await service.stores.scores.findScores({ run_ids: runs.map((run) => run.run_id) });
     const board = buildLeaderboard({ runs, scores });
     return { ...(filter.experiment_id !== undefined ? { experiment_id: filter.experiment_id } : {}), runs: runs.length, scores: scores.length, ...board };
   });

@@ -2,14 +2,9 @@ import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import { NUMERIC_RUN_COLUMNS, RUN_COLUMNS, runToCsvFields, type RunRecord } from '../../domain/run.js';
 import { neutraliseFormula } from '../../domain/spreadsheet-safe.js';
-import { summariseRuns } from '../../domain/run-summary.js';
+import type { RunFilter, RunHistory } from '../../domain/history.js';
 import { encodeCsvRecords } from '../../store/index.js';
 import { parseOrThrow } from '../http-error.js';
-
-/** The runs storage the routes need (src/store RunsCsv). */
-export interface RunsPort {
-  readRuns(): Promise<RunRecord[]>;
-}
 
 /** The run filters of `/api/runs` (also used by `/api/scores` and `/api/leaderboard`). */
 export const runFilterSchema = z
@@ -26,24 +21,7 @@ export const runFilterSchema = z
       .optional(),
     limit: z.coerce.number().int().min(1).max(100_000).optional(),
   })
-  .strict();
-export type RunFilter = z.output<typeof runFilterSchema>;
-
-/** The runs matching a filter (`limit`: the last N). */
-export function applyRunFilter(runs: RunRecord[], filter: RunFilter): RunRecord[] {
-  const since = filter.since ? Date.parse(filter.since) : undefined;
-  const matched = runs.filter(
-    (run) =>
-      (filter.experiment_id === undefined || run.experiment_id === filter.experiment_id) &&
-      (filter.task_label === undefined || run.task_label === filter.task_label) &&
-      (filter.model === undefined || run.model === filter.model) &&
-      (filter.agent === undefined || run.agent_name === filter.agent || run.agent_id === filter.agent) &&
-      (filter.session_id === undefined || run.session_id === filter.session_id) &&
-      (filter.bakeoff_id === undefined || run.bakeoff_id === filter.bakeoff_id) &&
-      (since === undefined || Date.parse(run.ts) >= since),
-  );
-  return filter.limit ? matched.slice(-filter.limit) : matched;
-}
+  .strict() satisfies z.ZodType<RunFilter>;
 
 const NUMERIC_INDEXES = new Set(RUN_COLUMNS.flatMap((column, index) => ((NUMERIC_RUN_COLUMNS as readonly string[]).includes(column) ? [index] : [])));
 
@@ -53,16 +31,16 @@ function downloadFields(run: RunRecord): string[] {
 }
 
 /** `GET /api/runs` (filters), `GET /api/runs.csv` (download), `GET /api/runs/summary` (per model). */
-export function runRoutes(app: FastifyInstance, options: { runs: RunsPort }): void {
+export function runRoutes(app: FastifyInstance, options: { runs: RunHistory }): void {
   app.get('/api/runs', async (request) => {
     const filter = parseOrThrow(runFilterSchema, request.query, 'filter');
-    const runs = applyRunFilter(await options.runs.readRuns(), filter);
+    const runs = await options.runs.findRuns(filter);
     return { count: runs.length, runs };
   });
 
   app.get('/api/runs.csv', async (request, reply) => {
     const filter = parseOrThrow(runFilterSchema, request.query, 'filter');
-    const runs = applyRunFilter(await options.runs.readRuns(), filter);
+    const runs = await options.runs.findRuns(filter);
     // The store's codec: LF line endings, and a lone CR inside a field quoted too.
     const csv = encodeCsvRecords([[...RUN_COLUMNS], ...runs.map(downloadFields)]);
     return reply
@@ -73,7 +51,6 @@ export function runRoutes(app: FastifyInstance, options: { runs: RunsPort }): vo
 
   app.get('/api/runs/summary', async (request) => {
     const filter = parseOrThrow(runFilterSchema, request.query, 'filter');
-    const runs = applyRunFilter(await options.runs.readRuns(), filter);
-    return { count: runs.length, models: summariseRuns(runs) };
+    return options.runs.summarise(filter);
   });
 }

@@ -5,7 +5,8 @@ import { LabError } from '../../domain/errors.js';
 import { SCORE_FIELD_CAPS, type ScoreRecord } from '../../domain/score.js';
 import type { ScoreService } from '../../evals/score-service.js';
 import { parseOrThrow } from '../http-error.js';
-import { applyRunFilter, runFilterSchema } from './runs.js';
+import { hasRunCriteria } from '../../domain/history.js';
+import { runFilterSchema } from './runs.js';
 
 const reasonText = z.string().max(SCORE_FIELD_CAPS.reason, `must be at most ${SCORE_FIELD_CAPS.reason} characters`);
 const raterText = z.string().max(200);
@@ -68,16 +69,14 @@ export function scoreRoutes(app: FastifyInstance, options: { service: ScoreServi
   app.get('/api/scores', async (request) => {
     const filter = parseOrThrow(scoreFilterSchema, request.query, 'filter');
     const { run_id: runId, kind, limit, since, experiment_id: experimentId, ...runFilter } = filter;
-    let scores = await service.stores.scores.readScores();
-    if (runId !== undefined) scores = scores.filter((score) => score.run_id === runId);
-    if (kind !== undefined) scores = scores.filter((score) => score.kind === kind);
-    if (experimentId !== undefined) scores = scores.filter((score) => score.experiment_id === experimentId);
-    if (since !== undefined) scores = scores.filter((score) => Date.parse(score.ts) >= Date.parse(since));
-    if (Object.values(runFilter).some((value) => value !== undefined)) {
-      const runIds = new Set(applyRunFilter(await service.stores.runs.readRuns(), runFilter).map((run) => run.run_id));
-      scores = scores.filter((score) => runIds.has(score.run_id));
-    }
-    if (limit !== undefined) scores = scores.slice(-limit);
+    const runIds = hasRunCriteria(runFilter) ? (await service.stores.runs.findRuns(runFilter)).map((run) => run.run_id) : undefined;
+    const scores = await service.stores.scores.findScores({
+      run_ids: runId !== undefined ? (runIds === undefined || runIds.includes(runId) ? [runId] : []) : runIds,
+      kind,
+      experiment_id: experimentId,
+      since,
+      limit,
+    });
     return { count: scores.length, scores };
   });
 }
