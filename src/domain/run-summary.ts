@@ -14,7 +14,7 @@ export interface ModelSummary {
 }
 
 /** Nearest-rank percentile of already sorted values; null for none. */
-export function percentile(sorted: readonly number[], fraction: number): number | null {
+export function percentile(sorted: ArrayLike<number>, fraction: number): number | null {
   if (sorted.length === 0) return null;
   const rank = Math.min(sorted.length - 1, Math.max(0, Math.ceil(fraction * sorted.length) - 1));
   return sorted[rank] ?? null;
@@ -30,6 +30,53 @@ function round(value: number | null, digits = 2): number | null {
   return Math.round(value * factor) / factor;
 }
 
+/**
+ * One model's figures gathered from its runs (in file order), before rounding: what both the
+ * reference below and an engine's columnar summary compute, so they produce the same numbers.
+ */
+export interface ModelFigures {
+  model: string;
+  count: number;
+  /** Of runs that finished cleanly (not aborted, no error), ascending. */
+  sortedLatency: ArrayLike<number>;
+  sortedTtft: ArrayLike<number>;
+  sortedTokensPerSecond: ArrayLike<number>;
+  /** Runs with a cost, and the sum of their costs added in file order. */
+  pricedCount: number;
+  totalCost: number;
+  tokens: { prompt: number; completion: number; total: number };
+  /** Runs with an error that were not aborted. */
+  errorCount: number;
+  abortCount: number;
+}
+
+/** The summary row of one model's figures. */
+export function summariseModel(figures: ModelFigures): ModelSummary {
+  const { count, sortedLatency: latency, sortedTtft: ttft, sortedTokensPerSecond: speed } = figures;
+  let speedSum = 0;
+  for (let index = 0; index < speed.length; index++) speedSum += speed[index] as number;
+  return {
+    model: figures.model,
+    count,
+    latency_ms: { p50: percentile(latency, 0.5), p95: percentile(latency, 0.95) },
+    ttft_ms: { p50: percentile(ttft, 0.5), p95: percentile(ttft, 0.95) },
+    tokens_per_s: { mean: round(speed.length > 0 ? speedSum / speed.length : null), p50: percentile(speed, 0.5) },
+    cost_usd: {
+      total: round(figures.totalCost, 10) ?? 0,
+      mean: round(figures.pricedCount > 0 ? figures.totalCost / figures.pricedCount : null, 10),
+      unpriced_runs: count - figures.pricedCount,
+    },
+    tokens: { ...figures.tokens },
+    error_rate: round(figures.errorCount / count, 4) ?? 0,
+    abort_rate: round(figures.abortCount / count, 4) ?? 0,
+  };
+}
+
+/** Most runs first, then by model name. */
+export function compareModelSummaries(a: ModelSummary, b: ModelSummary): number {
+  return b.count - a.count || a.model.localeCompare(b.model);
+}
+
 /** Summarise runs per model. Latency and TTFT percentiles only count runs that finished cleanly. */
 export function summariseRuns(runs: readonly RunRecord[]): ModelSummary[] {
   const byModel = new Map<string, RunRecord[]>();
@@ -41,33 +88,23 @@ export function summariseRuns(runs: readonly RunRecord[]): ModelSummary[] {
   return [...byModel.entries()]
     .map(([model, list]) => {
       const clean = list.filter((run) => !run.aborted && run.error === '');
-      const latency = sortedValues(clean.map((run) => run.latency_ms));
-      const ttft = sortedValues(clean.map((run) => run.ttft_ms));
-      const speed = sortedValues(clean.map((run) => run.tokens_per_s));
       const priced = list.filter((run) => run.cost_usd !== null);
-      const totalCost = priced.reduce((sum, run) => sum + (run.cost_usd ?? 0), 0);
-      return {
+      return summariseModel({
         model,
         count: list.length,
-        latency_ms: { p50: percentile(latency, 0.5), p95: percentile(latency, 0.95) },
-        ttft_ms: { p50: percentile(ttft, 0.5), p95: percentile(ttft, 0.95) },
-        tokens_per_s: {
-          mean: round(speed.length > 0 ? speed.reduce((sum, value) => sum + value, 0) / speed.length : null),
-          p50: percentile(speed, 0.5),
-        },
-        cost_usd: {
-          total: round(totalCost, 10) ?? 0,
-          mean: round(priced.length > 0 ? totalCost / priced.length : null, 10),
-          unpriced_runs: list.length - priced.length,
-        },
+        sortedLatency: sortedValues(clean.map((run) => run.latency_ms)),
+        sortedTtft: sortedValues(clean.map((run) => run.ttft_ms)),
+        sortedTokensPerSecond: sortedValues(clean.map((run) => run.tokens_per_s)),
+        pricedCount: priced.length,
+        totalCost: priced.reduce((sum, run) => sum + (run.cost_usd ?? 0), 0),
         tokens: {
           prompt: list.reduce((sum, run) => sum + run.prompt_tokens, 0),
           completion: list.reduce((sum, run) => sum + run.completion_tokens, 0),
           total: list.reduce((sum, run) => sum + run.total_tokens, 0),
         },
-        error_rate: round(list.filter((run) => run.error !== '' && !run.aborted).length / list.length, 4) ?? 0,
-        abort_rate: round(list.filter((run) => run.aborted).length / list.length, 4) ?? 0,
-      };
+        errorCount: list.filter((run) => run.error !== '' && !run.aborted).length,
+        abortCount: list.filter((run) => run.aborted).length,
+      });
     })
-    .sort((a, b) => b.count - a.count || a.model.localeCompare(b.model));
+    .sort(compareModelSummaries);
 }

@@ -250,16 +250,25 @@ export class AppendOnlyCsv<Row> {
       return { completeEnd: bytes.length };
     }
     if (last.terminated && last.fields.length === fieldCount) return { completeEnd: bytes.length };
+    const tornPath = await this.moveTailAside({ start: last.start, fragment: bytes.subarray(last.start), cut: options.cut, stamp: options.stamp });
+    return { tornPath, completeEnd: last.start };
+  }
+
+  /**
+   * Keep `fragment` (the file's bytes from `start` to its end: a torn record) in
+   * `<file>.torn-<stamp>` and, with `cut`, cut the file at `start`. Returns the side file.
+   */
+  async moveTailAside(options: { start: number; fragment: Buffer; cut: boolean; stamp: string }): Promise<string> {
     const tornPath = await uniquePath(`${this.path}.torn-${options.stamp}`);
-    await writeFileAtomic(tornPath, bytes.subarray(last.start));
+    await writeFileAtomic(tornPath, options.fragment);
     if (options.cut) {
       // The side file already holds the fragment, so a crash here only means the same
       // fragment is saved again at the next start.
-      await truncate(this.path, last.start);
+      await truncate(this.path, options.start);
       await fsyncPath(this.path);
     }
     this.#cache = undefined;
-    return { tornPath, completeEnd: last.start };
+    return tornPath;
   }
 
   /** Write a batch of rows with one write and one fsync; all or none. */

@@ -141,6 +141,16 @@ export function checkRunRow(row: RunRow): string[] {
 }
 
 /**
+ * One column's value as `parseRunRow` reads it (the fallback when it is not readable), so a
+ * reader that needs only some columns (the run index) agrees with the full row parse.
+ */
+export function readRunField<Column extends RunColumn>(column: Column, value: string): RunRecord[Column] {
+  const rule = RUN_ROW_RULES[column] as ColumnRule<RunRecord[Column]>;
+  const read = rule.read(value);
+  return read === undefined ? rule.fallback(value) : read;
+}
+
+/**
  * A runs.csv row → a RunRecord, tolerantly: rows come from files the lab did not
  * necessarily write, so a column the row lacks or cannot be read gets its fallback (0 for
  * counts, null for measurements that may be unknown, `false`, `fallback`, `off`). Uses the

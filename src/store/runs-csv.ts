@@ -1,18 +1,21 @@
 import { constants } from 'node:fs';
-import { copyFile, mkdir } from 'node:fs/promises';
+import { copyFile, mkdir, open, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { LabError } from '../domain/errors.js';
 import { RUN_COLUMNS, SEED_COLUMNS, runToCsvFields } from '../domain/run.js';
 import type { RunRecord } from '../domain/run.js';
-import { applyRunFilter, summariseFiltered, type RunFilter, type RunHistory, type RunsSummary } from '../domain/history.js';
+import type { RunFilter, RunHistory, RunsSummary } from '../domain/history.js';
 import { AppendOnlyCsv, fileStamp, uniquePath, type CsvFileContent, type OpenFile } from './append-only-csv.js';
 import { fsyncPath, removeStaleTemporaryFiles, writeFileAtomic } from './atomic-file.js';
 import { decodeCsvRecords, encodeCsvRecords, type CsvRecord } from './csv-codec.js';
 import { withDataLock } from './data-lock.js';
+import { indexSnapshotPath } from './index-snapshot.js';
+import { IndexedRuns, type RunIndexEvent } from './indexed-runs.js';
 import { parseCsvBoolean, parseRunRow } from './run-row.js';
 import type { RunRow } from './run-row.js';
 
 export type { OpenFile } from './append-only-csv.js';
+export type { RunIndexEvent } from './indexed-runs.js';
 
 /**
  * `data/runs.csv`: one RFC 4180 row per run, the contract the playbooks rely on
@@ -49,12 +52,15 @@ const LEGACY_15 = SEED_COLUMNS.filter((column) => column !== 'aborted');
 export class RunsCsv implements RunHistory {
   readonly dataDir: string;
   readonly #file: AppendOnlyCsv<RunRecord>;
+  /** History queries go through the run index (indexed-runs.ts), not a whole-file read. */
+  readonly #history: IndexedRuns;
 
   /**
    * `openFile` is the file-system seam for appends (default: `fs.promises.open`); tests pass
-   * one whose handles fail like a full disk does.
+   * one whose handles fail like a full disk does. `onIndexEvent` hears what the run index
+   * did (built, loaded from its snapshot, snapshot written), for the log.
    */
-  constructor(options: { dataDir: string; openFile?: OpenFile }) {
+  constructor(options: { dataDir: string; openFile?: OpenFile; onIndexEvent?: (event: RunIndexEvent) => void }) {
     this.dataDir = path.resolve(options.dataDir);
     this.#file = new AppendOnlyCsv({
       dataDir: this.dataDir,
@@ -62,6 +68,11 @@ export class RunsCsv implements RunHistory {
       columns: RUN_COLUMNS,
       parseRow: parseRunRow,
       ...(options.openFile ? { openFile: options.openFile } : {}),
+    });
+    this.#history = new IndexedRuns({
+      path: this.#file.path,
+      snapshotPath: indexSnapshotPath(this.dataDir),
+      ...(options.onIndexEvent ? { onEvent: options.onIndexEvent } : {}),
     });
   }
 
@@ -90,30 +101,80 @@ export class RunsCsv implements RunHistory {
   }
 
   async #initLocked(): Promise<RunsCsvInitResult> {
-    const bytes = await this.#file.readBytes();
-    if (bytes.length === 0) {
+    const header = await this.#readHeader();
+    if (!header) {
       await this.#file.writeHeaderOnly();
+      await this.#history.settle({ rebuild: true });
       return { created: true, repairedTornRecord: false };
     }
-
-    const records = decodeCsvRecords(bytes);
-    const columns = (records[0] as CsvRecord).fields;
-    const kind = classifyHeader(columns);
+    const kind = classifyHeader(header.fields);
     if (kind === 'unknown') {
       throw new LabError(
         'unavailable:store',
-        `${this.path} has a header the lab does not recognise (${columns.slice(0, 5).join(',')}...); it was left as it is. ` +
+        `${this.path} has a header the lab does not recognise (${header.fields.slice(0, 5).join(',')}...); it was left as it is. ` +
           'Run `npx --no-install agent-lab check`, or move it aside to start a new one.',
       );
     }
+    if (kind === 'legacy' || !header.terminated) return this.#initWholeFile(kind);
 
+    // The usual start: the index (from its snapshot plus what was appended since) finds
+    // where the whole records end; only a torn tail after them is read and moved aside.
+    const opened = await this.#history.open();
+    const result: RunsCsvInitResult = { created: false, repairedTornRecord: false };
+    if (opened.tornFrom !== undefined) {
+      const handle = await open(this.path, 'r');
+      let fragment: Buffer;
+      try {
+        fragment = Buffer.alloc(opened.size - opened.tornFrom);
+        await handle.read(fragment, 0, fragment.length, opened.tornFrom);
+      } finally {
+        await handle.close();
+      }
+      result.tornPath = await this.#file.moveTailAside({ start: opened.tornFrom, fragment, cut: true, stamp: fileTimestamp() });
+      result.repairedTornRecord = true;
+    }
+    await this.#history.settle({ rebuild: false });
+    this.#file.invalidate();
+    return result;
+  }
+
+  /** Start-up for a legacy file (migrated) or a header without its line ending: small files, read whole. */
+  async #initWholeFile(kind: 'current' | 'legacy'): Promise<RunsCsvInitResult> {
+    const bytes = await this.#file.readBytes();
+    const records = decodeCsvRecords(bytes);
+    const columns = (records[0] as CsvRecord).fields;
     // A legacy file is not cut in place: the migration below rewrites it without the fragment.
     const repair = await this.#file.repairTornRecord({ bytes, records, fieldCount: columns.length, cut: kind === 'current', stamp: fileTimestamp() });
     const result: RunsCsvInitResult = { created: false, repairedTornRecord: repair.tornPath !== undefined };
     if (repair.tornPath) result.tornPath = repair.tornPath;
     if (kind === 'legacy') Object.assign(result, await this.#migrate(bytes, records, columns, repair.completeEnd));
     this.#file.invalidate();
+    await this.#history.settle({ rebuild: true });
     return result;
+  }
+
+  /** The first record (the header), read alone; undefined for a missing or empty file. */
+  async #readHeader(): Promise<{ fields: string[]; terminated: boolean } | undefined> {
+    let size: number;
+    try {
+      size = (await stat(this.path)).size;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+      throw error;
+    }
+    if (size === 0) return undefined;
+    const handle = await open(this.path, 'r');
+    try {
+      for (let length = Math.min(size, 64 << 10); ; length = Math.min(size, length * 4)) {
+        const buffer = Buffer.alloc(length);
+        const { bytesRead } = await handle.read(buffer, 0, length, 0);
+        const [first] = decodeCsvRecords(buffer.subarray(0, bytesRead), { limit: 1 });
+        if (first && (first.terminated || bytesRead >= size)) return { fields: first.fields, terminated: first.terminated };
+        if (length >= size) return { fields: first?.fields ?? [], terminated: false };
+      }
+    } finally {
+      await handle.close();
+    }
   }
 
   async #migrate(
@@ -171,15 +232,20 @@ export class RunsCsv implements RunHistory {
   }
 
   async findRuns(filter: RunFilter): Promise<RunRecord[]> {
-    return applyRunFilter(await this.readRuns(), filter);
+    return this.#history.findRuns(filter);
   }
 
   async getRun(runId: string): Promise<RunRecord | undefined> {
-    return (await this.readRuns()).find((run) => run.run_id === runId);
+    return this.#history.getRun(runId);
   }
 
   async summarise(filter: RunFilter): Promise<RunsSummary> {
-    return summariseFiltered(await this.readRuns(), filter);
+    return this.#history.summarise(filter);
+  }
+
+  /** Graceful shutdown: save the run index's snapshot when rows were added since the last one. */
+  async close(): Promise<void> {
+    await this.#history.close();
   }
 
   /** Every row whose field count matches the header, keyed by the header's columns. */

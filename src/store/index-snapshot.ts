@@ -1,0 +1,203 @@
+import { createHash } from 'node:crypto';
+import { open, readFile, rename, unlink } from 'node:fs/promises';
+import path from 'node:path';
+import { z } from 'zod';
+import { fsyncDirectory, ignoreMissing, temporaryPathFor } from './atomic-file.js';
+import { CODED_COLUMNS, FIGURE_COLUMNS, type CodedColumn, type FigureColumn, type RunIndexArrays, type RunIndexState } from './run-index.js';
+
+/**
+ * `data/.runs-index`: a snapshot of the run index (run-index.ts), so start-up does not
+ * re-read the whole of runs.csv. Derived and safe to delete (the next start rebuilds it);
+ * never trusted: it names how many bytes of runs.csv it covers and their SHA-256, and a
+ * snapshot whose bytes or whose prefix do not match is ignored. Written atomically (a
+ * temporary file, fsync, rename), array by array without copying them.
+ *
+ * Layout: `ALRUNIX1` · SHA-256 of everything after it (32 bytes) · meta length (u32 LE) ·
+ * meta JSON · padding to 8 · each array's bytes, each starting at a multiple of 8.
+ */
+
+export const INDEX_SNAPSHOT_NAME = '.runs-index';
+const MAGIC = Buffer.from('ALRUNIX1', 'latin1');
+const VERSION = 1;
+
+/** What a snapshot says about the runs.csv it was taken from. */
+export interface SnapshotCoverage {
+  /** Bytes of runs.csv the index covers (whole records only). */
+  coveredBytes: number;
+  /** SHA-256 (hex) of runs.csv[0, coveredBytes). */
+  prefixSha256: string;
+}
+
+export interface IndexSnapshot extends SnapshotCoverage {
+  state: RunIndexState;
+}
+
+const ARRAY_TYPES = { Float64Array, Uint32Array, Uint8Array, Int32Array } as const;
+type ArrayTypeName = keyof typeof ARRAY_TYPES;
+
+const metaSchema = z.object({
+  version: z.literal(VERSION),
+  coveredBytes: z.number().int().nonnegative(),
+  prefixSha256: z.string().regex(/^[0-9a-f]{64}$/),
+  columns: z.array(z.string()),
+  rowCount: z.number().int().nonnegative(),
+  skipped: z.number().int().nonnegative(),
+  dictionaries: z.record(z.enum(CODED_COLUMNS), z.array(z.string())),
+  arrays: z.array(
+    z.object({
+      name: z.string(),
+      type: z.enum(Object.keys(ARRAY_TYPES) as [ArrayTypeName, ...ArrayTypeName[]]),
+      offset: z.number().int().nonnegative(),
+      length: z.number().int().nonnegative(),
+    }),
+  ),
+});
+
+/** The snapshot's file beside runs.csv. */
+export function indexSnapshotPath(dataDir: string): string {
+  return path.join(dataDir, INDEX_SNAPSHOT_NAME);
+}
+
+function namedArrays(arrays: RunIndexArrays): Array<[string, Float64Array | Uint32Array | Uint8Array | Int32Array]> {
+  return [
+    ['offsets', arrays.offsets],
+    ['lengths', arrays.lengths],
+    ['flags', arrays.flags],
+    ['runIdHashes', arrays.runIdHashes],
+    ...CODED_COLUMNS.map((column): [string, Int32Array] => [`codes.${column}`, arrays.codes[column]]),
+    ...FIGURE_COLUMNS.map((column): [string, Float64Array] => [`figures.${column}`, arrays.figures[column]]),
+  ];
+}
+
+/** Write the snapshot atomically and durably. */
+export async function writeIndexSnapshot(file: string, snapshot: IndexSnapshot): Promise<{ bytes: number }> {
+  const { state } = snapshot;
+  const entries = namedArrays(state.arrays);
+  const layout: Array<{ name: string; type: ArrayTypeName; offset: number; length: number }> = [];
+  let offset = 0;
+  for (const [name, array] of entries) {
+    layout.push({ name, type: array.constructor.name as ArrayTypeName, offset, length: array.length });
+    offset += Math.ceil(array.byteLength / 8) * 8;
+  }
+  const meta = Buffer.from(
+    JSON.stringify({
+      version: VERSION,
+      coveredBytes: snapshot.coveredBytes,
+      prefixSha256: snapshot.prefixSha256,
+      columns: state.columns,
+      rowCount: state.rowCount,
+      skipped: state.skipped,
+      dictionaries: state.dictionaries,
+      arrays: layout,
+    }),
+  );
+  const lengthField = Buffer.alloc(4);
+  lengthField.writeUInt32LE(meta.length);
+  const headerBytes = MAGIC.length + 32 + 4 + meta.length;
+  const headerPadding = Buffer.alloc((8 - (headerBytes % 8)) % 8);
+  const pieces: Uint8Array[] = [lengthField, meta, headerPadding];
+  for (const [, array] of entries) {
+    pieces.push(new Uint8Array(array.buffer, array.byteOffset, array.byteLength));
+    pieces.push(Buffer.alloc((8 - (array.byteLength % 8)) % 8));
+  }
+  const hash = createHash('sha256');
+  for (const piece of pieces) hash.update(piece);
+
+  const temporary = temporaryPathFor(file);
+  let renamed = false;
+  let written = MAGIC.length + 32;
+  try {
+    const handle = await open(temporary, 'wx', 0o644);
+    try {
+      await handle.write(MAGIC);
+      await handle.write(hash.digest());
+      for (const piece of pieces) {
+        let done = 0;
+        while (done < piece.byteLength) done += (await handle.write(piece, done, piece.byteLength - done)).bytesWritten;
+        written += piece.byteLength;
+      }
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+    await rename(temporary, file);
+    renamed = true;
+    await fsyncDirectory(path.dirname(file));
+  } finally {
+    if (!renamed) await unlink(temporary).catch(ignoreMissing);
+  }
+  return { bytes: written };
+}
+
+/** A snapshot file could not be used (absent, damaged, another version): the index is rebuilt. */
+export class IndexSnapshotUnusableError extends Error {
+  override readonly name = 'IndexSnapshotUnusableError';
+  readonly code = 'unusable:index-snapshot';
+}
+
+/** Read and check a snapshot (its checksum and layout); throws IndexSnapshotUnusableError when it cannot be used. */
+export async function readIndexSnapshot(file: string): Promise<IndexSnapshot> {
+  let bytes: Buffer;
+  try {
+    bytes = await readFile(file);
+  } catch (error) {
+    throw new IndexSnapshotUnusableError(`no readable snapshot (${(error as Error).message})`, { cause: error });
+  }
+  if (bytes.length < MAGIC.length + 36 || !bytes.subarray(0, MAGIC.length).equals(MAGIC)) throw new IndexSnapshotUnusableError('not a run index snapshot of this version');
+  const body = bytes.subarray(MAGIC.length + 32);
+  if (!createHash('sha256').update(body).digest().equals(bytes.subarray(MAGIC.length, MAGIC.length + 32))) {
+    throw new IndexSnapshotUnusableError('its checksum does not match (damaged)');
+  }
+  const metaLength = body.readUInt32LE(0);
+  let meta: z.infer<typeof metaSchema>;
+  try {
+    meta = metaSchema.parse(JSON.parse(body.toString('utf8', 4, 4 + metaLength)));
+  } catch (error) {
+    throw new IndexSnapshotUnusableError(`its description is not readable (${(error as Error).message})`, { cause: error });
+  }
+  const headerBytes = MAGIC.length + 32 + 4 + metaLength;
+  const dataStart = headerBytes + ((8 - (headerBytes % 8)) % 8);
+  // Typed arrays need aligned views: copy once if the buffer itself is not aligned.
+  const aligned = bytes.byteOffset % 8 === 0 ? bytes : Buffer.from(bytes);
+  const views = new Map<string, Float64Array | Uint32Array | Uint8Array | Int32Array>();
+  for (const entry of meta.arrays) {
+    const Type = ARRAY_TYPES[entry.type];
+    const start = dataStart + entry.offset;
+    if (entry.length !== meta.rowCount || start + entry.length * Type.BYTES_PER_ELEMENT > aligned.length) {
+      throw new IndexSnapshotUnusableError(`array ${entry.name} does not fit the file`);
+    }
+    views.set(entry.name, new Type(aligned.buffer as ArrayBuffer, aligned.byteOffset + start, entry.length));
+  }
+  const view = <T>(name: string, type: new (...args: never[]) => T): T => {
+    const found = views.get(name);
+    if (!(found instanceof type)) throw new IndexSnapshotUnusableError(`array ${name} is missing`);
+    return found;
+  };
+  const dictionaries = meta.dictionaries as Partial<Record<CodedColumn, string[]>>;
+  const arrays: RunIndexArrays = {
+    offsets: view('offsets', Float64Array),
+    lengths: view('lengths', Uint32Array),
+    flags: view('flags', Uint8Array),
+    runIdHashes: view('runIdHashes', Int32Array),
+    codes: Object.fromEntries(
+      CODED_COLUMNS.map((column) => {
+        const codes = view(`codes.${column}`, Int32Array);
+        const size = dictionaries[column]?.length ?? 0;
+        if (codes.some((code) => code < 0 || code >= size)) throw new IndexSnapshotUnusableError(`codes of ${column} are out of range`);
+        return [column, codes];
+      }),
+    ) as Record<CodedColumn, Int32Array>,
+    figures: Object.fromEntries(FIGURE_COLUMNS.map((column) => [column, view(`figures.${column}`, Float64Array)])) as Record<FigureColumn, Float64Array>,
+  };
+  return {
+    coveredBytes: meta.coveredBytes,
+    prefixSha256: meta.prefixSha256,
+    state: {
+      columns: meta.columns,
+      rowCount: meta.rowCount,
+      skipped: meta.skipped,
+      arrays,
+      dictionaries: Object.fromEntries(CODED_COLUMNS.map((column) => [column, dictionaries[column] ?? []])) as Record<CodedColumn, string[]>,
+    },
+  };
+}

@@ -1,0 +1,389 @@
+import { compareModelSummaries, summariseModel, type ModelSummary } from '../domain/run-summary.js';
+import type { RunFilter } from '../domain/history.js';
+import type { ScannedRecord } from './csv-scan.js';
+import { readRunField } from './run-row.js';
+
+/**
+ * An in-memory column index of runs.csv, derived from it (runs.csv stays the only source
+ * of truth): per row its byte range in the file, dictionary codes for the columns filters
+ * name, and the figures the summary needs in typed arrays. Each dictionary value keeps a
+ * posting list as a chain (its last row, and per row the previous row with the same value),
+ * so a filtered query walks only the rows of its rarest value, newest first, and `limit`
+ * stops the walk early. Full run records are read back from runs.csv by offset
+ * (RunsIndexFile).
+ */
+
+/** The columns kept as dictionary codes, in this order. */
+export const CODED_COLUMNS = ['model', 'agent_name', 'agent_id', 'experiment_id', 'task_label', 'session_id', 'bakeoff_id'] as const;
+export type CodedColumn = (typeof CODED_COLUMNS)[number];
+
+/** The number columns, in this order (NaN for an unknown optional value). */
+export const FIGURE_COLUMNS = ['ts', 'latency_ms', 'ttft_ms', 'tokens_per_s', 'cost_usd', 'prompt_tokens', 'completion_tokens', 'total_tokens'] as const;
+export type FigureColumn = (typeof FIGURE_COLUMNS)[number];
+
+const ABORTED = 1;
+const ERRORED = 2;
+const NONE = -1;
+
+/** The index's per-row arrays, as a snapshot stores them. */
+export interface RunIndexArrays {
+  offsets: Float64Array;
+  lengths: Uint32Array;
+  flags: Uint8Array;
+  runIdHashes: Int32Array;
+  codes: Record<CodedColumn, Int32Array>;
+  figures: Record<FigureColumn, Float64Array>;
+}
+
+/** Everything an index holds, so a snapshot can save and restore it. */
+export interface RunIndexState {
+  columns: string[];
+  rowCount: number;
+  /** Records skipped for their field count. */
+  skipped: number;
+  arrays: RunIndexArrays;
+  dictionaries: Record<CodedColumn, string[]>;
+}
+
+/** A 32-bit FNV-1a hash of a run id (getRun's first sieve; candidates are checked against the file). */
+export function hashRunId(runId: string): number {
+  let hash = 0x811c9dc5;
+  for (let index = 0; index < runId.length; index++) {
+    hash ^= runId.charCodeAt(index);
+    hash = Math.imul(hash, 0x01000193);
+  }
+  return hash | 0;
+}
+
+class Dictionary {
+  readonly values: string[];
+  readonly #codes = new Map<string, number>();
+  /** Per code: its newest row and its row count. */
+  last: Int32Array;
+  counts: Int32Array;
+
+  constructor(values: string[] = []) {
+    this.values = values;
+    values.forEach((value, code) => this.#codes.set(value, code));
+    const capacity = Math.max(16, values.length);
+    this.last = new Int32Array(capacity).fill(NONE);
+    this.counts = new Int32Array(capacity);
+  }
+
+  code(value: string): number | undefined {
+    return this.#codes.get(value);
+  }
+
+  intern(value: string): number {
+    const known = this.#codes.get(value);
+    if (known !== undefined) return known;
+    const code = this.values.length;
+    this.values.push(value);
+    this.#codes.set(value, code);
+    if (code >= this.last.length) {
+      const last = new Int32Array(this.last.length * 2).fill(NONE);
+      last.set(this.last);
+      this.last = last;
+      const counts = new Int32Array(this.counts.length * 2);
+      counts.set(this.counts);
+      this.counts = counts;
+    }
+    return code;
+  }
+}
+
+function grown<T extends Float64Array | Uint32Array | Uint8Array | Int32Array>(array: T, capacity: number): T {
+  const next = new (array.constructor as new (length: number) => T)(capacity);
+  next.set(array);
+  return next;
+}
+
+export class RunIndex {
+  readonly columns: string[];
+  #rowCount = 0;
+  #skipped = 0;
+  #arrays: RunIndexArrays;
+  /** Per coded column, per row: the previous row with the same value (or -1). */
+  #chains: Record<CodedColumn, Int32Array>;
+  readonly #dictionaries: Record<CodedColumn, Dictionary>;
+  /** Where each column is in the file's header (-1: absent). */
+  readonly #positions: Record<string, number>;
+
+  /** A new, empty index for a file with this header; or one restored from a snapshot's state. */
+  constructor(options: { columns: string[]; state?: RunIndexState }) {
+    this.columns = options.columns;
+    this.#positions = Object.fromEntries([...CODED_COLUMNS, ...FIGURE_COLUMNS, 'run_id', 'aborted', 'error'].map((column) => [column, options.columns.indexOf(column)]));
+    const state = options.state;
+    if (state) {
+      this.#rowCount = state.rowCount;
+      this.#skipped = state.skipped;
+      // Copied into arrays with room to grow, so the snapshot's one large buffer can be freed.
+      const capacity = state.rowCount + Math.max(1024, Math.ceil(state.rowCount / 8));
+      const copy = <T extends Float64Array | Uint32Array | Uint8Array | Int32Array>(array: T): T => grown(array, capacity);
+      this.#arrays = {
+        offsets: copy(state.arrays.offsets),
+        lengths: copy(state.arrays.lengths),
+        flags: copy(state.arrays.flags),
+        runIdHashes: copy(state.arrays.runIdHashes),
+        codes: Object.fromEntries(CODED_COLUMNS.map((column) => [column, copy(state.arrays.codes[column])])) as Record<CodedColumn, Int32Array>,
+        figures: Object.fromEntries(FIGURE_COLUMNS.map((column) => [column, copy(state.arrays.figures[column])])) as Record<FigureColumn, Float64Array>,
+      };
+      this.#dictionaries = Object.fromEntries(CODED_COLUMNS.map((column) => [column, new Dictionary([...state.dictionaries[column]])])) as Record<CodedColumn, Dictionary>;
+    } else {
+      const capacity = 1024;
+      this.#arrays = {
+        offsets: new Float64Array(capacity),
+        lengths: new Uint32Array(capacity),
+        flags: new Uint8Array(capacity),
+        runIdHashes: new Int32Array(capacity),
+        codes: Object.fromEntries(CODED_COLUMNS.map((column) => [column, new Int32Array(capacity)])) as Record<CodedColumn, Int32Array>,
+        figures: Object.fromEntries(FIGURE_COLUMNS.map((column) => [column, new Float64Array(capacity)])) as Record<FigureColumn, Float64Array>,
+      };
+      this.#dictionaries = Object.fromEntries(CODED_COLUMNS.map((column) => [column, new Dictionary()])) as Record<CodedColumn, Dictionary>;
+    }
+    this.#chains = Object.fromEntries(CODED_COLUMNS.map((column) => [column, new Int32Array(this.#arrays.offsets.length)])) as Record<CodedColumn, Int32Array>;
+    this.#linkChains(0);
+  }
+
+  get rowCount(): number {
+    return this.#rowCount;
+  }
+
+  get skipped(): number {
+    return this.#skipped;
+  }
+
+  /** The index's content, for a snapshot (views of the live arrays, trimmed to the rows). */
+  state(): RunIndexState {
+    const rows = this.#rowCount;
+    const arrays = this.#arrays;
+    return {
+      columns: this.columns,
+      rowCount: rows,
+      skipped: this.#skipped,
+      arrays: {
+        offsets: arrays.offsets.subarray(0, rows),
+        lengths: arrays.lengths.subarray(0, rows),
+        flags: arrays.flags.subarray(0, rows),
+        runIdHashes: arrays.runIdHashes.subarray(0, rows),
+        codes: Object.fromEntries(CODED_COLUMNS.map((column) => [column, arrays.codes[column].subarray(0, rows)])) as Record<CodedColumn, Int32Array>,
+        figures: Object.fromEntries(FIGURE_COLUMNS.map((column) => [column, arrays.figures[column].subarray(0, rows)])) as Record<FigureColumn, Float64Array>,
+      },
+      dictionaries: Object.fromEntries(CODED_COLUMNS.map((column) => [column, this.#dictionaries[column].values])) as Record<CodedColumn, string[]>,
+    };
+  }
+
+  /** Add one record of the file (skipped, and counted, when its field count is not the header's). */
+  add(record: ScannedRecord): void {
+    if (record.fieldCount !== this.columns.length) {
+      this.#skipped += 1;
+      return;
+    }
+    const row = this.#rowCount;
+    if (row >= this.#arrays.offsets.length) this.#grow();
+    const arrays = this.#arrays;
+    const positions = this.#positions;
+    const field = (column: string): string => {
+      const position = positions[column] as number;
+      return position === -1 ? '' : record.field(position);
+    };
+    arrays.offsets[row] = record.start;
+    arrays.lengths[row] = record.end - record.start;
+    for (const column of CODED_COLUMNS) {
+      const dictionary = this.#dictionaries[column];
+      const code = dictionary.intern(field(column));
+      arrays.codes[column][row] = code;
+      this.#chains[column][row] = dictionary.last[code] as number;
+      dictionary.last[code] = row;
+      dictionary.counts[code] = (dictionary.counts[code] as number) + 1;
+    }
+    const figures = arrays.figures;
+    figures.ts[row] = Date.parse(readRunField('ts', field('ts')));
+    figures.latency_ms[row] = readRunField('latency_ms', field('latency_ms'));
+    figures.ttft_ms[row] = readRunField('ttft_ms', field('ttft_ms')) ?? Number.NaN;
+    figures.tokens_per_s[row] = readRunField('tokens_per_s', field('tokens_per_s')) ?? Number.NaN;
+    figures.cost_usd[row] = readRunField('cost_usd', field('cost_usd')) ?? Number.NaN;
+    figures.prompt_tokens[row] = readRunField('prompt_tokens', field('prompt_tokens'));
+    figures.completion_tokens[row] = readRunField('completion_tokens', field('completion_tokens'));
+    figures.total_tokens[row] = readRunField('total_tokens', field('total_tokens'));
+    arrays.flags[row] = (readRunField('aborted', field('aborted')) ? ABORTED : 0) | (field('error') !== '' ? ERRORED : 0);
+    arrays.runIdHashes[row] = hashRunId(field('run_id'));
+    this.#rowCount = row + 1;
+  }
+
+  /** The byte range of `row` in runs.csv. */
+  range(row: number): { start: number; end: number } {
+    const start = this.#arrays.offsets[row] as number;
+    return { start, end: start + (this.#arrays.lengths[row] as number) };
+  }
+
+  /** Rows whose run_id hashes like `runId`, oldest first (check each against the file). */
+  runIdCandidates(runId: string): number[] {
+    const hash = hashRunId(runId);
+    const hashes = this.#arrays.runIdHashes;
+    const rows: number[] = [];
+    for (let row = 0; row < this.#rowCount; row++) if (hashes[row] === hash) rows.push(row);
+    return rows;
+  }
+
+  /** The rows matching the filter, oldest first (`limit`: the last N), as applyRunFilter reads it. */
+  match(filter: RunFilter): Int32Array {
+    const criteria: Array<{ column: CodedColumn; code: number }> = [];
+    const equalities: Array<[CodedColumn, string | undefined]> = [
+      ['experiment_id', filter.experiment_id],
+      ['task_label', filter.task_label],
+      ['model', filter.model],
+      ['session_id', filter.session_id],
+      ['bakeoff_id', filter.bakeoff_id],
+    ];
+    for (const [column, value] of equalities) {
+      if (value === undefined) continue;
+      const code = this.#dictionaries[column].code(value);
+      if (code === undefined) return new Int32Array(0);
+      criteria.push({ column, code });
+    }
+    const agent = this.#agentCodes(filter.agent);
+    if (agent === null) return new Int32Array(0);
+    const since = filter.since ? Date.parse(filter.since) : undefined;
+    const limit = filter.limit ? filter.limit : Number.POSITIVE_INFINITY;
+
+    const codes = this.#arrays.codes;
+    const ts = this.#arrays.figures.ts;
+    const accepts = (row: number): boolean => {
+      for (const criterion of criteria) if (codes[criterion.column][row] !== criterion.code) return false;
+      if (agent && codes.agent_name[row] !== agent.name && codes.agent_id[row] !== agent.id) return false;
+      return since === undefined || (ts[row] as number) >= since;
+    };
+
+    const found: number[] = [];
+    const collect = (row: number): boolean => {
+      if (accepts(row)) found.push(row);
+      return found.length < limit;
+    };
+    // Walk the shortest posting list (the agent's is two, merged), newest first.
+    const shortest = criteria.reduce<{ column: CodedColumn; code: number; count: number } | undefined>((best, criterion) => {
+      const count = this.#count(criterion.column, criterion.code);
+      return best === undefined || count < best.count ? { ...criterion, count } : best;
+    }, undefined);
+    const agentCount = agent ? this.#count('agent_name', agent.name) + this.#count('agent_id', agent.id) : Number.POSITIVE_INFINITY;
+    if (shortest && shortest.count <= agentCount) {
+      const chain = this.#chains[shortest.column];
+      for (let row = this.#dictionaries[shortest.column].last[shortest.code] as number; row !== NONE; row = chain[row] as number) if (!collect(row)) break;
+    } else if (agent) {
+      let byName = agent.name === NONE ? NONE : (this.#dictionaries.agent_name.last[agent.name] as number);
+      let byId = agent.id === NONE ? NONE : (this.#dictionaries.agent_id.last[agent.id] as number);
+      while (byName !== NONE || byId !== NONE) {
+        const row = Math.max(byName, byId);
+        if (byName === row) byName = this.#chains.agent_name[row] as number;
+        if (byId === row) byId = this.#chains.agent_id[row] as number;
+        if (!collect(row)) break;
+      }
+    } else {
+      for (let row = this.#rowCount - 1; row >= 0; row--) if (!collect(row)) break;
+    }
+    return Int32Array.from(found).reverse();
+  }
+
+  /** Per-model figures over `rows` (oldest first), as summariseRuns computes them. */
+  summarise(rows: Int32Array): ModelSummary[] {
+    const { codes, flags, figures } = this.#arrays;
+    const modelCodes = codes.model;
+    const perModel = new Map<number, number[]>();
+    for (const row of rows) {
+      const code = modelCodes[row] as number;
+      let list = perModel.get(code);
+      if (!list) perModel.set(code, (list = []));
+      list.push(row);
+    }
+    const sortedOf = (values: number[]): Float64Array => new Float64Array(values).sort();
+    const summaries: ModelSummary[] = [];
+    for (const [code, list] of perModel) {
+      const latency: number[] = [];
+      const ttft: number[] = [];
+      const speed: number[] = [];
+      let pricedCount = 0;
+      let totalCost = 0;
+      let prompt = 0;
+      let completion = 0;
+      let total = 0;
+      let errorCount = 0;
+      let abortCount = 0;
+      for (const row of list) {
+        const flag = flags[row] as number;
+        if (flag === 0) {
+          latency.push(figures.latency_ms[row] as number);
+          const rowTtft = figures.ttft_ms[row] as number;
+          if (!Number.isNaN(rowTtft)) ttft.push(rowTtft);
+          const rowSpeed = figures.tokens_per_s[row] as number;
+          if (!Number.isNaN(rowSpeed)) speed.push(rowSpeed);
+        }
+        if (flag & ABORTED) abortCount += 1;
+        else if (flag & ERRORED) errorCount += 1;
+        const cost = figures.cost_usd[row] as number;
+        if (!Number.isNaN(cost)) {
+          pricedCount += 1;
+          totalCost += cost;
+        }
+        prompt += figures.prompt_tokens[row] as number;
+        completion += figures.completion_tokens[row] as number;
+        total += figures.total_tokens[row] as number;
+      }
+      summaries.push(
+        summariseModel({
+          model: this.#dictionaries.model.values[code] as string,
+          count: list.length,
+          sortedLatency: sortedOf(latency),
+          sortedTtft: sortedOf(ttft),
+          sortedTokensPerSecond: sortedOf(speed),
+          pricedCount,
+          totalCost,
+          tokens: { prompt, completion, total },
+          errorCount,
+          abortCount,
+        }),
+      );
+    }
+    return summaries.sort(compareModelSummaries);
+  }
+
+  #count(column: CodedColumn, code: number): number {
+    return code === NONE ? 0 : (this.#dictionaries[column].counts[code] as number);
+  }
+
+  /** The agent filter's codes (-1 where the value is not known in that column); null when it matches nothing; undefined without one. */
+  #agentCodes(agent: string | undefined): { name: number; id: number } | null | undefined {
+    if (agent === undefined) return undefined;
+    const name = this.#dictionaries.agent_name.code(agent) ?? NONE;
+    const id = this.#dictionaries.agent_id.code(agent) ?? NONE;
+    return name === NONE && id === NONE ? null : { name, id };
+  }
+
+  #grow(): void {
+    const capacity = Math.max(1024, Math.ceil(this.#arrays.offsets.length * (this.#arrays.offsets.length < 1 << 20 ? 2 : 1.25)));
+    const arrays = this.#arrays;
+    this.#arrays = {
+      offsets: grown(arrays.offsets, capacity),
+      lengths: grown(arrays.lengths, capacity),
+      flags: grown(arrays.flags, capacity),
+      runIdHashes: grown(arrays.runIdHashes, capacity),
+      codes: Object.fromEntries(CODED_COLUMNS.map((column) => [column, grown(arrays.codes[column], capacity)])) as Record<CodedColumn, Int32Array>,
+      figures: Object.fromEntries(FIGURE_COLUMNS.map((column) => [column, grown(arrays.figures[column], capacity)])) as Record<FigureColumn, Float64Array>,
+    };
+    this.#chains = Object.fromEntries(CODED_COLUMNS.map((column) => [column, grown(this.#chains[column], capacity)])) as Record<CodedColumn, Int32Array>;
+  }
+
+  /** Rebuild the posting chains of rows from `from` on (after restoring a snapshot's arrays). */
+  #linkChains(from: number): void {
+    for (const column of CODED_COLUMNS) {
+      const dictionary = this.#dictionaries[column];
+      const codes = this.#arrays.codes[column];
+      const chain = this.#chains[column];
+      for (let row = from; row < this.#rowCount; row++) {
+        const code = codes[row] as number;
+        chain[row] = dictionary.last[code] as number;
+        dictionary.last[code] = row;
+        dictionary.counts[code] = (dictionary.counts[code] as number) + 1;
+      }
+    }
+  }
+}
