@@ -11,6 +11,7 @@ import { ChatService } from '../runner/chat-service.js';
 import { RunRegistry } from '../runner/run-registry.js';
 import { startBackupSchedule } from '../recovery/index.js';
 import { AgentStore, RunsCsv, ScoresCsv, SessionStore } from '../store/index.js';
+import type { RunIndexEvent } from '../store/index.js';
 import { ScoreService } from '../evals/score-service.js';
 import { newId } from '../runner/ids.js';
 import { createToolRegistry } from '../tools/index.js';
@@ -30,6 +31,8 @@ export interface Lab {
   reopenLogs(): void;
   /** Stop background work (flag polling, health probes, metrics, schedules). */
   stopBackground(): void;
+  /** Save what should outlive the process but is derived (the run index's snapshot). */
+  saveDerivedState(): Promise<void>;
 }
 
 /**
@@ -39,7 +42,7 @@ export interface Lab {
  */
 export async function createLab(options: { config: LabConfig; logger: Logger }): Promise<Lab> {
   const { config, logger } = options;
-  const runsCsv = new RunsCsv({ dataDir: config.dataDir });
+  const runsCsv = new RunsCsv({ dataDir: config.dataDir, onIndexEvent: (event) => logRunIndexEvent(logger, event) });
   const init = await runsCsv.init();
   if (init.migratedFrom) logger.warn({ backup: init.backupPath, columns: init.migratedFrom }, 'Migrated runs.csv from the earlier Agent Lab format');
   if (init.repairedTornRecord) logger.warn({ file: runsCsv.path }, 'Repaired a torn last record in runs.csv');
@@ -161,6 +164,7 @@ export async function createLab(options: { config: LabConfig; logger: Logger }):
     registry,
     runsCsv,
     reopenLogs: () => operations?.accessLog.reopen(),
+    saveDerivedState: () => runsCsv.close(),
     stopBackground: () => {
       flags.close();
       health.close();
@@ -169,4 +173,13 @@ export async function createLab(options: { config: LabConfig; logger: Logger }):
       void local.dispose().catch((error: unknown) => logger.warn({ err: error }, 'Failed to release the local model runtime'));
     },
   };
+}
+
+/** The run index's work, in the log (a full pass over a large runs.csv takes seconds: say so). */
+function logRunIndexEvent(logger: Logger, event: RunIndexEvent): void {
+  const ms = 'ms' in event ? Math.round(event.ms) : undefined;
+  if (event.kind === 'built') logger.info({ rows: event.rows, ms, reason: event.reason }, 'Built the run index from runs.csv');
+  else if (event.kind === 'loaded') logger.info({ rows: event.rows, tail_rows: event.tailRows, ms }, 'Loaded the run index from its snapshot');
+  else if (event.kind === 'snapshot-written') logger.info({ rows: event.rows, bytes: event.bytes, ms }, 'Saved the run index snapshot');
+  else logger.warn({ err: event.error }, 'Failed to save the run index snapshot; the next start rebuilds it');
 }

@@ -71,6 +71,7 @@ async function main(): Promise<void> {
     await delay(50); // let the last run-end events reach their sockets
     await Promise.race([lab.app.close(), delay(Math.max(0, deadline - Date.now() - 200))]);
     lab.stopBackground();
+    await Promise.race([lab.saveDerivedState(), delay(Math.max(0, deadline - Date.now()))]);
     logger.info('Shutdown complete');
     flush();
     await delay(20);

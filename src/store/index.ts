@@ -20,7 +20,8 @@ export { DATA_LOCK_NAME, dataLockPath, isProcessAlive, withDataLock } from './da
 export { checkRunRow, parseCsvBoolean, parseRunRow, PYTHON_FIELD_LIMIT, runRowSchema } from './run-row.js';
 export type { RunRow } from './run-row.js';
 export { RunsCsv, fileTimestamp } from './runs-csv.js';
-export type { RunsCsvContent, RunsCsvInitResult } from './runs-csv.js';
+export type { RunIndexEvent, RunsCsvContent, RunsCsvInitResult } from './runs-csv.js';
+export { INDEX_SNAPSHOT_NAME, indexSnapshotPath } from './index-snapshot.js';
 export { SessionStore } from './session-store.js';
 export type {
   AppendTurnOptions,

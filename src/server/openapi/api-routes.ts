@@ -52,7 +52,7 @@ export const API_ROUTES: RouteDocs = {
     body: bakeoffRequestSchema,
     responses: { 200: { description: 'The multiplexed event stream', mediaType: 'text/event-stream' } },
   },
-  'GET /api/runs': { tag: 'runs', summary: 'List runs (filtered)', query: runFilterSchema, responses: { 200: { description: '`{count, runs: [run record]}`' } } },
+  'GET /api/runs': { tag: 'runs', summary: 'List runs (filtered)', query: runFilterSchema, responses: { 200: { description: '`{count, runs: [run record]}`, oldest first; without `limit` the newest 10,000 matching runs, with `truncated: true` and `limit` when there were more' } } },
   'GET /api/runs.csv': { tag: 'runs', summary: 'Download runs.csv (filtered)', query: runFilterSchema, responses: { 200: { description: 'RFC 4180 CSV with the runs.csv header', mediaType: 'text/csv' } } },
   'GET /api/runs/summary': { tag: 'runs', summary: 'Per-model summary: count, p50/p95 latency and TTFT, tokens/s, cost, error and abort rates', query: runFilterSchema },
   'GET /api/compare': { tag: 'runs', summary: 'Compare two experiments (a, b) or two agents (agent_a, agent_b): per-model deltas', query: compareQuerySchema },

@@ -23,6 +23,13 @@ export const runFilterSchema = z
   })
   .strict() satisfies z.ZodType<RunFilter>;
 
+/**
+ * `GET /api/runs` without `limit` answers the newest this many matching runs (with
+ * `truncated: true` when there were more): a history of a million runs is not one JSON
+ * answer. Ask with `limit` (up to 100,000) for more, or download `/api/runs.csv`.
+ */
+export const DEFAULT_RUNS_LIMIT = 10_000;
+
 const NUMERIC_INDEXES = new Set(RUN_COLUMNS.flatMap((column, index) => ((NUMERIC_RUN_COLUMNS as readonly string[]).includes(column) ? [index] : [])));
 
 /** A run's fields for the download: text that a spreadsheet would run as a formula gets a leading `'`; numbers stay numbers. */
@@ -34,8 +41,14 @@ function downloadFields(run: RunRecord): string[] {
 export function runRoutes(app: FastifyInstance, options: { runs: RunHistory }): void {
   app.get('/api/runs', async (request) => {
     const filter = parseOrThrow(runFilterSchema, request.query, 'filter');
-    const runs = await options.runs.findRuns(filter);
-    return { count: runs.length, runs };
+    if (filter.limit !== undefined) {
+      const runs = await options.runs.findRuns(filter);
+      return { count: runs.length, runs };
+    }
+    // One more than the cap tells whether there were more.
+    const runs = await options.runs.findRuns({ ...filter, limit: DEFAULT_RUNS_LIMIT + 1 });
+    if (runs.length <= DEFAULT_RUNS_LIMIT) return { count: runs.length, runs };
+    return { count: DEFAULT_RUNS_LIMIT, runs: runs.slice(1), truncated: true, limit: DEFAULT_RUNS_LIMIT };
   });
 
   app.get('/api/runs.csv', async (request, reply) => {
