@@ -28,6 +28,7 @@ const SECTIONS: Section[] = [
   { id: 'local-model', run: async () => (await import('./local-model.js')).runLocalModelBench() },
   { id: 'openai-endpoint', run: async () => (await import('./openai-endpoint.js')).runOpenAiEndpointBench() },
   { id: 'evals', run: async () => (await import('./evals.js')).runEvalsBench() },
+  { id: 'history', run: async () => (await import('./history.js')).runHistoryBench() },
 ];
 
 function machine(): string[] {

@@ -30,17 +30,24 @@ function round(value: number | null, digits = 2): number | null {
   return Math.round(value * factor) / factor;
 }
 
+/** Nearest-rank p50 and p95. */
+export interface Percentiles {
+  p50: number | null;
+  p95: number | null;
+}
+
 /**
- * One model's figures gathered from its runs (in file order), before rounding: what both the
- * reference below and an engine's columnar summary compute, so they produce the same numbers.
+ * One model's figures gathered from its runs, before rounding: what both the reference below
+ * and an engine's columnar summary compute, so they produce the same numbers.
  */
 export interface ModelFigures {
   model: string;
   count: number;
-  /** Of runs that finished cleanly (not aborted, no error), ascending. */
-  sortedLatency: ArrayLike<number>;
-  sortedTtft: ArrayLike<number>;
-  sortedTokensPerSecond: ArrayLike<number>;
+  /** Of runs that finished cleanly (not aborted, no error). */
+  latency: Percentiles;
+  ttft: Percentiles;
+  /** Of clean runs with a measured tokens/s: the sum in file order, how many, and the p50. */
+  tokensPerSecond: { sum: number; count: number; p50: number | null };
   /** Runs with a cost, and the sum of their costs added in file order. */
   pricedCount: number;
   totalCost: number;
@@ -52,15 +59,13 @@ export interface ModelFigures {
 
 /** The summary row of one model's figures. */
 export function summariseModel(figures: ModelFigures): ModelSummary {
-  const { count, sortedLatency: latency, sortedTtft: ttft, sortedTokensPerSecond: speed } = figures;
-  let speedSum = 0;
-  for (let index = 0; index < speed.length; index++) speedSum += speed[index] as number;
+  const { count, tokensPerSecond: speed } = figures;
   return {
     model: figures.model,
     count,
-    latency_ms: { p50: percentile(latency, 0.5), p95: percentile(latency, 0.95) },
-    ttft_ms: { p50: percentile(ttft, 0.5), p95: percentile(ttft, 0.95) },
-    tokens_per_s: { mean: round(speed.length > 0 ? speedSum / speed.length : null), p50: percentile(speed, 0.5) },
+    latency_ms: { ...figures.latency },
+    ttft_ms: { ...figures.ttft },
+    tokens_per_s: { mean: round(speed.count > 0 ? speed.sum / speed.count : null), p50: speed.p50 },
     cost_usd: {
       total: round(figures.totalCost, 10) ?? 0,
       mean: round(figures.pricedCount > 0 ? figures.totalCost / figures.pricedCount : null, 10),
@@ -89,12 +94,16 @@ export function summariseRuns(runs: readonly RunRecord[]): ModelSummary[] {
     .map(([model, list]) => {
       const clean = list.filter((run) => !run.aborted && run.error === '');
       const priced = list.filter((run) => run.cost_usd !== null);
+      const latency = sortedValues(clean.map((run) => run.latency_ms));
+      const ttft = sortedValues(clean.map((run) => run.ttft_ms));
+      // The mean adds in file order, the p50 needs the sorted values.
+      const speeds = clean.map((run) => run.tokens_per_s).filter((value): value is number => value !== null && Number.isFinite(value));
       return summariseModel({
         model,
         count: list.length,
-        sortedLatency: sortedValues(clean.map((run) => run.latency_ms)),
-        sortedTtft: sortedValues(clean.map((run) => run.ttft_ms)),
-        sortedTokensPerSecond: sortedValues(clean.map((run) => run.tokens_per_s)),
+        latency: { p50: percentile(latency, 0.5), p95: percentile(latency, 0.95) },
+        ttft: { p50: percentile(ttft, 0.5), p95: percentile(ttft, 0.95) },
+        tokensPerSecond: { sum: speeds.reduce((sum, value) => sum + value, 0), count: speeds.length, p50: percentile(sortedValues(speeds), 0.5) },
         pricedCount: priced.length,
         totalCost: priced.reduce((sum, run) => sum + (run.cost_usd ?? 0), 0),
         tokens: {

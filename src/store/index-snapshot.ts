@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { open, readFile, rename, unlink } from 'node:fs/promises';
+import { open, rename, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import { z } from 'zod';
 import { fsyncDirectory, ignoreMissing, temporaryPathFor } from './atomic-file.js';
@@ -135,69 +135,97 @@ export class IndexSnapshotUnusableError extends Error {
   readonly code = 'unusable:index-snapshot';
 }
 
-/** Read and check a snapshot (its checksum and layout); throws IndexSnapshotUnusableError when it cannot be used. */
+/**
+ * Read and check a snapshot (its checksum and layout); throws IndexSnapshotUnusableError when
+ * it cannot be used. Each array is read straight into a typed array with room for the rows
+ * appended after it (no copy of the whole file in memory).
+ */
 export async function readIndexSnapshot(file: string): Promise<IndexSnapshot> {
-  let bytes: Buffer;
+  let handle;
   try {
-    bytes = await readFile(file);
+    handle = await open(file, 'r');
   } catch (error) {
     throw new IndexSnapshotUnusableError(`no readable snapshot (${(error as Error).message})`, { cause: error });
   }
-  if (bytes.length < MAGIC.length + 36 || !bytes.subarray(0, MAGIC.length).equals(MAGIC)) throw new IndexSnapshotUnusableError('not a run index snapshot of this version');
-  const body = bytes.subarray(MAGIC.length + 32);
-  if (!createHash('sha256').update(body).digest().equals(bytes.subarray(MAGIC.length, MAGIC.length + 32))) {
-    throw new IndexSnapshotUnusableError('its checksum does not match (damaged)');
-  }
-  const metaLength = body.readUInt32LE(0);
-  let meta: z.infer<typeof metaSchema>;
   try {
-    meta = metaSchema.parse(JSON.parse(body.toString('utf8', 4, 4 + metaLength)));
-  } catch (error) {
-    throw new IndexSnapshotUnusableError(`its description is not readable (${(error as Error).message})`, { cause: error });
-  }
-  const headerBytes = MAGIC.length + 32 + 4 + metaLength;
-  const dataStart = headerBytes + ((8 - (headerBytes % 8)) % 8);
-  // Typed arrays need aligned views: copy once if the buffer itself is not aligned.
-  const aligned = bytes.byteOffset % 8 === 0 ? bytes : Buffer.from(bytes);
-  const views = new Map<string, Float64Array | Uint32Array | Uint8Array | Int32Array>();
-  for (const entry of meta.arrays) {
-    const Type = ARRAY_TYPES[entry.type];
-    const start = dataStart + entry.offset;
-    if (entry.length !== meta.rowCount || start + entry.length * Type.BYTES_PER_ELEMENT > aligned.length) {
-      throw new IndexSnapshotUnusableError(`array ${entry.name} does not fit the file`);
+    const size = (await handle.stat()).size;
+    let position = 0;
+    const hash = createHash('sha256');
+    const read = async (target: Uint8Array, options: { hashed: boolean }): Promise<void> => {
+      if (position + target.byteLength > size) throw new IndexSnapshotUnusableError('it is shorter than its description says (truncated)');
+      let done = 0;
+      while (done < target.byteLength) {
+        const { bytesRead } = await handle.read(target, done, target.byteLength - done, position + done);
+        if (bytesRead === 0) throw new IndexSnapshotUnusableError('it ended early (truncated)');
+        done += bytesRead;
+      }
+      position += target.byteLength;
+      if (options.hashed) hash.update(target);
+    };
+    const prefix = Buffer.alloc(MAGIC.length + 36);
+    if (size < prefix.length) throw new IndexSnapshotUnusableError('not a run index snapshot of this version');
+    await read(prefix, { hashed: false });
+    if (!prefix.subarray(0, MAGIC.length).equals(MAGIC)) throw new IndexSnapshotUnusableError('not a run index snapshot of this version');
+    const expectedHash = prefix.subarray(MAGIC.length, MAGIC.length + 32);
+    const lengthField = prefix.subarray(MAGIC.length + 32);
+    hash.update(lengthField);
+    const metaBytes = Buffer.alloc(lengthField.readUInt32LE(0));
+    await read(metaBytes, { hashed: true });
+    let meta: z.infer<typeof metaSchema>;
+    try {
+      meta = metaSchema.parse(JSON.parse(metaBytes.toString('utf8')));
+    } catch (error) {
+      throw new IndexSnapshotUnusableError(`its description is not readable (${(error as Error).message})`, { cause: error });
     }
-    views.set(entry.name, new Type(aligned.buffer as ArrayBuffer, aligned.byteOffset + start, entry.length));
+    await read(Buffer.alloc((8 - (position % 8)) % 8), { hashed: true });
+    const dataStart = position;
+    const capacity = meta.rowCount + Math.max(1024, Math.ceil(meta.rowCount / 8));
+    const arraysByName = new Map<string, Float64Array | Uint32Array | Uint8Array | Int32Array>();
+    for (const entry of meta.arrays) {
+      if (entry.length !== meta.rowCount || dataStart + entry.offset !== position) throw new IndexSnapshotUnusableError(`array ${entry.name} is not where its description says`);
+      const array = new ARRAY_TYPES[entry.type](capacity);
+      await read(new Uint8Array(array.buffer, 0, entry.length * array.BYTES_PER_ELEMENT), { hashed: true });
+      await read(Buffer.alloc((8 - (position % 8)) % 8), { hashed: true });
+      arraysByName.set(entry.name, array);
+    }
+    if (position !== size || !hash.digest().equals(expectedHash)) throw new IndexSnapshotUnusableError('its checksum does not match (damaged)');
+
+    const array = <T>(name: string, type: new (...args: never[]) => T): T => {
+      const found = arraysByName.get(name);
+      if (!(found instanceof type)) throw new IndexSnapshotUnusableError(`array ${name} is missing`);
+      return found;
+    };
+    const dictionaries = meta.dictionaries as Partial<Record<CodedColumn, string[]>>;
+    const arrays: RunIndexArrays = {
+      offsets: array('offsets', Float64Array),
+      lengths: array('lengths', Uint32Array),
+      flags: array('flags', Uint8Array),
+      runIdHashes: array('runIdHashes', Int32Array),
+      codes: Object.fromEntries(
+        CODED_COLUMNS.map((column) => {
+          const codes = array(`codes.${column}`, Int32Array);
+          const known = dictionaries[column]?.length ?? 0;
+          for (let row = 0; row < meta.rowCount; row++) {
+            const code = codes[row] as number;
+            if (code < 0 || code >= known) throw new IndexSnapshotUnusableError(`codes of ${column} are out of range`);
+          }
+          return [column, codes];
+        }),
+      ) as Record<CodedColumn, Int32Array>,
+      figures: Object.fromEntries(FIGURE_COLUMNS.map((column) => [column, array(`figures.${column}`, Float64Array)])) as Record<FigureColumn, Float64Array>,
+    };
+    return {
+      coveredBytes: meta.coveredBytes,
+      prefixSha256: meta.prefixSha256,
+      state: {
+        columns: meta.columns,
+        rowCount: meta.rowCount,
+        skipped: meta.skipped,
+        arrays,
+        dictionaries: Object.fromEntries(CODED_COLUMNS.map((column) => [column, dictionaries[column] ?? []])) as Record<CodedColumn, string[]>,
+      },
+    };
+  } finally {
+    await handle.close();
   }
-  const view = <T>(name: string, type: new (...args: never[]) => T): T => {
-    const found = views.get(name);
-    if (!(found instanceof type)) throw new IndexSnapshotUnusableError(`array ${name} is missing`);
-    return found;
-  };
-  const dictionaries = meta.dictionaries as Partial<Record<CodedColumn, string[]>>;
-  const arrays: RunIndexArrays = {
-    offsets: view('offsets', Float64Array),
-    lengths: view('lengths', Uint32Array),
-    flags: view('flags', Uint8Array),
-    runIdHashes: view('runIdHashes', Int32Array),
-    codes: Object.fromEntries(
-      CODED_COLUMNS.map((column) => {
-        const codes = view(`codes.${column}`, Int32Array);
-        const size = dictionaries[column]?.length ?? 0;
-        if (codes.some((code) => code < 0 || code >= size)) throw new IndexSnapshotUnusableError(`codes of ${column} are out of range`);
-        return [column, codes];
-      }),
-    ) as Record<CodedColumn, Int32Array>,
-    figures: Object.fromEntries(FIGURE_COLUMNS.map((column) => [column, view(`figures.${column}`, Float64Array)])) as Record<FigureColumn, Float64Array>,
-  };
-  return {
-    coveredBytes: meta.coveredBytes,
-    prefixSha256: meta.prefixSha256,
-    state: {
-      columns: meta.columns,
-      rowCount: meta.rowCount,
-      skipped: meta.skipped,
-      arrays,
-      dictionaries: Object.fromEntries(CODED_COLUMNS.map((column) => [column, dictionaries[column] ?? []])) as Record<CodedColumn, string[]>,
-    },
-  };
 }

@@ -46,8 +46,9 @@ interface Synced {
 
 const TAIL_CHECK_BYTES = 256;
 const CHUNK_BYTES = 8 << 20;
-/** Records read back in one positioned read at most. */
+/** Records read back in one positioned read at most, and reads in flight at once. */
 const SPAN_BYTES = 4 << 20;
+const PARALLEL_READS = 16;
 /** A snapshot is written after this many rows were added since the last one. */
 export const SNAPSHOT_EVERY_ROWS = 50_000;
 
@@ -136,10 +137,16 @@ export class IndexedRuns {
     const started = performance.now();
     const snapshot = { state: synced.index.state(), coveredBytes: synced.coveredBytes, prefixSha256: synced.prefixHash.copy().digest('hex') };
     const rows = snapshot.state.rowCount;
+    const previousRows = synced.snapshotRows;
+    synced.snapshotRows = rows; // no second snapshot of the same rows while this one is written
     const write = this.#snapshotting.then(async () => {
-      const { bytes } = await writeIndexSnapshot(this.snapshotPath, snapshot);
-      if (this.#synced === synced) synced.snapshotRows = Math.max(synced.snapshotRows, rows);
-      this.#onEvent({ kind: 'snapshot-written', rows, bytes, ms: performance.now() - started });
+      try {
+        const { bytes } = await writeIndexSnapshot(this.snapshotPath, snapshot);
+        this.#onEvent({ kind: 'snapshot-written', rows, bytes, ms: performance.now() - started });
+      } catch (error) {
+        if (synced.snapshotRows === rows) synced.snapshotRows = previousRows;
+        throw error;
+      }
     });
     this.#snapshotting = write.catch(() => undefined);
     await write;
@@ -283,37 +290,46 @@ export class IndexedRuns {
     synced.tail = await readRange(handle, Math.max(0, synced.coveredBytes - TAIL_CHECK_BYTES), synced.coveredBytes);
   }
 
-  /** The records of `rows` (oldest first), read back from runs.csv: adjacent rows in one read. */
+  /**
+   * The records of `rows` (oldest first), read back from runs.csv by offset (adjacent rows in
+   * one read), split by the scanner (the codec's records) and parsed with the row schema.
+   */
   async #readRows(synced: Synced, rows: ArrayLike<number>): Promise<RunRecord[]> {
     if (rows.length === 0) return [];
     const { index } = synced;
-    const columns = index.columns;
-    const runs: RunRecord[] = [];
+    const spans: Array<{ start: number; end: number }> = [];
+    for (let position = 0; position < rows.length; position++) {
+      const range = index.range(rows[position] as number);
+      const last = spans[spans.length - 1];
+      if (last && last.end === range.start && range.end - last.start <= SPAN_BYTES) last.end = range.end;
+      else spans.push({ ...range });
+    }
     const handle = await open(this.path, 'r');
+    let pieces: Buffer[];
     try {
-      for (let first = 0; first < rows.length; ) {
-        const start = index.range(rows[first] as number).start;
-        let last = first;
-        let end = index.range(rows[last] as number).end;
-        while (last + 1 < rows.length) {
-          const next = index.range(rows[last + 1] as number);
-          if (next.start !== end || next.end - start > SPAN_BYTES) break;
-          last += 1;
-          end = next.end;
-        }
-        const records = decodeCsvRecords(await readRange(handle, start, end));
-        if (records.length !== last - first + 1) throw new StaleIndexError(`runs.csv changed at byte ${start}`);
-        for (const record of records) {
-          if (!record.terminated || record.fields.length !== columns.length) throw new StaleIndexError(`runs.csv changed at byte ${start + record.start}`);
-          const row: Record<string, string> = {};
-          for (let column = 0; column < columns.length; column++) row[columns[column] as string] = record.fields[column] as string;
-          runs.push(parseRunRow(row));
-        }
-        first = last + 1;
+      pieces = [];
+      for (let first = 0; first < spans.length; first += PARALLEL_READS) {
+        pieces.push(...(await Promise.all(spans.slice(first, first + PARALLEL_READS).map((span) => readRange(handle, span.start, span.end)))));
       }
     } finally {
       await handle.close();
     }
+    const bytes = pieces.length === 1 ? (pieces[0] as Buffer) : Buffer.concat(pieces);
+    const columns = index.columns;
+    const runs: RunRecord[] = [];
+    let mismatch = false;
+    const { end } = scanCsvRecords({
+      bytes,
+      base: 1, // not the file's start: a BOM there is data here
+      final: true,
+      onRecord: (record) => {
+        if (record.fieldCount !== columns.length) mismatch = true;
+        const row: Record<string, string> = {};
+        for (let column = 0; column < columns.length; column++) row[columns[column] as string] = record.field(column);
+        runs.push(parseRunRow(row));
+      },
+    });
+    if (mismatch || end !== bytes.length + 1 || runs.length !== rows.length) throw new StaleIndexError('runs.csv changed under the index');
     return runs;
   }
 }

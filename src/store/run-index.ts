@@ -1,4 +1,5 @@
-import { compareModelSummaries, summariseModel, type ModelSummary } from '../domain/run-summary.js';
+import { nearestRank, selectInPlace } from '../domain/order-statistics.js';
+import { compareModelSummaries, summariseModel, type ModelSummary, type Percentiles } from '../domain/run-summary.js';
 import type { RunFilter } from '../domain/history.js';
 import type { ScannedRecord } from './csv-scan.js';
 import { readRunField } from './run-row.js';
@@ -21,11 +22,13 @@ export type CodedColumn = (typeof CODED_COLUMNS)[number];
 export const FIGURE_COLUMNS = ['ts', 'latency_ms', 'ttft_ms', 'tokens_per_s', 'cost_usd', 'prompt_tokens', 'completion_tokens', 'total_tokens'] as const;
 export type FigureColumn = (typeof FIGURE_COLUMNS)[number];
 
+type Positions = number[] & Record<FigureColumn | 'run_id' | 'aborted' | 'error', number>;
+
 const ABORTED = 1;
 const ERRORED = 2;
 const NONE = -1;
 
-/** The index's per-row arrays, as a snapshot stores them. */
+/** The index's per-row arrays, as a snapshot stores them (their length may exceed the row count: room to grow). */
 export interface RunIndexArrays {
   offsets: Float64Array;
   lengths: Uint32Array;
@@ -106,20 +109,24 @@ export class RunIndex {
   /** Per coded column, per row: the previous row with the same value (or -1). */
   #chains: Record<CodedColumn, Int32Array>;
   readonly #dictionaries: Record<CodedColumn, Dictionary>;
-  /** Where each column is in the file's header (-1: absent). */
-  readonly #positions: Record<string, number>;
+  /** Where each column is in the file's header (-1: absent): CODED_COLUMNS in order, then by name. */
+  readonly #positions: Positions;
 
   /** A new, empty index for a file with this header; or one restored from a snapshot's state. */
   constructor(options: { columns: string[]; state?: RunIndexState }) {
     this.columns = options.columns;
-    this.#positions = Object.fromEntries([...CODED_COLUMNS, ...FIGURE_COLUMNS, 'run_id', 'aborted', 'error'].map((column) => [column, options.columns.indexOf(column)]));
+    const at = (column: string) => options.columns.indexOf(column);
+    this.#positions = Object.assign(
+      CODED_COLUMNS.map((column) => at(column)),
+      Object.fromEntries([...FIGURE_COLUMNS, 'run_id', 'aborted', 'error'].map((column) => [column, at(column)])) as Record<FigureColumn | 'run_id' | 'aborted' | 'error', number>,
+    );
     const state = options.state;
     if (state) {
       this.#rowCount = state.rowCount;
       this.#skipped = state.skipped;
-      // Copied into arrays with room to grow, so the snapshot's one large buffer can be freed.
+      // Arrays with room to grow are taken as they are; others are copied into such.
       const capacity = state.rowCount + Math.max(1024, Math.ceil(state.rowCount / 8));
-      const copy = <T extends Float64Array | Uint32Array | Uint8Array | Int32Array>(array: T): T => grown(array, capacity);
+      const copy = <T extends Float64Array | Uint32Array | Uint8Array | Int32Array>(array: T): T => (array.length > state.rowCount ? array : grown(array, capacity));
       this.#arrays = {
         offsets: copy(state.arrays.offsets),
         lengths: copy(state.arrays.lengths),
@@ -181,33 +188,30 @@ export class RunIndex {
     }
     const row = this.#rowCount;
     if (row >= this.#arrays.offsets.length) this.#grow();
-    const arrays = this.#arrays;
+    const { offsets, lengths, codes, figures, flags, runIdHashes } = this.#arrays;
     const positions = this.#positions;
-    const field = (column: string): string => {
-      const position = positions[column] as number;
-      return position === -1 ? '' : record.field(position);
-    };
-    arrays.offsets[row] = record.start;
-    arrays.lengths[row] = record.end - record.start;
-    for (const column of CODED_COLUMNS) {
+    offsets[row] = record.start;
+    lengths[row] = record.end - record.start;
+    for (let index = 0; index < CODED_COLUMNS.length; index++) {
+      const column = CODED_COLUMNS[index] as CodedColumn;
       const dictionary = this.#dictionaries[column];
-      const code = dictionary.intern(field(column));
-      arrays.codes[column][row] = code;
+      const code = dictionary.intern(fieldOf(record, positions[index] as number));
+      codes[column][row] = code;
       this.#chains[column][row] = dictionary.last[code] as number;
       dictionary.last[code] = row;
       dictionary.counts[code] = (dictionary.counts[code] as number) + 1;
     }
-    const figures = arrays.figures;
-    figures.ts[row] = Date.parse(readRunField('ts', field('ts')));
-    figures.latency_ms[row] = readRunField('latency_ms', field('latency_ms'));
-    figures.ttft_ms[row] = readRunField('ttft_ms', field('ttft_ms')) ?? Number.NaN;
-    figures.tokens_per_s[row] = readRunField('tokens_per_s', field('tokens_per_s')) ?? Number.NaN;
-    figures.cost_usd[row] = readRunField('cost_usd', field('cost_usd')) ?? Number.NaN;
-    figures.prompt_tokens[row] = readRunField('prompt_tokens', field('prompt_tokens'));
-    figures.completion_tokens[row] = readRunField('completion_tokens', field('completion_tokens'));
-    figures.total_tokens[row] = readRunField('total_tokens', field('total_tokens'));
-    arrays.flags[row] = (readRunField('aborted', field('aborted')) ? ABORTED : 0) | (field('error') !== '' ? ERRORED : 0);
-    arrays.runIdHashes[row] = hashRunId(field('run_id'));
+    figures.ts[row] = timestampOf(fieldOf(record, positions.ts));
+    figures.latency_ms[row] = readRunField('latency_ms', fieldOf(record, positions.latency_ms));
+    figures.ttft_ms[row] = optionalNumber('ttft_ms', fieldOf(record, positions.ttft_ms));
+    figures.tokens_per_s[row] = optionalNumber('tokens_per_s', fieldOf(record, positions.tokens_per_s));
+    figures.cost_usd[row] = optionalNumber('cost_usd', fieldOf(record, positions.cost_usd));
+    figures.prompt_tokens[row] = readRunField('prompt_tokens', fieldOf(record, positions.prompt_tokens));
+    figures.completion_tokens[row] = readRunField('completion_tokens', fieldOf(record, positions.completion_tokens));
+    figures.total_tokens[row] = readRunField('total_tokens', fieldOf(record, positions.total_tokens));
+    const aborted = readRunField('aborted', fieldOf(record, positions.aborted));
+    flags[row] = (aborted ? ABORTED : 0) | (fieldOf(record, positions.error) !== '' ? ERRORED : 0);
+    runIdHashes[row] = hashRunId(fieldOf(record, positions.run_id));
     this.#rowCount = row + 1;
   }
 
@@ -284,23 +288,38 @@ export class RunIndex {
     return Int32Array.from(found).reverse();
   }
 
-  /** Per-model figures over `rows` (oldest first), as summariseRuns computes them. */
+  /** Per-model figures over `rows` (oldest first), as summariseRuns computes them, from the typed arrays alone. */
   summarise(rows: Int32Array): ModelSummary[] {
     const { codes, flags, figures } = this.#arrays;
     const modelCodes = codes.model;
-    const perModel = new Map<number, number[]>();
-    for (const row of rows) {
-      const code = modelCodes[row] as number;
-      let list = perModel.get(code);
-      if (!list) perModel.set(code, (list = []));
-      list.push(row);
+    // Group the rows by model (a counting sort keeps each model's rows in file order).
+    const modelCount = this.#dictionaries.model.values.length;
+    const perModel = new Int32Array(modelCount + 1);
+    for (let index = 0; index < rows.length; index++) {
+      const slot = (modelCodes[rows[index] as number] as number) + 1;
+      perModel[slot] = (perModel[slot] as number) + 1;
     }
-    const sortedOf = (values: number[]): Float64Array => new Float64Array(values).sort();
+    for (let code = 0; code < modelCount; code++) perModel[code + 1] = (perModel[code + 1] as number) + (perModel[code] as number);
+    const starts = perModel.slice();
+    const grouped = new Int32Array(rows.length);
+    for (let index = 0; index < rows.length; index++) {
+      const row = rows[index] as number;
+      const code = modelCodes[row] as number;
+      grouped[starts[code] as number] = row;
+      starts[code] = (starts[code] as number) + 1;
+    }
+
+    const { latency_ms: latencies, ttft_ms: ttfts, tokens_per_s: speeds, cost_usd: costs, prompt_tokens: prompts, completion_tokens: completions, total_tokens: totals } = figures;
+    const scratch = { latency: new Float64Array(rows.length), ttft: new Float64Array(rows.length), speed: new Float64Array(rows.length) };
     const summaries: ModelSummary[] = [];
-    for (const [code, list] of perModel) {
-      const latency: number[] = [];
-      const ttft: number[] = [];
-      const speed: number[] = [];
+    for (let code = 0; code < modelCount; code++) {
+      const from = perModel[code] as number;
+      const to = perModel[code + 1] as number;
+      if (to === from) continue;
+      let latencyCount = 0;
+      let ttftCount = 0;
+      let speedCount = 0;
+      let speedSum = 0;
       let pricedCount = 0;
       let totalCost = 0;
       let prompt = 0;
@@ -308,33 +327,36 @@ export class RunIndex {
       let total = 0;
       let errorCount = 0;
       let abortCount = 0;
-      for (const row of list) {
+      for (let index = from; index < to; index++) {
+        const row = grouped[index] as number;
         const flag = flags[row] as number;
         if (flag === 0) {
-          latency.push(figures.latency_ms[row] as number);
-          const rowTtft = figures.ttft_ms[row] as number;
-          if (!Number.isNaN(rowTtft)) ttft.push(rowTtft);
-          const rowSpeed = figures.tokens_per_s[row] as number;
-          if (!Number.isNaN(rowSpeed)) speed.push(rowSpeed);
-        }
-        if (flag & ABORTED) abortCount += 1;
-        else if (flag & ERRORED) errorCount += 1;
-        const cost = figures.cost_usd[row] as number;
-        if (!Number.isNaN(cost)) {
+          scratch.latency[latencyCount++] = latencies[row] as number;
+          const ttft = ttfts[row] as number;
+          if (ttft === ttft) scratch.ttft[ttftCount++] = ttft;
+          const speed = speeds[row] as number;
+          if (speed === speed) {
+            scratch.speed[speedCount++] = speed;
+            speedSum += speed;
+          }
+        } else if (flag & ABORTED) abortCount += 1;
+        else errorCount += 1;
+        const cost = costs[row] as number;
+        if (cost === cost) {
           pricedCount += 1;
           totalCost += cost;
         }
-        prompt += figures.prompt_tokens[row] as number;
-        completion += figures.completion_tokens[row] as number;
-        total += figures.total_tokens[row] as number;
+        prompt += prompts[row] as number;
+        completion += completions[row] as number;
+        total += totals[row] as number;
       }
       summaries.push(
         summariseModel({
           model: this.#dictionaries.model.values[code] as string,
-          count: list.length,
-          sortedLatency: sortedOf(latency),
-          sortedTtft: sortedOf(ttft),
-          sortedTokensPerSecond: sortedOf(speed),
+          count: to - from,
+          latency: percentiles(scratch.latency.subarray(0, latencyCount)),
+          ttft: percentiles(scratch.ttft.subarray(0, ttftCount)),
+          tokensPerSecond: { sum: speedSum, count: speedCount, p50: speedCount > 0 ? selectInPlace(scratch.speed.subarray(0, speedCount), nearestRank(speedCount, 0.5)) : null },
           pricedCount,
           totalCost,
           tokens: { prompt, completion, total },
@@ -386,4 +408,30 @@ export class RunIndex {
       }
     }
   }
+}
+
+function fieldOf(record: ScannedRecord, position: number): string {
+  return position === -1 ? '' : record.field(position);
+}
+
+/** The lab's own form of `ts`, which normalises to itself. */
+const CANONICAL_TIMESTAMP = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
+
+/** `Date.parse` of the run's `ts` as the row schema reads it (NaN when it is not a time). */
+function timestampOf(value: string): number {
+  return Date.parse(CANONICAL_TIMESTAMP.test(value) ? value : readRunField('ts', value));
+}
+
+/** An optional number column as the row schema reads it, NaN for unknown (null). */
+function optionalNumber(column: 'ttft_ms' | 'tokens_per_s' | 'cost_usd', value: string): number {
+  return value === '' ? Number.NaN : (readRunField(column, value) ?? Number.NaN);
+}
+
+/** Nearest-rank p50 and p95 of `values` (reordered in place). */
+function percentiles(values: Float64Array): Percentiles {
+  if (values.length === 0) return { p50: null, p95: null };
+  const p95 = selectInPlace(values, nearestRank(values.length, 0.95));
+  // Everything before the p95's index is ≤ it: the p50 is among them.
+  const p50Rank = nearestRank(values.length, 0.5);
+  return { p50: selectInPlace(values, p50Rank, { to: Math.max(p50Rank + 1, nearestRank(values.length, 0.95)) }), p95 };
 }
