@@ -49,6 +49,8 @@ const CHUNK_BYTES = 8 << 20;
 /** Records read back in one positioned read at most, and reads in flight at once. */
 const SPAN_BYTES = 4 << 20;
 const PARALLEL_READS = 16;
+/** Rows at most this far apart are read together with the bytes between them. */
+const GAP_BYTES = 16 << 10;
 /** A snapshot is written after this many rows were added since the last one. */
 export const SNAPSHOT_EVERY_ROWS = 50_000;
 
@@ -297,19 +299,26 @@ export class IndexedRuns {
   async #readRows(synced: Synced, rows: ArrayLike<number>): Promise<RunRecord[]> {
     if (rows.length === 0) return [];
     const { index } = synced;
-    const spans: Array<{ start: number; end: number }> = [];
+    // Rows close together are read with the bytes between them (one read instead of many).
+    const spans: Array<{ start: number; end: number; rows: Array<{ start: number; end: number }> }> = [];
     for (let position = 0; position < rows.length; position++) {
       const range = index.range(rows[position] as number);
       const last = spans[spans.length - 1];
-      if (last && last.end === range.start && range.end - last.start <= SPAN_BYTES) last.end = range.end;
-      else spans.push({ ...range });
+      if (last && range.start >= last.end && range.start - last.end <= GAP_BYTES && range.end - last.start <= SPAN_BYTES) {
+        last.end = range.end;
+        last.rows.push(range);
+      } else spans.push({ start: range.start, end: range.end, rows: [range] });
     }
     const handle = await open(this.path, 'r');
-    let pieces: Buffer[];
+    const pieces: Buffer[] = [];
     try {
-      pieces = [];
       for (let first = 0; first < spans.length; first += PARALLEL_READS) {
-        pieces.push(...(await Promise.all(spans.slice(first, first + PARALLEL_READS).map((span) => readRange(handle, span.start, span.end)))));
+        const batch = spans.slice(first, first + PARALLEL_READS);
+        const read = await Promise.all(batch.map((span) => readRange(handle, span.start, span.end)));
+        batch.forEach((span, spanIndex) => {
+          const bytes = read[spanIndex] as Buffer;
+          for (const row of span.rows) pieces.push(bytes.subarray(row.start - span.start, row.end - span.start));
+        });
       }
     } finally {
       await handle.close();

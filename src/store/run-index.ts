@@ -259,17 +259,28 @@ export class RunIndex {
       return since === undefined || (ts[row] as number) >= since;
     };
 
-    const found: number[] = [];
-    const collect = (row: number): boolean => {
-      if (accepts(row)) found.push(row);
-      return found.length < limit;
-    };
-    // Walk the shortest posting list (the agent's is two, merged), newest first.
+    // No criterion: the last `limit` rows, without a walk.
+    if (criteria.length === 0 && !agent && since === undefined) {
+      const from = Math.max(0, this.#rowCount - Math.min(limit, this.#rowCount));
+      const rows = new Int32Array(this.#rowCount - from);
+      for (let index = 0; index < rows.length; index++) rows[index] = from + index;
+      return rows;
+    }
+
+    // Walk the shortest posting list (the agent's is two, merged), newest first, filling from the end.
     const shortest = criteria.reduce<{ column: CodedColumn; code: number; count: number } | undefined>((best, criterion) => {
       const count = this.#count(criterion.column, criterion.code);
       return best === undefined || count < best.count ? { ...criterion, count } : best;
     }, undefined);
     const agentCount = agent ? this.#count('agent_name', agent.name) + this.#count('agent_id', agent.id) : Number.POSITIVE_INFINITY;
+    const walked = Math.min(shortest?.count ?? this.#rowCount, agentCount, this.#rowCount);
+    const found = new Int32Array(Math.min(walked, limit));
+    let free = found.length;
+    const collect = (row: number): boolean => {
+      if (accepts(row)) found[--free] = row;
+      return free > 0;
+    };
+    if (found.length === 0) return found;
     if (shortest && shortest.count <= agentCount) {
       const chain = this.#chains[shortest.column];
       for (let row = this.#dictionaries[shortest.column].last[shortest.code] as number; row !== NONE; row = chain[row] as number) if (!collect(row)) break;
@@ -285,7 +296,7 @@ export class RunIndex {
     } else {
       for (let row = this.#rowCount - 1; row >= 0; row--) if (!collect(row)) break;
     }
-    return Int32Array.from(found).reverse();
+    return found.subarray(free);
   }
 
   /** Per-model figures over `rows` (oldest first), as summariseRuns computes them, from the typed arrays alone. */
@@ -310,7 +321,9 @@ export class RunIndex {
     }
 
     const { latency_ms: latencies, ttft_ms: ttfts, tokens_per_s: speeds, cost_usd: costs, prompt_tokens: prompts, completion_tokens: completions, total_tokens: totals } = figures;
-    const scratch = { latency: new Float64Array(rows.length), ttft: new Float64Array(rows.length), speed: new Float64Array(rows.length) };
+    const latencyScratch = new Float64Array(rows.length);
+    const ttftScratch = new Float64Array(rows.length);
+    const speedScratch = new Float64Array(rows.length);
     const summaries: ModelSummary[] = [];
     for (let code = 0; code < modelCount; code++) {
       const from = perModel[code] as number;
@@ -331,12 +344,12 @@ export class RunIndex {
         const row = grouped[index] as number;
         const flag = flags[row] as number;
         if (flag === 0) {
-          scratch.latency[latencyCount++] = latencies[row] as number;
+          latencyScratch[latencyCount++] = latencies[row] as number;
           const ttft = ttfts[row] as number;
-          if (ttft === ttft) scratch.ttft[ttftCount++] = ttft;
+          if (ttft === ttft) ttftScratch[ttftCount++] = ttft;
           const speed = speeds[row] as number;
           if (speed === speed) {
-            scratch.speed[speedCount++] = speed;
+            speedScratch[speedCount++] = speed;
             speedSum += speed;
           }
         } else if (flag & ABORTED) abortCount += 1;
@@ -354,9 +367,9 @@ export class RunIndex {
         summariseModel({
           model: this.#dictionaries.model.values[code] as string,
           count: to - from,
-          latency: percentiles(scratch.latency.subarray(0, latencyCount)),
-          ttft: percentiles(scratch.ttft.subarray(0, ttftCount)),
-          tokensPerSecond: { sum: speedSum, count: speedCount, p50: speedCount > 0 ? selectInPlace(scratch.speed.subarray(0, speedCount), nearestRank(speedCount, 0.5)) : null },
+          latency: percentiles(latencyScratch.subarray(0, latencyCount)),
+          ttft: percentiles(ttftScratch.subarray(0, ttftCount)),
+          tokensPerSecond: { sum: speedSum, count: speedCount, p50: speedCount > 0 ? selectInPlace(speedScratch.subarray(0, speedCount), nearestRank(speedCount, 0.5)) : null },
           pricedCount,
           totalCost,
           tokens: { prompt, completion, total },
