@@ -5,6 +5,7 @@ import { applyRunFilter, summariseFiltered, type RunFilter } from '../domain/his
 import { RUN_COLUMNS, runToCsvFields, type RunRecord } from '../domain/run.js';
 import { encodeCsvRecord, encodeCsvRecords } from './csv-codec.js';
 import { indexSnapshotPath } from './index-snapshot.js';
+import { IndexedRuns } from './indexed-runs.js';
 import { RunsCsv, type RunIndexEvent } from './runs-csv.js';
 import { sampleRun, temporaryDataDir } from './test-support.js';
 
@@ -107,6 +108,21 @@ describe('RunsCsv through its run index', () => {
     expect(await runs.getRun('run-17')).toEqual(all.find((run) => run.run_id === 'run-17'));
     expect((await runs.getRun('relaxed'))?.task_label).toBe('"qa"x');
     expect(await runs.getRun('absent')).toBeUndefined();
+  });
+
+  it('reads the same index however runs.csv is cut into chunks while scanning', async () => {
+    const runs = openRuns();
+    await runs.init();
+    for (const run of variedRuns(120, 5)) await runs.append(run);
+    const all = await runs.readRuns();
+    for (const chunkBytes of [1, 7, 64, 333]) {
+      const indexed = new IndexedRuns({ path: runs.path, snapshotPath: path.join(dataDir, `.chunks-${chunkBytes}`), chunkBytes });
+      await indexed.open();
+      for (const filter of FILTERS) {
+        expect(await indexed.findRuns(filter), `${chunkBytes}: ${JSON.stringify(filter)}`).toEqual(applyRunFilter(all, filter));
+        expect(await indexed.summarise(filter)).toEqual(summariseFiltered(all, filter));
+      }
+    }
   });
 
   it('shows a run appended after start-up to the very next query', async () => {

@@ -63,12 +63,15 @@ export class IndexedRuns {
   readonly path: string;
   readonly snapshotPath: string;
   readonly #onEvent: (event: RunIndexEvent) => void;
+  readonly #chunkBytes: number;
   #synced: Synced | undefined;
   #syncing: Promise<Synced | undefined> | undefined;
   #snapshotting: Promise<void> = Promise.resolve();
 
-  constructor(options: { path: string; snapshotPath: string; onEvent?: (event: RunIndexEvent) => void }) {
+  /** `chunkBytes`: how much of runs.csv one read brings while scanning (tests make it tiny). */
+  constructor(options: { path: string; snapshotPath: string; onEvent?: (event: RunIndexEvent) => void; chunkBytes?: number }) {
     this.path = options.path;
+    this.#chunkBytes = options.chunkBytes ?? CHUNK_BYTES;
     this.snapshotPath = options.snapshotPath;
     this.#onEvent = options.onEvent ?? (() => undefined);
   }
@@ -254,7 +257,8 @@ export class IndexedRuns {
       if (first?.terminated) header = { fields: first.fields, end: first.end };
       if (header || length >= size) break;
     }
-    const index = new RunIndex({ columns: header?.fields ?? [...RUN_COLUMNS] });
+    // Room for the rows the file probably holds (runs.csv rows are ~200 bytes), so the arrays rarely grow.
+    const index = new RunIndex({ columns: header?.fields ?? [...RUN_COLUMNS], expectedRows: Math.ceil(size / 200) });
     const synced: Synced = { index, ino, coveredBytes: 0, prefixHash: createHash('sha256'), tail: Buffer.alloc(0), statKey: '', snapshotRows: 0, lastRecord: undefined };
     if (!header) return synced;
     const headerBytes = await readRange(handle, 0, header.end);
@@ -267,14 +271,20 @@ export class IndexedRuns {
   /** Scan the whole records between coveredBytes and `size` into the index. */
   async #extend(synced: Synced, handle: FileHandle, size: number): Promise<void> {
     let position = synced.coveredBytes;
-    let carry = Buffer.alloc(0);
-    const chunk = Buffer.alloc(Math.min(CHUNK_BYTES, Math.max(1, size - position)));
+    // An incomplete record at a chunk's end is carried to the front of the next read.
+    let buffer = Buffer.allocUnsafe(Math.min(this.#chunkBytes, Math.max(1, size - position)) * 2);
+    let carried = 0;
     const fieldCount = synced.index.columns.length;
     while (position < size) {
-      const { bytesRead } = await handle.read(chunk, 0, Math.min(chunk.length, size - position), position);
+      if (carried * 2 > buffer.length) {
+        const larger = Buffer.allocUnsafe(buffer.length * 2);
+        buffer.copy(larger, 0, 0, carried);
+        buffer = larger;
+      }
+      const { bytesRead } = await handle.read(buffer, carried, Math.min(buffer.length - carried, size - position), position);
       if (bytesRead === 0) break;
-      const bytes = carry.length > 0 ? Buffer.concat([carry, chunk.subarray(0, bytesRead)]) : chunk.subarray(0, bytesRead);
-      const base = position - carry.length;
+      const bytes = buffer.subarray(0, carried + bytesRead);
+      const base = position - carried;
       position += bytesRead;
       const { end } = scanCsvRecords({
         bytes,
@@ -287,7 +297,8 @@ export class IndexedRuns {
       });
       synced.prefixHash.update(bytes.subarray(0, end - base));
       synced.coveredBytes = end;
-      carry = Buffer.from(bytes.subarray(end - base));
+      carried = bytes.length - (end - base);
+      bytes.copy(buffer, 0, end - base, bytes.length);
     }
     synced.tail = await readRange(handle, Math.max(0, synced.coveredBytes - TAIL_CHECK_BYTES), synced.coveredBytes);
   }

@@ -112,8 +112,8 @@ export class RunIndex {
   /** Where each column is in the file's header (-1: absent): CODED_COLUMNS in order, then by name. */
   readonly #positions: Positions;
 
-  /** A new, empty index for a file with this header; or one restored from a snapshot's state. */
-  constructor(options: { columns: string[]; state?: RunIndexState }) {
+  /** A new, empty index for a file with this header (room for `expectedRows`); or one restored from a snapshot's state. */
+  constructor(options: { columns: string[]; state?: RunIndexState; expectedRows?: number }) {
     this.columns = options.columns;
     const at = (column: string) => options.columns.indexOf(column);
     this.#positions = Object.assign(
@@ -137,7 +137,7 @@ export class RunIndex {
       };
       this.#dictionaries = Object.fromEntries(CODED_COLUMNS.map((column) => [column, new Dictionary([...state.dictionaries[column]])])) as Record<CodedColumn, Dictionary>;
     } else {
-      const capacity = 1024;
+      const capacity = Math.max(1024, options.expectedRows ?? 0);
       this.#arrays = {
         offsets: new Float64Array(capacity),
         lengths: new Uint32Array(capacity),

@@ -46,7 +46,9 @@ export interface RunningLab {
  * Start the real, built lab in a child process, in a fresh working directory, against a
  * fresh OpenRouter-format test server on loopback. Resolves once `/health` answers.
  */
-export async function startLab(options: { env?: Record<string, string>; cwd?: string; nodeArgs?: string[] } = {}): Promise<RunningLab> {
+export async function startLab(
+  options: { env?: Record<string, string>; cwd?: string; nodeArgs?: string[]; /** How long /health may take to answer (default 20 s). */ startTimeoutMs?: number } = {},
+): Promise<RunningLab> {
   if (!existsSync(SERVER_ENTRY)) throw new Error(`${SERVER_ENTRY} is missing: run \`npm run build\` first.`);
   const provider = await startOpenRouterServer();
   const cwd = options.cwd ?? (await mkdtemp(path.join(os.tmpdir(), 'agent-lab-')));
@@ -76,7 +78,8 @@ export async function startLab(options: { env?: Record<string, string>; cwd?: st
   child.stdout?.on('data', keep);
   child.stderr?.on('data', keep);
   const url = `http://127.0.0.1:${port}`;
-  const deadline = Date.now() + 20_000;
+  const startTimeoutMs = options.startTimeoutMs ?? 20_000;
+  const deadline = Date.now() + startTimeoutMs;
   for (;;) {
     if (child.exitCode !== null) {
       await provider.close();
@@ -91,7 +94,7 @@ export async function startLab(options: { env?: Record<string, string>; cwd?: st
     if (Date.now() > deadline) {
       child.kill('SIGKILL');
       await provider.close();
-      throw new Error(`the lab did not answer /health within 20 s:\n${output}`);
+      throw new Error(`the lab did not answer /health within ${startTimeoutMs / 1000} s:\n${output}`);
     }
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
