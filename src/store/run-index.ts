@@ -2,6 +2,7 @@ import { nearestRank, selectInPlace } from '../domain/order-statistics.js';
 import { compareModelSummaries, summariseModel, type ModelSummary, type Percentiles } from '../domain/run-summary.js';
 import type { RunFilter } from '../domain/history.js';
 import type { ScannedRecord } from './csv-scan.js';
+import type { CsvRowIndex } from './indexed-csv.js';
 import { readRunField } from './run-row.js';
 
 /**
@@ -101,7 +102,7 @@ function grown<T extends Float64Array | Uint32Array | Uint8Array | Int32Array>(a
   return next;
 }
 
-export class RunIndex {
+export class RunIndex implements CsvRowIndex {
   readonly columns: string[];
   #rowCount = 0;
   #skipped = 0;
@@ -299,82 +300,91 @@ export class RunIndex {
     return found.subarray(free);
   }
 
-  /** Per-model figures over `rows` (oldest first), as summariseRuns computes them, from the typed arrays alone. */
+  /**
+   * Per-model figures over `rows` (oldest first), as summariseRuns computes them, from the
+   * typed arrays alone: one pass in file order (sequential reads; sums per model add in file
+   * order, as the reference does), each model's clean-run figures gathered into its own
+   * slice of a scratch array, and percentiles by selection instead of sorting.
+   */
   summarise(rows: Int32Array): ModelSummary[] {
     const { codes, flags, figures } = this.#arrays;
     const modelCodes = codes.model;
-    // Group the rows by model (a counting sort keeps each model's rows in file order).
     const modelCount = this.#dictionaries.model.values.length;
-    const perModel = new Int32Array(modelCount + 1);
+    const counts = new Int32Array(modelCount);
     for (let index = 0; index < rows.length; index++) {
-      const slot = (modelCodes[rows[index] as number] as number) + 1;
-      perModel[slot] = (perModel[slot] as number) + 1;
+      const code = modelCodes[rows[index] as number] as number;
+      counts[code] = (counts[code] as number) + 1;
     }
-    for (let code = 0; code < modelCount; code++) perModel[code + 1] = (perModel[code + 1] as number) + (perModel[code] as number);
-    const starts = perModel.slice();
-    const grouped = new Int32Array(rows.length);
-    for (let index = 0; index < rows.length; index++) {
-      const row = rows[index] as number;
-      const code = modelCodes[row] as number;
-      grouped[starts[code] as number] = row;
-      starts[code] = (starts[code] as number) + 1;
-    }
-
-    const { latency_ms: latencies, ttft_ms: ttfts, tokens_per_s: speeds, cost_usd: costs, prompt_tokens: prompts, completion_tokens: completions, total_tokens: totals } = figures;
+    const starts = new Int32Array(modelCount + 1);
+    for (let code = 0; code < modelCount; code++) starts[code + 1] = (starts[code] as number) + (counts[code] as number);
+    const latencyEnds = starts.slice(0, modelCount);
+    const ttftEnds = starts.slice(0, modelCount);
+    const speedEnds = starts.slice(0, modelCount);
     const latencyScratch = new Float64Array(rows.length);
     const ttftScratch = new Float64Array(rows.length);
     const speedScratch = new Float64Array(rows.length);
+    const speedSums = new Float64Array(modelCount);
+    const costSums = new Float64Array(modelCount);
+    const promptSums = new Float64Array(modelCount);
+    const completionSums = new Float64Array(modelCount);
+    const totalSums = new Float64Array(modelCount);
+    const pricedCounts = new Int32Array(modelCount);
+    const errorCounts = new Int32Array(modelCount);
+    const abortCounts = new Int32Array(modelCount);
+    const { latency_ms: latencies, ttft_ms: ttfts, tokens_per_s: speeds, cost_usd: costs, prompt_tokens: prompts, completion_tokens: completions, total_tokens: totals } = figures;
+
+    for (let index = 0; index < rows.length; index++) {
+      const row = rows[index] as number;
+      const code = modelCodes[row] as number;
+      const flag = flags[row] as number;
+      if (flag === 0) {
+        latencyScratch[latencyEnds[code] as number] = latencies[row] as number;
+        latencyEnds[code] = (latencyEnds[code] as number) + 1;
+        const ttft = ttfts[row] as number;
+        if (ttft === ttft) {
+          ttftScratch[ttftEnds[code] as number] = ttft;
+          ttftEnds[code] = (ttftEnds[code] as number) + 1;
+        }
+        const speed = speeds[row] as number;
+        if (speed === speed) {
+          speedScratch[speedEnds[code] as number] = speed;
+          speedEnds[code] = (speedEnds[code] as number) + 1;
+          speedSums[code] = (speedSums[code] as number) + speed;
+        }
+      } else if (flag & ABORTED) abortCounts[code] = (abortCounts[code] as number) + 1;
+      else errorCounts[code] = (errorCounts[code] as number) + 1;
+      const cost = costs[row] as number;
+      if (cost === cost) {
+        pricedCounts[code] = (pricedCounts[code] as number) + 1;
+        costSums[code] = (costSums[code] as number) + cost;
+      }
+      promptSums[code] = (promptSums[code] as number) + (prompts[row] as number);
+      completionSums[code] = (completionSums[code] as number) + (completions[row] as number);
+      totalSums[code] = (totalSums[code] as number) + (totals[row] as number);
+    }
+
     const summaries: ModelSummary[] = [];
     for (let code = 0; code < modelCount; code++) {
-      const from = perModel[code] as number;
-      const to = perModel[code + 1] as number;
-      if (to === from) continue;
-      let latencyCount = 0;
-      let ttftCount = 0;
-      let speedCount = 0;
-      let speedSum = 0;
-      let pricedCount = 0;
-      let totalCost = 0;
-      let prompt = 0;
-      let completion = 0;
-      let total = 0;
-      let errorCount = 0;
-      let abortCount = 0;
-      for (let index = from; index < to; index++) {
-        const row = grouped[index] as number;
-        const flag = flags[row] as number;
-        if (flag === 0) {
-          latencyScratch[latencyCount++] = latencies[row] as number;
-          const ttft = ttfts[row] as number;
-          if (ttft === ttft) ttftScratch[ttftCount++] = ttft;
-          const speed = speeds[row] as number;
-          if (speed === speed) {
-            speedScratch[speedCount++] = speed;
-            speedSum += speed;
-          }
-        } else if (flag & ABORTED) abortCount += 1;
-        else errorCount += 1;
-        const cost = costs[row] as number;
-        if (cost === cost) {
-          pricedCount += 1;
-          totalCost += cost;
-        }
-        prompt += prompts[row] as number;
-        completion += completions[row] as number;
-        total += totals[row] as number;
-      }
+      const count = counts[code] as number;
+      if (count === 0) continue;
+      const from = starts[code] as number;
+      const speedCount = (speedEnds[code] as number) - from;
       summaries.push(
         summariseModel({
           model: this.#dictionaries.model.values[code] as string,
-          count: to - from,
-          latency: percentiles(latencyScratch.subarray(0, latencyCount)),
-          ttft: percentiles(ttftScratch.subarray(0, ttftCount)),
-          tokensPerSecond: { sum: speedSum, count: speedCount, p50: speedCount > 0 ? selectInPlace(speedScratch.subarray(0, speedCount), nearestRank(speedCount, 0.5)) : null },
-          pricedCount,
-          totalCost,
-          tokens: { prompt, completion, total },
-          errorCount,
-          abortCount,
+          count,
+          latency: percentiles(latencyScratch.subarray(from, latencyEnds[code])),
+          ttft: percentiles(ttftScratch.subarray(from, ttftEnds[code])),
+          tokensPerSecond: {
+            sum: speedSums[code] as number,
+            count: speedCount,
+            p50: speedCount > 0 ? selectInPlace(speedScratch.subarray(from, speedEnds[code]), nearestRank(speedCount, 0.5)) : null,
+          },
+          pricedCount: pricedCounts[code] as number,
+          totalCost: costSums[code] as number,
+          tokens: { prompt: promptSums[code] as number, completion: completionSums[code] as number, total: totalSums[code] as number },
+          errorCount: errorCounts[code] as number,
+          abortCount: abortCounts[code] as number,
         }),
       );
     }
