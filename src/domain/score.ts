@@ -110,12 +110,13 @@ const ISO_PATTERN = /^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d
 /** Python's csv module refuses fields longer than this by default. */
 const PYTHON_FIELD_LIMIT = 131_072;
 
-function readKind(value: string): ScoreKind | undefined {
+/** A `kind` the lab writes, or undefined. */
+export function readKind(value: string): ScoreKind | undefined {
   return (SCORE_KINDS as readonly string[]).includes(value) ? (value as ScoreKind) : undefined;
 }
 
 /** `value`: empty (null) or a number from 0 to 1; undefined when it is neither. */
-function readValue(raw: string): number | null | undefined {
+export function readValue(raw: string): number | null | undefined {
   const value = raw.trim();
   if (value === '') return null;
   const number = Number(value);

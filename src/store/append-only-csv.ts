@@ -371,6 +371,47 @@ async function readHeader(handle: FileHandle, size: number, file: string): Promi
   }
 }
 
+/** A file's first record (its header), read alone; undefined for a missing or empty file. */
+export async function readFirstRecord(file: string): Promise<{ fields: string[]; terminated: boolean; fileSize: number } | undefined> {
+  let size: number;
+  try {
+    size = (await stat(file)).size;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw error;
+  }
+  if (size === 0) return undefined;
+  const handle = await open(file, 'r');
+  try {
+    for (let length = Math.min(size, HEADER_CHUNK_BYTES * 16); ; length = Math.min(size, length * 4)) {
+      const buffer = Buffer.alloc(length);
+      const { bytesRead } = await handle.read(buffer, 0, length, 0);
+      const [first] = decodeCsvRecords(buffer.subarray(0, bytesRead), { limit: 1 });
+      if (first && (first.terminated || bytesRead >= size)) return { fields: first.fields, terminated: first.terminated, fileSize: size };
+      if (length >= size) return { fields: first?.fields ?? [], terminated: false, fileSize: size };
+    }
+  } finally {
+    await handle.close();
+  }
+}
+
+/** Keep the torn tail of `file` from `start` aside and cut it off (AppendOnlyCsv.moveTailAside), reading the fragment first. */
+export async function readTail(file: string, options: { start: number; end: number }): Promise<Buffer> {
+  const handle = await open(file, 'r');
+  try {
+    const fragment = Buffer.alloc(options.end - options.start);
+    let done = 0;
+    while (done < fragment.length) {
+      const { bytesRead } = await handle.read(fragment, done, fragment.length - done, options.start + done);
+      if (bytesRead === 0) break;
+      done += bytesRead;
+    }
+    return fragment.subarray(0, done);
+  } finally {
+    await handle.close();
+  }
+}
+
 /** `base`, or `base.1`, `base.2`... if taken (side files are never overwritten). */
 export async function uniquePath(base: string): Promise<string> {
   for (let attempt = 0; ; attempt += 1) {

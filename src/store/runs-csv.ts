@@ -1,11 +1,11 @@
 import { constants } from 'node:fs';
-import { copyFile, mkdir, open, stat } from 'node:fs/promises';
+import { copyFile, mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { LabError } from '../domain/errors.js';
 import { RUN_COLUMNS, SEED_COLUMNS, runToCsvFields } from '../domain/run.js';
 import type { RunRecord } from '../domain/run.js';
 import type { RunFilter, RunHistory, RunsSummary } from '../domain/history.js';
-import { AppendOnlyCsv, fileStamp, uniquePath, type CsvFileContent, type OpenFile } from './append-only-csv.js';
+import { AppendOnlyCsv, fileStamp, readFirstRecord, readTail, uniquePath, type CsvFileContent, type OpenFile } from './append-only-csv.js';
 import { fsyncPath, removeStaleTemporaryFiles, writeFileAtomic } from './atomic-file.js';
 import { decodeCsvRecords, encodeCsvRecords, type CsvRecord } from './csv-codec.js';
 import { withDataLock } from './data-lock.js';
@@ -101,7 +101,7 @@ export class RunsCsv implements RunHistory {
   }
 
   async #initLocked(): Promise<RunsCsvInitResult> {
-    const header = await this.#readHeader();
+    const header = await readFirstRecord(this.path);
     if (!header) {
       await this.#file.writeHeaderOnly();
       await this.#history.settle({ rebuild: true });
@@ -122,14 +122,7 @@ export class RunsCsv implements RunHistory {
     const opened = await this.#history.open();
     const result: RunsCsvInitResult = { created: false, repairedTornRecord: false };
     if (opened.tornFrom !== undefined) {
-      const handle = await open(this.path, 'r');
-      let fragment: Buffer;
-      try {
-        fragment = Buffer.alloc(opened.size - opened.tornFrom);
-        await handle.read(fragment, 0, fragment.length, opened.tornFrom);
-      } finally {
-        await handle.close();
-      }
+      const fragment = await readTail(this.path, { start: opened.tornFrom, end: opened.size });
       result.tornPath = await this.#file.moveTailAside({ start: opened.tornFrom, fragment, cut: true, stamp: fileTimestamp() });
       result.repairedTornRecord = true;
     }
@@ -151,30 +144,6 @@ export class RunsCsv implements RunHistory {
     this.#file.invalidate();
     await this.#history.settle({ rebuild: true });
     return result;
-  }
-
-  /** The first record (the header), read alone; undefined for a missing or empty file. */
-  async #readHeader(): Promise<{ fields: string[]; terminated: boolean } | undefined> {
-    let size: number;
-    try {
-      size = (await stat(this.path)).size;
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-      throw error;
-    }
-    if (size === 0) return undefined;
-    const handle = await open(this.path, 'r');
-    try {
-      for (let length = Math.min(size, 64 << 10); ; length = Math.min(size, length * 4)) {
-        const buffer = Buffer.alloc(length);
-        const { bytesRead } = await handle.read(buffer, 0, length, 0);
-        const [first] = decodeCsvRecords(buffer.subarray(0, bytesRead), { limit: 1 });
-        if (first && (first.terminated || bytesRead >= size)) return { fields: first.fields, terminated: first.terminated };
-        if (length >= size) return { fields: first?.fields ?? [], terminated: false };
-      }
-    } finally {
-      await handle.close();
-    }
   }
 
   async #migrate(

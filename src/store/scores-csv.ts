@@ -1,7 +1,11 @@
 import { SCORE_COLUMNS, parseScoreRow, scoreToCsvFields, type ScoreRecord } from '../domain/score.js';
 import { applyScoreFilter, type ScoreFilter, type ScoreHistory } from '../domain/history.js';
-import { AppendOnlyCsv, type OpenFile } from './append-only-csv.js';
+import { LabError } from '../domain/errors.js';
+import { AppendOnlyCsv, fileStamp, readFirstRecord, readTail, type OpenFile } from './append-only-csv.js';
 import { decodeCsvRecords } from './csv-codec.js';
+import { withDataLock } from './data-lock.js';
+import { IndexedCsv } from './indexed-csv.js';
+import { ScoreIndex } from './score-index.js';
 
 /**
  * `data/scores.csv`: one RFC 4180 row per verdict (docs/data-files.md), append-only and
@@ -9,7 +13,9 @@ import { decodeCsvRecords } from './csv-codec.js';
  * appended whole under the data lock, verdicts arriving together share one write and one
  * fsync (group commit), a failed write is taken back, a torn last record left by a crash is
  * moved to a side file at start-up, a header-only file is created at start, and a read after
- * an append decodes only the new bytes.
+ * an append decodes only the new bytes. Queries (`findScores`) go through a score index
+ * (score-index.ts) and read back only the scores they return; start-up scans the file once
+ * to build it instead of decoding it whole.
  */
 
 /** What `ScoresCsv.init()` found and did. */
@@ -35,6 +41,7 @@ export function isScoresHeader(columns: readonly string[]): boolean {
 /** The scores.csv of one data directory: the files engine's ScoreHistory. */
 export class ScoresCsv implements ScoreHistory {
   readonly #file: AppendOnlyCsv<ScoreRecord | undefined>;
+  readonly #indexed: IndexedCsv<ScoreIndex, ScoreRecord | undefined>;
 
   constructor(options: { dataDir: string; openFile?: OpenFile }) {
     this.#file = new AppendOnlyCsv({
@@ -43,6 +50,13 @@ export class ScoresCsv implements ScoreHistory {
       columns: SCORE_COLUMNS,
       parseRow: parseScoreRow,
       ...(options.openFile ? { openFile: options.openFile } : {}),
+    });
+    this.#indexed = new IndexedCsv({
+      path: this.#file.path,
+      createIndex: (index) => new ScoreIndex(index),
+      parseRow: parseScoreRow,
+      defaultColumns: SCORE_COLUMNS,
+      averageRowBytes: 200,
     });
   }
 
@@ -60,6 +74,23 @@ export class ScoresCsv implements ScoreHistory {
    * is `unavailable:store` and the file is left as it is.
    */
   async init(): Promise<ScoresCsvInitResult> {
+    const header = await readFirstRecord(this.path);
+    // Missing, empty, or a header without its line ending: small, AppendOnlyCsv's whole-file start.
+    if (!header?.terminated) return this.#initWholeFile();
+    return withDataLock(this.dataDir, async () => {
+      const missing = SCORE_COLUMNS.filter((column) => !header.fields.includes(column));
+      if (missing.length > 0) {
+        throw new LabError('unavailable:store', `${this.path} lacks the columns ${missing.join(', ')}; it was left as it is. Move it aside to start a new one.`);
+      }
+      const opened = await this.#indexed.open();
+      if (opened.tornFrom === undefined) return { created: false, repairedTornRecord: false };
+      const fragment = await readTail(this.path, { start: opened.tornFrom, end: opened.size });
+      const tornPath = await this.#file.moveTailAside({ start: opened.tornFrom, fragment, cut: true, stamp: fileStamp() });
+      return { created: false, repairedTornRecord: true, tornPath };
+    });
+  }
+
+  async #initWholeFile(): Promise<ScoresCsvInitResult> {
     const result = await this.#file.init();
     return result.tornPath
       ? { created: result.created, repairedTornRecord: true, tornPath: result.tornPath }
@@ -84,7 +115,12 @@ export class ScoresCsv implements ScoreHistory {
   }
 
   async findScores(filter: ScoreFilter): Promise<ScoreRecord[]> {
-    return applyScoreFilter(await this.readScores(), filter);
+    return this.#indexed.query([], async (synced) => {
+      const { rows, exact } = synced.index.match(filter);
+      const scores = (await this.#indexed.readRows(synced, rows)).filter((score): score is ScoreRecord => score !== undefined);
+      // Rows found by a run_id hash: keep the exact ones, then the last N.
+      return exact ? scores : applyScoreFilter(scores, { run_ids: filter.run_ids, limit: filter.limit });
+    });
   }
 
   async readScores(): Promise<ScoreRecord[]> {
