@@ -3,7 +3,7 @@ import { open, rename, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import { z } from 'zod';
 import { fsyncDirectory, ignoreMissing, temporaryPathFor } from './atomic-file.js';
-import { CODED_COLUMNS, FIGURE_COLUMNS, type CodedColumn, type FigureColumn, type RunIndexArrays, type RunIndexState } from './run-index.js';
+import { CODED_COLUMNS, FIGURE_COLUMNS, type CodedColumn, type RunIndexArrays, type RunIndexState, type WholeNumbers } from './run-index.js';
 
 /**
  * `data/.runs-index`: a snapshot of the run index (run-index.ts), so start-up does not
@@ -65,7 +65,7 @@ function namedArrays(arrays: RunIndexArrays): Array<[string, Float64Array | Uint
     ['flags', arrays.flags],
     ['runIdHashes', arrays.runIdHashes],
     ...CODED_COLUMNS.map((column): [string, Int32Array] => [`codes.${column}`, arrays.codes[column]]),
-    ...FIGURE_COLUMNS.map((column): [string, Float64Array] => [`figures.${column}`, arrays.figures[column]]),
+    ...FIGURE_COLUMNS.map((column): [string, Float64Array | WholeNumbers] => [`figures.${column}`, arrays.figures[column]]),
   ];
 }
 
@@ -195,9 +195,15 @@ export async function readIndexSnapshot(file: string): Promise<IndexSnapshot> {
       if (!(found instanceof type)) throw new IndexSnapshotUnusableError(`array ${name} is missing`);
       return found;
     };
+    /** Whole numbers are kept in 4 bytes, or 8 once one did not fit. */
+    const whole = (name: string): WholeNumbers => {
+      const found = arraysByName.get(name);
+      if (!(found instanceof Uint32Array || found instanceof Float64Array)) throw new IndexSnapshotUnusableError(`array ${name} is missing`);
+      return found;
+    };
     const dictionaries = meta.dictionaries as Partial<Record<CodedColumn, string[]>>;
     const arrays: RunIndexArrays = {
-      offsets: array('offsets', Float64Array),
+      offsets: whole('offsets'),
       lengths: array('lengths', Uint32Array),
       flags: array('flags', Uint8Array),
       runIdHashes: array('runIdHashes', Int32Array),
@@ -212,7 +218,9 @@ export async function readIndexSnapshot(file: string): Promise<IndexSnapshot> {
           return [column, codes];
         }),
       ) as Record<CodedColumn, Int32Array>,
-      figures: Object.fromEntries(FIGURE_COLUMNS.map((column) => [column, array(`figures.${column}`, Float64Array)])) as Record<FigureColumn, Float64Array>,
+      figures: Object.fromEntries(
+        FIGURE_COLUMNS.map((column) => [column, column.endsWith('_tokens') ? whole(`figures.${column}`) : array(`figures.${column}`, Float64Array)]),
+      ) as RunIndexArrays['figures'],
     };
     return {
       coveredBytes: meta.coveredBytes,

@@ -176,7 +176,7 @@ describe('RunsCsv through its run index', () => {
       await (await startWithHistory()).init();
       expect(events.map((event) => event.kind)).toContain('snapshot-written');
       const snapshot = await stat(indexSnapshotPath(dataDir));
-      expect(snapshot.size).toBeGreaterThan(1_500 * 100);
+      expect(snapshot.size).toBeGreaterThan(1_500 * 60);
 
       const extra = sampleRun({ run_id: 'after-snapshot', model: 'anthropic/claude' });
       await appendFile(path.join(dataDir, 'runs.csv'), encodeCsvRecord(runToCsvFields(extra)));
@@ -249,5 +249,26 @@ describe('RunsCsv through its run index', () => {
       await openRuns().init();
       expect(events[0]).toMatchObject({ kind: 'loaded', rows: 1_501, tailRows: 0 });
     });
+  });
+});
+
+describe('run index whole numbers', () => {
+  it('keeps token counts over 4 billion exact (the 4-byte column widens), in the summary and through a snapshot', async () => {
+    const { dataDir, cleanup } = await temporaryDataDir();
+    try {
+      const runs = new RunsCsv({ dataDir });
+      await runs.init();
+      const many = variedRuns(1_200, 13);
+      many[600] = { ...many[600]!, prompt_tokens: 5_000_000_000, total_tokens: 9_007_199_254_740_000 };
+      await appendFile(runs.path, encodeCsvRecords(many.map(runToCsvFields)));
+      await runs.init(); // builds the index and writes its snapshot
+      const restarted = new RunsCsv({ dataDir });
+      await restarted.init();
+      const all = await restarted.readRuns();
+      expect(await restarted.summarise({})).toEqual(summariseFiltered(all, {}));
+      expect((await restarted.summarise({ model: many[600]!.model })).models[0]?.tokens.prompt).toBeGreaterThan(5_000_000_000);
+    } finally {
+      await cleanup();
+    }
   });
 });

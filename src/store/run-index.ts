@@ -29,14 +29,20 @@ const ABORTED = 1;
 const ERRORED = 2;
 const NONE = -1;
 
+/**
+ * Whole numbers (byte offsets, token counts): 4 bytes each while they fit, widened to 8 when
+ * one does not (a runs.csv over 4 GiB, a count over 4 billion).
+ */
+export type WholeNumbers = Uint32Array | Float64Array;
+
 /** The index's per-row arrays, as a snapshot stores them (their length may exceed the row count: room to grow). */
 export interface RunIndexArrays {
-  offsets: Float64Array;
+  offsets: WholeNumbers;
   lengths: Uint32Array;
   flags: Uint8Array;
   runIdHashes: Int32Array;
   codes: Record<CodedColumn, Int32Array>;
-  figures: Record<FigureColumn, Float64Array>;
+  figures: Record<FigureColumn, Float64Array | WholeNumbers>;
 }
 
 /** Everything an index holds, so a snapshot can save and restore it. */
@@ -96,6 +102,10 @@ class Dictionary {
   }
 }
 
+/** Rows of room a restored index keeps for appends before its arrays grow. */
+const RESTORED_ROOM = 65_536;
+const COUNT_COLUMNS = new Set<FigureColumn>(['prompt_tokens', 'completion_tokens', 'total_tokens']);
+
 function grown<T extends Float64Array | Uint32Array | Uint8Array | Int32Array>(array: T, capacity: number): T {
   const next = new (array.constructor as new (length: number) => T)(capacity);
   next.set(array);
@@ -126,7 +136,7 @@ export class RunIndex implements CsvRowIndex {
       this.#rowCount = state.rowCount;
       this.#skipped = state.skipped;
       // Arrays with room to grow are taken as they are; others are copied into such.
-      const capacity = state.rowCount + Math.max(1024, Math.ceil(state.rowCount / 8));
+      const capacity = state.rowCount + RESTORED_ROOM;
       const copy = <T extends Float64Array | Uint32Array | Uint8Array | Int32Array>(array: T): T => (array.length > state.rowCount ? array : grown(array, capacity));
       this.#arrays = {
         offsets: copy(state.arrays.offsets),
@@ -134,18 +144,18 @@ export class RunIndex implements CsvRowIndex {
         flags: copy(state.arrays.flags),
         runIdHashes: copy(state.arrays.runIdHashes),
         codes: Object.fromEntries(CODED_COLUMNS.map((column) => [column, copy(state.arrays.codes[column])])) as Record<CodedColumn, Int32Array>,
-        figures: Object.fromEntries(FIGURE_COLUMNS.map((column) => [column, copy(state.arrays.figures[column])])) as Record<FigureColumn, Float64Array>,
+        figures: Object.fromEntries(FIGURE_COLUMNS.map((column) => [column, copy(state.arrays.figures[column])])) as RunIndexArrays['figures'],
       };
       this.#dictionaries = Object.fromEntries(CODED_COLUMNS.map((column) => [column, new Dictionary([...state.dictionaries[column]])])) as Record<CodedColumn, Dictionary>;
     } else {
       const capacity = Math.max(1024, options.expectedRows ?? 0);
       this.#arrays = {
-        offsets: new Float64Array(capacity),
+        offsets: new Uint32Array(capacity),
         lengths: new Uint32Array(capacity),
         flags: new Uint8Array(capacity),
         runIdHashes: new Int32Array(capacity),
         codes: Object.fromEntries(CODED_COLUMNS.map((column) => [column, new Int32Array(capacity)])) as Record<CodedColumn, Int32Array>,
-        figures: Object.fromEntries(FIGURE_COLUMNS.map((column) => [column, new Float64Array(capacity)])) as Record<FigureColumn, Float64Array>,
+        figures: Object.fromEntries(FIGURE_COLUMNS.map((column) => [column, COUNT_COLUMNS.has(column) ? new Uint32Array(capacity) : new Float64Array(capacity)])) as RunIndexArrays['figures'],
       };
       this.#dictionaries = Object.fromEntries(CODED_COLUMNS.map((column) => [column, new Dictionary()])) as Record<CodedColumn, Dictionary>;
     }
@@ -175,7 +185,7 @@ export class RunIndex implements CsvRowIndex {
         flags: arrays.flags.subarray(0, rows),
         runIdHashes: arrays.runIdHashes.subarray(0, rows),
         codes: Object.fromEntries(CODED_COLUMNS.map((column) => [column, arrays.codes[column].subarray(0, rows)])) as Record<CodedColumn, Int32Array>,
-        figures: Object.fromEntries(FIGURE_COLUMNS.map((column) => [column, arrays.figures[column].subarray(0, rows)])) as Record<FigureColumn, Float64Array>,
+        figures: Object.fromEntries(FIGURE_COLUMNS.map((column) => [column, arrays.figures[column].subarray(0, rows)])) as RunIndexArrays['figures'],
       },
       dictionaries: Object.fromEntries(CODED_COLUMNS.map((column) => [column, this.#dictionaries[column].values])) as Record<CodedColumn, string[]>,
     };
@@ -189,9 +199,9 @@ export class RunIndex implements CsvRowIndex {
     }
     const row = this.#rowCount;
     if (row >= this.#arrays.offsets.length) this.#grow();
-    const { offsets, lengths, codes, figures, flags, runIdHashes } = this.#arrays;
+    const { lengths, codes, figures, flags, runIdHashes } = this.#arrays;
     const positions = this.#positions;
-    offsets[row] = record.start;
+    this.#setWhole(this.#arrays, 'offsets', row, record.start);
     lengths[row] = record.end - record.start;
     for (let index = 0; index < CODED_COLUMNS.length; index++) {
       const column = CODED_COLUMNS[index] as CodedColumn;
@@ -207,13 +217,26 @@ export class RunIndex implements CsvRowIndex {
     figures.ttft_ms[row] = optionalNumber('ttft_ms', fieldOf(record, positions.ttft_ms));
     figures.tokens_per_s[row] = optionalNumber('tokens_per_s', fieldOf(record, positions.tokens_per_s));
     figures.cost_usd[row] = optionalNumber('cost_usd', fieldOf(record, positions.cost_usd));
-    figures.prompt_tokens[row] = readRunField('prompt_tokens', fieldOf(record, positions.prompt_tokens));
-    figures.completion_tokens[row] = readRunField('completion_tokens', fieldOf(record, positions.completion_tokens));
-    figures.total_tokens[row] = readRunField('total_tokens', fieldOf(record, positions.total_tokens));
+    this.#setWhole(figures, 'prompt_tokens', row, readRunField('prompt_tokens', fieldOf(record, positions.prompt_tokens)));
+    this.#setWhole(figures, 'completion_tokens', row, readRunField('completion_tokens', fieldOf(record, positions.completion_tokens)));
+    this.#setWhole(figures, 'total_tokens', row, readRunField('total_tokens', fieldOf(record, positions.total_tokens)));
     const aborted = readRunField('aborted', fieldOf(record, positions.aborted));
     flags[row] = (aborted ? ABORTED : 0) | (fieldOf(record, positions.error) !== '' ? ERRORED : 0);
     runIdHashes[row] = hashRunId(fieldOf(record, positions.run_id));
     this.#rowCount = row + 1;
+  }
+
+  /** Store a whole number, widening its array to 8 bytes a number when it does not fit in 4. */
+  #setWhole<Key extends string>(arrays: Record<Key, Float64Array | WholeNumbers>, key: Key, row: number, value: number): void {
+    const array = arrays[key];
+    if (array instanceof Uint32Array && !(Number.isInteger(value) && value >= 0 && value <= 0xffff_ffff)) {
+      const wide = new Float64Array(array.length);
+      wide.set(array);
+      arrays[key] = wide;
+      wide[row] = value;
+      return;
+    }
+    array[row] = value;
   }
 
   /** The byte range of `row` in runs.csv. */
@@ -317,12 +340,6 @@ export class RunIndex implements CsvRowIndex {
     }
     const starts = new Int32Array(modelCount + 1);
     for (let code = 0; code < modelCount; code++) starts[code + 1] = (starts[code] as number) + (counts[code] as number);
-    const latencyEnds = starts.slice(0, modelCount);
-    const ttftEnds = starts.slice(0, modelCount);
-    const speedEnds = starts.slice(0, modelCount);
-    const latencyScratch = new Float64Array(rows.length);
-    const ttftScratch = new Float64Array(rows.length);
-    const speedScratch = new Float64Array(rows.length);
     const speedSums = new Float64Array(modelCount);
     const costSums = new Float64Array(modelCount);
     const promptSums = new Float64Array(modelCount);
@@ -332,25 +349,13 @@ export class RunIndex implements CsvRowIndex {
     const errorCounts = new Int32Array(modelCount);
     const abortCounts = new Int32Array(modelCount);
     const { latency_ms: latencies, ttft_ms: ttfts, tokens_per_s: speeds, cost_usd: costs, prompt_tokens: prompts, completion_tokens: completions, total_tokens: totals } = figures;
-
     for (let index = 0; index < rows.length; index++) {
       const row = rows[index] as number;
       const code = modelCodes[row] as number;
       const flag = flags[row] as number;
       if (flag === 0) {
-        latencyScratch[latencyEnds[code] as number] = latencies[row] as number;
-        latencyEnds[code] = (latencyEnds[code] as number) + 1;
-        const ttft = ttfts[row] as number;
-        if (ttft === ttft) {
-          ttftScratch[ttftEnds[code] as number] = ttft;
-          ttftEnds[code] = (ttftEnds[code] as number) + 1;
-        }
         const speed = speeds[row] as number;
-        if (speed === speed) {
-          speedScratch[speedEnds[code] as number] = speed;
-          speedEnds[code] = (speedEnds[code] as number) + 1;
-          speedSums[code] = (speedSums[code] as number) + speed;
-        }
+        if (speed === speed) speedSums[code] = (speedSums[code] as number) + speed;
       } else if (flag & ABORTED) abortCounts[code] = (abortCounts[code] as number) + 1;
       else errorCounts[code] = (errorCounts[code] as number) + 1;
       const cost = costs[row] as number;
@@ -363,23 +368,45 @@ export class RunIndex implements CsvRowIndex {
       totalSums[code] = (totalSums[code] as number) + (totals[row] as number);
     }
 
+    // One scratch array, reused per measure: each model's clean-run values in its own slice.
+    const scratch = new Float64Array(rows.length);
+    const gather = (values: Float64Array | WholeNumbers): Int32Array => {
+      const ends = starts.slice(0, modelCount);
+      for (let index = 0; index < rows.length; index++) {
+        const row = rows[index] as number;
+        if (flags[row] !== 0) continue;
+        const value = values[row] as number;
+        if (value !== value) continue; // unknown (NaN)
+        const code = modelCodes[row] as number;
+        scratch[ends[code] as number] = value;
+        ends[code] = (ends[code] as number) + 1;
+      }
+      return ends;
+    };
+    const latency: Percentiles[] = [];
+    const ttft: Percentiles[] = [];
+    const speed: Array<{ count: number; p50: number | null }> = [];
+    let ends = gather(latencies);
+    for (let code = 0; code < modelCount; code++) latency[code] = percentiles(scratch.subarray(starts[code], ends[code]));
+    ends = gather(ttfts);
+    for (let code = 0; code < modelCount; code++) ttft[code] = percentiles(scratch.subarray(starts[code], ends[code]));
+    ends = gather(speeds);
+    for (let code = 0; code < modelCount; code++) {
+      const count = (ends[code] as number) - (starts[code] as number);
+      speed[code] = { count, p50: count > 0 ? selectInPlace(scratch.subarray(starts[code], ends[code]), nearestRank(count, 0.5)) : null };
+    }
+
     const summaries: ModelSummary[] = [];
     for (let code = 0; code < modelCount; code++) {
       const count = counts[code] as number;
       if (count === 0) continue;
-      const from = starts[code] as number;
-      const speedCount = (speedEnds[code] as number) - from;
       summaries.push(
         summariseModel({
           model: this.#dictionaries.model.values[code] as string,
           count,
-          latency: percentiles(latencyScratch.subarray(from, latencyEnds[code])),
-          ttft: percentiles(ttftScratch.subarray(from, ttftEnds[code])),
-          tokensPerSecond: {
-            sum: speedSums[code] as number,
-            count: speedCount,
-            p50: speedCount > 0 ? selectInPlace(speedScratch.subarray(from, speedEnds[code]), nearestRank(speedCount, 0.5)) : null,
-          },
+          latency: latency[code] as Percentiles,
+          ttft: ttft[code] as Percentiles,
+          tokensPerSecond: { sum: speedSums[code] as number, ...(speed[code] as { count: number; p50: number | null }) },
           pricedCount: pricedCounts[code] as number,
           totalCost: costSums[code] as number,
           tokens: { prompt: promptSums[code] as number, completion: completionSums[code] as number, total: totalSums[code] as number },
@@ -412,7 +439,7 @@ export class RunIndex implements CsvRowIndex {
       flags: grown(arrays.flags, capacity),
       runIdHashes: grown(arrays.runIdHashes, capacity),
       codes: Object.fromEntries(CODED_COLUMNS.map((column) => [column, grown(arrays.codes[column], capacity)])) as Record<CodedColumn, Int32Array>,
-      figures: Object.fromEntries(FIGURE_COLUMNS.map((column) => [column, grown(arrays.figures[column], capacity)])) as Record<FigureColumn, Float64Array>,
+      figures: Object.fromEntries(FIGURE_COLUMNS.map((column) => [column, grown(arrays.figures[column], capacity)])) as RunIndexArrays['figures'],
     };
     this.#chains = Object.fromEntries(CODED_COLUMNS.map((column) => [column, grown(this.#chains[column], capacity)])) as Record<CodedColumn, Int32Array>;
   }
