@@ -21,6 +21,8 @@ export interface CsvRowIndex {
   add(record: ScannedRecord): void;
   /** The byte range of an indexed row. */
   range(row: number): { start: number; end: number };
+  /** Make room for about this many rows at once (called once the first chunk tells the rows' size). */
+  reserve?(rows: number): void;
 }
 
 /** The index and what it covers of which file. */
@@ -177,8 +179,8 @@ export class IndexedCsv<Index extends CsvRowIndex, Row> {
       if (first?.terminated) header = { fields: first.fields, end: first.end };
       if (header || length >= size) break;
     }
-    // Room for the rows the file probably holds, so the arrays rarely grow.
-    const index = this.#options.createIndex({ columns: header?.fields ?? [...this.#options.defaultColumns], expectedRows: Math.ceil(size / this.#options.averageRowBytes) });
+    // Room for the rows of a small file; a large one reserves room once its first chunk is read.
+    const index = this.#options.createIndex({ columns: header?.fields ?? [...this.#options.defaultColumns], expectedRows: Math.min(65_536, Math.ceil(size / this.#options.averageRowBytes)) });
     const synced: SyncedIndex<Index> = { index, ino, coveredBytes: 0, prefixHash: createHash('sha256'), tail: Buffer.alloc(0), statKey: '', lastRecord: undefined };
     if (!header) return synced;
     synced.prefixHash.update(await readRange(handle, 0, header.end));
@@ -190,6 +192,8 @@ export class IndexedCsv<Index extends CsvRowIndex, Row> {
   /** Scan the whole records between coveredBytes and `size` into the index. */
   async #extend(synced: SyncedIndex<Index>, handle: FileHandle, size: number): Promise<void> {
     let position = synced.coveredBytes;
+    const startedAt = position;
+    const rowsBefore = synced.index.rowCount;
     // An incomplete record at a chunk's end is carried to the front of the next read.
     let buffer = Buffer.allocUnsafe(Math.min(this.#options.chunkBytes ?? CHUNK_BYTES, Math.max(1, size - position)) * 2);
     let carried = 0;
@@ -215,6 +219,10 @@ export class IndexedCsv<Index extends CsvRowIndex, Row> {
         },
       });
       synced.prefixHash.update(bytes.subarray(0, end - base));
+      // The first chunk of a long scan tells how large rows are: room for all of them at once.
+      if (base === startedAt && size - end > end - startedAt && end > startedAt) {
+        synced.index.reserve?.(synced.index.rowCount + Math.ceil(((synced.index.rowCount - rowsBefore) / (end - startedAt)) * (size - end) * 1.05));
+      }
       synced.coveredBytes = end;
       carried = bytes.length - (end - base);
       bytes.copy(buffer, 0, end - base, bytes.length);

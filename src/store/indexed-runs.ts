@@ -102,7 +102,8 @@ export class IndexedRuns {
 
   async summarise(filter: RunFilter): Promise<RunsSummary> {
     return this.#file.query({ count: 0, models: [] }, (synced) => {
-      const rows = synced.index.match(filter);
+      // Synchronous from match to summary, so the index's scratch rows can hold the match.
+      const rows = synced.index.match(filter, { reuse: true });
       return { count: rows.length, models: synced.index.summarise(rows) };
     });
   }

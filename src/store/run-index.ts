@@ -255,7 +255,8 @@ export class RunIndex implements CsvRowIndex {
   }
 
   /** The rows matching the filter, oldest first (`limit`: the last N), as applyRunFilter reads it. */
-  match(filter: RunFilter): Int32Array {
+  match(filter: RunFilter, options: { reuse?: boolean } = {}): Int32Array {
+    const output = (length: number): Int32Array => (options.reuse ? this.#scratchRows(length) : new Int32Array(length));
     const criteria: Array<{ column: CodedColumn; code: number }> = [];
     const equalities: Array<[CodedColumn, string | undefined]> = [
       ['experiment_id', filter.experiment_id],
@@ -286,7 +287,7 @@ export class RunIndex implements CsvRowIndex {
     // No criterion: the last `limit` rows, without a walk.
     if (criteria.length === 0 && !agent && since === undefined) {
       const from = Math.max(0, this.#rowCount - Math.min(limit, this.#rowCount));
-      const rows = new Int32Array(this.#rowCount - from);
+      const rows = output(this.#rowCount - from);
       for (let index = 0; index < rows.length; index++) rows[index] = from + index;
       return rows;
     }
@@ -298,7 +299,7 @@ export class RunIndex implements CsvRowIndex {
     }, undefined);
     const agentCount = agent ? this.#count('agent_name', agent.name) + this.#count('agent_id', agent.id) : Number.POSITIVE_INFINITY;
     const walked = Math.min(shortest?.count ?? this.#rowCount, agentCount, this.#rowCount);
-    const found = new Int32Array(Math.min(walked, limit));
+    const found = output(Math.min(walked, limit));
     let free = found.length;
     const collect = (row: number): boolean => {
       if (accepts(row)) found[--free] = row;
@@ -330,6 +331,7 @@ export class RunIndex implements CsvRowIndex {
    * slice of a scratch array, and percentiles by selection instead of sorting.
    */
   summarise(rows: Int32Array): ModelSummary[] {
+    // `rows` may be the rows scratch (match with reuse): only the figures scratch is used below.
     const { codes, flags, figures } = this.#arrays;
     const modelCodes = codes.model;
     const modelCount = this.#dictionaries.model.values.length;
@@ -369,7 +371,7 @@ export class RunIndex implements CsvRowIndex {
     }
 
     // One scratch array, reused per measure: each model's clean-run values in its own slice.
-    const scratch = new Float64Array(rows.length);
+    const scratch = this.#scratchFigures(rows.length);
     const gather = (values: Float64Array | WholeNumbers): Int32Array => {
       const ends = starts.slice(0, modelCount);
       for (let index = 0; index < rows.length; index++) {
@@ -430,8 +432,30 @@ export class RunIndex implements CsvRowIndex {
     return name === NONE && id === NONE ? null : { name, id };
   }
 
-  #grow(): void {
-    const capacity = Math.max(1024, Math.ceil(this.#arrays.offsets.length * (this.#arrays.offsets.length < 1 << 20 ? 2 : 1.25)));
+  /**
+   * Scratch arrays the summary reuses from call to call (a history-sized allocation per call
+   * would leave the process's memory high): valid until the next synchronous use only.
+   */
+  #rowsScratch = new Int32Array(0);
+  #figuresScratch = new Float64Array(0);
+
+  #scratchRows(length: number): Int32Array {
+    if (this.#rowsScratch.length < length) this.#rowsScratch = new Int32Array(Math.max(length, this.#arrays.offsets.length));
+    return this.#rowsScratch.subarray(0, length);
+  }
+
+  #scratchFigures(length: number): Float64Array {
+    if (this.#figuresScratch.length < length) this.#figuresScratch = new Float64Array(Math.max(length, this.#arrays.offsets.length));
+    return this.#figuresScratch.subarray(0, length);
+  }
+
+  /** Make room for `rows` rows at once (a build that knows about how many to expect), instead of growing step by step. */
+  reserve(rows: number): void {
+    if (rows > this.#arrays.offsets.length) this.#grow(rows);
+  }
+
+  #grow(minimum = 0): void {
+    const capacity = Math.max(1024, minimum, Math.ceil(this.#arrays.offsets.length * (this.#arrays.offsets.length < 1 << 20 ? 2 : 1.25)));
     const arrays = this.#arrays;
     this.#arrays = {
       offsets: grown(arrays.offsets, capacity),
