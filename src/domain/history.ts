@@ -49,6 +49,11 @@ export interface RunHistory {
   getRun(runId: string): Promise<RunRecord | undefined>;
   /** Per-model figures over the runs matching the filter (`limit` applies first). */
   summarise(filter: RunFilter): Promise<RunsSummary>;
+  /**
+   * Optional: the runs `findRuns` would return, a page at a time, so a download of a long
+   * history never holds it all in memory (without it, callers use `findRuns`).
+   */
+  findRunPages?(filter: RunFilter, options: { pageSize: number }): AsyncIterable<RunRecord[]>;
 }
 
 /** Where scores are kept: append-only, queried by filter. */

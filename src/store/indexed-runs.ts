@@ -96,6 +96,14 @@ export class IndexedRuns {
     return this.#file.query([], (synced) => this.#file.readRows(synced, synced.index.match(filter)));
   }
 
+  /** The runs `findRuns` returns, `pageSize` at a time (read as they are sent). */
+  async *findRunPages(filter: RunFilter, options: { pageSize: number }): AsyncIterable<RunRecord[]> {
+    const synced = await this.#file.current();
+    if (!synced) return;
+    const rows = synced.index.match(filter);
+    for (let from = 0; from < rows.length; from += options.pageSize) yield await this.#file.readRows(synced, rows.subarray(from, from + options.pageSize));
+  }
+
   async getRun(runId: string): Promise<RunRecord | undefined> {
     return this.#file.query(undefined, async (synced) => (await this.#file.readRows(synced, synced.index.runIdCandidates(runId))).find((run) => run.run_id === runId));
   }

@@ -208,6 +208,10 @@ export class RunsCsv implements RunHistory {
     return this.#history.getRun(runId);
   }
 
+  findRunPages(filter: RunFilter, options: { pageSize: number }): AsyncIterable<RunRecord[]> {
+    return this.#history.findRunPages(filter, options);
+  }
+
   async summarise(filter: RunFilter): Promise<RunsSummary> {
     return this.#history.summarise(filter);
   }

@@ -52,6 +52,13 @@ describe('a history larger than one answer', () => {
     const summary = await api(`${lab.url}/api/runs/summary?model=rare/model`);
     expect(summary.json).toMatchObject({ count: ROWS / 100, models: [{ model: 'rare/model', count: ROWS / 100 }] });
 
+    const download = await fetch(`${lab.url}/api/runs.csv`);
+    expect(download.headers.get('content-type')).toContain('text/csv');
+    const lines = (await download.text()).trimEnd().split('\n');
+    expect(lines.length).toBe(ROWS + 1);
+    expect(lines[0]).toBe(RUN_COLUMNS.join(','));
+    expect(lines.at(-1)).toContain(`run-${ROWS - 1}`);
+
     await lab.close({ keep: true });
     lab = await startLab({ cwd });
     expect(await readFile(lab.logFile, 'utf8')).toMatch(/Loaded the run index from its snapshot \{.*"rows":12000/);
