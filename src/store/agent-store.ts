@@ -7,6 +7,7 @@ import type { Agent, AgentUpdate, agentInputSchema } from '../domain/agent.js';
 import { LabError } from '../domain/errors.js';
 import { DamagedFileError, readJsonFile, writeJsonAtomic } from './atomic-file.js';
 import { withDataLock } from './data-lock.js';
+import type { AgentRepository } from '../domain/agent-repository.js';
 
 /**
  * `data/agents.json` (`{ "agents": [...] }`): every agent in one file, replaced atomically
@@ -30,7 +31,7 @@ interface AgentFile {
 }
 
 /** The agents of one data directory. */
-export class AgentStore {
+export class AgentStore implements AgentRepository {
   readonly dataDir: string;
   readonly #file: string;
   /** The readable agents of the file as last read, keyed by its inode, size and mtime (ns). */

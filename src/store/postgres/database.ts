@@ -1,4 +1,4 @@
-import { Kysely, PostgresDialect, type Generated } from 'kysely';
+import { Kysely, PostgresDialect, type ColumnType, type Generated } from 'kysely';
 import pg from 'pg';
 
 /**
@@ -8,6 +8,9 @@ import pg from 'pg';
  * 2^53), timestamps as Date.
  */
 
+/** A jsonb column: read as the parsed document, written as its JSON text. */
+export type JsonDocument = ColumnType<Record<string, unknown>, string, string>;
+
 /** `agents`: one row per agent, its whole record in `document`, creation order in `seq`. */
 export interface AgentsTable {
   id: string;
@@ -16,7 +19,7 @@ export interface AgentsTable {
   created_at: string;
   updated_at: string;
   /** The agent as the API returns it (fields a newer lab adds are kept). */
-  document: Record<string, unknown>;
+  document: JsonDocument;
 }
 
 /** `sessions`: the session document plus the columns the session list needs. */
@@ -33,7 +36,7 @@ export interface SessionsTable {
   /** Runs recorded in the session. */
   runs: number;
   /** The session as its JSON file would hold it. */
-  document: Record<string, unknown>;
+  document: JsonDocument;
 }
 
 /** `runs`: every RUN_COLUMNS field typed, plus the order runs were recorded in. */

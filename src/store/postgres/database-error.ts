@@ -1,0 +1,42 @@
+import { LabError } from '../../domain/errors.js';
+
+/**
+ * Database failures as the lab reports them: a LabError passes through; anything else (the
+ * server unreachable, a connection lost mid-query) becomes `unavailable:store` (503, retryable)
+ * saying what was being done, the driver's error kept as `cause`.
+ */
+export async function databaseCall<T>(what: string, body: () => Promise<T>): Promise<T> {
+  try {
+    return await body();
+  } catch (error) {
+    if (error instanceof LabError) throw error;
+    const reason = error instanceof Error ? error.message : String(error);
+    throw new LabError('unavailable:store', `The database failed while ${what}: ${reason}`, { cause: error });
+  }
+}
+
+/**
+ * A value with every NUL character in its strings replaced by U+FFFD: PostgreSQL's text and
+ * jsonb cannot hold U+0000 (docs/data-files.md "PostgreSQL mode").
+ */
+export function withoutNulCharacters<T>(value: T): T {
+  if (typeof value === 'string') return (value.includes('\u0000') ? value.replaceAll('\u0000', '\uFFFD') : value) as T;
+  if (Array.isArray(value)) return value.map(withoutNulCharacters) as T;
+  if (typeof value !== 'object' || value === null || value instanceof Date) return value;
+  const copy: Record<string, unknown> = {};
+  for (const [key, item] of Object.entries(value)) {
+    const clean = withoutNulCharacters(item);
+    const cleanKey = withoutNulCharacters(key);
+    if (cleanKey === '__proto__') Object.defineProperty(copy, cleanKey, { value: clean, enumerable: true, writable: true, configurable: true });
+    else copy[cleanKey] = clean;
+  }
+  return copy as T;
+}
+
+/** A timestamp's time for the indexed time columns; null when it is not a date PostgreSQL can hold. */
+export function timeOf(timestamp: string): Date | null {
+  const time = Date.parse(timestamp);
+  // timestamptz starts at 4713 BC; JS dates reach further back
+  if (!Number.isFinite(time) || time < Date.UTC(-4712, 0, 1)) return null;
+  return new Date(time);
+}
