@@ -4,7 +4,8 @@ import { agentSchema, type Agent, type AgentUpdate, type agentInputSchema } from
 import type { AgentRepository } from '../../domain/agent-repository.js';
 import { LabError } from '../../domain/errors.js';
 import { databaseCall, withoutNulCharacters } from './database-error.js';
-import type { Database } from './database.js';
+import type { Insertable } from 'kysely';
+import type { AgentsTable, Database } from './database.js';
 
 /** An agent as stored, with any fields a newer lab added kept. */
 const storedAgentSchema = agentSchema.loose();
@@ -75,4 +76,10 @@ export class PostgresAgentStore implements AgentRepository {
     const result = await databaseCall('deleting an agent', () => this.#db.deleteFrom('agents').where('id', '=', id).executeTakeFirst());
     if (result.numDeletedRows === 0n) throw notFound(id);
   }
+}
+
+/** An agent as a row of `agents` (for `agent-lab import`, which keeps ids and times). */
+export function agentRow(agent: Agent): Insertable<AgentsTable> {
+  const clean = withoutNulCharacters(agent);
+  return { id: clean.id, name: clean.name, created_at: clean.created_at, updated_at: clean.updated_at, document: JSON.stringify(clean) };
 }
