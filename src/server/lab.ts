@@ -11,6 +11,10 @@ import { ChatService } from '../runner/chat-service.js';
 import { RunRegistry } from '../runner/run-registry.js';
 import { startBackupSchedule } from '../recovery/index.js';
 import { AgentStore, RunsCsv, ScoresCsv, SessionStore } from '../store/index.js';
+import { openPostgresStorage, type PostgresStorage } from '../store/postgres/index.js';
+import type { AgentRepository } from '../domain/agent-repository.js';
+import type { RunHistory, ScoreHistory } from '../domain/history.js';
+import type { SessionRepository } from '../domain/session-repository.js';
 import { ScoreService } from '../evals/score-service.js';
 import { newId } from '../runner/ids.js';
 import { createToolRegistry } from '../tools/index.js';
@@ -25,7 +29,10 @@ export interface Lab {
   app: FastifyInstance;
   config: LabConfig;
   registry: RunRegistry;
-  runsCsv: RunsCsv;
+  /** runs.csv in files mode; undefined in PostgreSQL mode (DATABASE_URL). */
+  runsCsv: RunsCsv | undefined;
+  /** The database in PostgreSQL mode. */
+  postgres: PostgresStorage | undefined;
   /** Reopen the access log (SIGHUP, after logrotate). */
   reopenLogs(): void;
   /** Stop background work (flag polling, health probes, metrics, schedules). */
@@ -39,15 +46,27 @@ export interface Lab {
  */
 export async function createLab(options: { config: LabConfig; logger: Logger }): Promise<Lab> {
   const { config, logger } = options;
-  const runsCsv = new RunsCsv({ dataDir: config.dataDir });
-  const init = await runsCsv.init();
-  if (init.migratedFrom) logger.warn({ backup: init.backupPath, columns: init.migratedFrom }, 'Migrated runs.csv from the earlier Agent Lab format');
-  if (init.repairedTornRecord) logger.warn({ file: runsCsv.path }, 'Repaired a torn last record in runs.csv');
-  const scoresCsv = new ScoresCsv({ dataDir: config.dataDir });
-  const scoresInit = await scoresCsv.init();
-  if (scoresInit.repairedTornRecord) logger.warn({ file: scoresCsv.path, torn: scoresInit.tornPath }, 'Repaired a torn last record in scores.csv');
-  const sessions = new SessionStore({ dataDir: config.dataDir });
-  const agents = new AgentStore({ dataDir: config.dataDir });
+  // DATABASE_URL: every store in PostgreSQL (schema migrated here, before anything listens); else files under DATA_DIR.
+  const postgres = config.databaseUrl ? await openPostgresStorage({ url: config.databaseUrl }) : undefined;
+  let runsCsvFile: RunsCsv | undefined;
+  let stores: { agents: AgentRepository; sessions: SessionRepository; runs: RunHistory; scores: ScoreHistory };
+  if (postgres) {
+    logger.info({ database: postgres.displayUrl, migrations_applied: postgres.migrationsApplied }, 'Storing data in PostgreSQL');
+    stores = postgres;
+  } else {
+    const runsCsv = new RunsCsv({ dataDir: config.dataDir });
+    const init = await runsCsv.init();
+    if (init.migratedFrom) logger.warn({ backup: init.backupPath, columns: init.migratedFrom }, 'Migrated runs.csv from the earlier Agent Lab format');
+    if (init.repairedTornRecord) logger.warn({ file: runsCsv.path }, 'Repaired a torn last record in runs.csv');
+    const scoresCsv = new ScoresCsv({ dataDir: config.dataDir });
+    const scoresInit = await scoresCsv.init();
+    if (scoresInit.repairedTornRecord) logger.warn({ file: scoresCsv.path, torn: scoresInit.tornPath }, 'Repaired a torn last record in scores.csv');
+    const sessions = new SessionStore({ dataDir: config.dataDir });
+    const agents = new AgentStore({ dataDir: config.dataDir });
+    stores = { agents, sessions, runs: runsCsv, scores: scoresCsv };
+    runsCsvFile = runsCsv;
+  }
+  const { agents, sessions } = stores;
 
   const localModels: LocalModel[] = await listLocalModels({ localModelPath: config.localModelPath, shippedModelPath: SHIPPED_MODEL_PATH }).catch(
     (error: unknown) => {
@@ -83,7 +102,7 @@ export async function createLab(options: { config: LabConfig; logger: Logger }):
   };
   const flags = createServiceFlags({ readOnlyFlag: config.readOnlyFlag, maintenanceFlag: config.maintenanceFlag, logger });
   const metrics = createLabMetrics({ sources });
-  const health = createHealth({ sources, flags, metrics });
+  const health = createHealth({ sources, flags, metrics, database: postgres });
 
   const remote = createResilientProvider({
     provider: createOpenAICompatibleProvider({
@@ -106,7 +125,7 @@ export async function createLab(options: { config: LabConfig; logger: Logger }):
   const tools = createToolRegistry({ fetchAllowlist: config.fetchAllowlist, allowPrivate: config.fetchAllowPrivate });
 
   const chat = new ChatService({
-    stores: { agents, sessions, runs: runsCsv },
+    stores: { agents, sessions, runs: stores.runs },
     selectProvider: (model) =>
       localModels.some((entry) => entry.id === model) ? { provider: local, source: 'local' } : { provider: remote, source: catalog.info().source },
     tools,
@@ -117,7 +136,7 @@ export async function createLab(options: { config: LabConfig; logger: Logger }):
     logger,
   });
 
-  const scores = new ScoreService({ stores: { runs: runsCsv, scores: scoresCsv, sessions, agents }, chat, newId });
+  const scores = new ScoreService({ stores: { runs: stores.runs, scores: stores.scores, sessions, agents }, chat, newId });
 
   let operations: Operations | undefined;
   const app = await buildApp({
@@ -126,7 +145,7 @@ export async function createLab(options: { config: LabConfig; logger: Logger }):
     serverOptions: operationsServerOptions({ config, logger }),
     agents,
     sessions,
-    runs: runsCsv,
+    runs: stores.runs,
     scores,
     catalog: {
       get: () => catalog.get(),
@@ -141,7 +160,9 @@ export async function createLab(options: { config: LabConfig; logger: Logger }):
       operations = await registerOperations(instance, { sources, flags, metrics, health, webDir: path.join(REPO_ROOT, 'web', 'dist') });
     },
   });
-  const backups = startBackupSchedule({ config, logger });
+  // PostgreSQL mode: DATA_DIR holds no data to snapshot; the database is backed up with its own tools
+  const backups = postgres ? { stop: () => undefined } : startBackupSchedule({ config, logger });
+  if (postgres) logger.info({ database: postgres.displayUrl }, 'Scheduled backups of DATA_DIR are off in PostgreSQL mode: back up the database with pg_dump');
 
   if ((await agents.list()).length === 0) {
     const model = config.openRouterApiKey ? 'openai/gpt-4o-mini' : localModels[0]?.id;
@@ -159,7 +180,8 @@ export async function createLab(options: { config: LabConfig; logger: Logger }):
     app,
     config,
     registry,
-    runsCsv,
+    runsCsv: runsCsvFile,
+    postgres,
     reopenLogs: () => operations?.accessLog.reopen(),
     stopBackground: () => {
       flags.close();
@@ -167,6 +189,7 @@ export async function createLab(options: { config: LabConfig; logger: Logger }):
       metrics.close();
       backups.stop();
       void local.dispose().catch((error: unknown) => logger.warn({ err: error }, 'Failed to release the local model runtime'));
+      void postgres?.close().catch((error: unknown) => logger.warn({ err: error }, 'Failed to close the database connections'));
     },
   };
 }
