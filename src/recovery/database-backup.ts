@@ -228,8 +228,8 @@ export async function restoreDatabase(options: {
 
 /**
  * The psql script of a restore: empty the tables, then the snapshot's rows as pg_restore
- * writes them (COPY), then each table's identity sequence moved past its largest `seq`, so
- * rows recorded after the restore still sort after the restored ones.
+ * writes them (COPY), then the identity sequence of each table ordered by `seq` (all but
+ * sessions) moved past its largest, so rows recorded after the restore sort after the restored ones.
  */
 function restoreScript(options: { tables: LabTable[]; dump: string }): Readable {
   const quoted = options.tables.map((table) => `public.${table}`).join(', ');
@@ -247,7 +247,7 @@ function restoreScript(options: { tables: LabTable[]; dump: string }): Readable 
       const status = await closed;
       // A failed pg_restore must fail the transaction: psql stops at this error and rolls back.
       if (status !== 0) yield `\\echo pg_restore failed: ${JSON.stringify(stderr.trim().slice(-500))}\nSELECT 1/0 AS pg_restore_failed;\n`;
-      for (const table of options.tables) {
+      for (const table of options.tables.filter((name) => name !== 'sessions')) {
         yield `SELECT setval(pg_get_serial_sequence('public.${table}', 'seq'), coalesce((SELECT max(seq) FROM public.${table}), 0) + 1, false);\n`;
       }
     })(),
