@@ -161,8 +161,7 @@ export async function createLab(options: { config: LabConfig; logger: Logger }):
     },
   });
   // PostgreSQL mode: DATA_DIR holds no data to snapshot; the database is backed up with its own tools
-  const backups = postgres ? { stop: () => undefined } : startBackupSchedule({ config, logger });
-  if (postgres) logger.info({ database: postgres.displayUrl }, 'Scheduled backups of DATA_DIR are off in PostgreSQL mode: back up the database with pg_dump');
+  const backups = startBackupSchedule({ config, logger, ...(postgres && config.databaseUrl ? { database: { url: config.databaseUrl, db: postgres.db } } : {}) });
 
   if ((await agents.list()).length === 0) {
     const model = config.openRouterApiKey ? 'openai/gpt-4o-mini' : localModels[0]?.id;

@@ -6,6 +6,8 @@ import { parse } from 'csv-parse/sync';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RUN_COLUMNS, type RunRecord } from '../../src/domain/run.js';
+import { startBackupSchedule } from '../../src/recovery/backup-schedule.js';
+import { createDatabase } from '../../src/store/postgres/index.js';
 import { missing } from '../support/prerequisites.js';
 import { POSTGRES_TEST_PASSWORD, postgresPrerequisite, startPostgres, type PostgresCluster } from '../support/postgres.js';
 import { api, postSse } from '../support/sse-client.js';
@@ -181,6 +183,29 @@ describe.skipIf(missing(postgresPrerequisite()))('PostgreSQL mode operations: im
       await lab.close();
     }
   }, 120_000);
+
+  it("the server's scheduled backup writes a pg_dump snapshot in this mode", async () => {
+    const scheduledDir = path.join(root, 'scheduled');
+    const db = createDatabase({ url: databaseUrl, maxConnections: 2 });
+    const logged: string[] = [];
+    const log = (_context: unknown, message?: string) => void logged.push(String(message));
+    const schedule = startBackupSchedule({
+      config: { dataDir: path.join(root, 'pg-data'), backupDir: scheduledDir, backupIntervalHours: 24, backupRetentionDays: 7 },
+      logger: { info: log, warn: log, error: log },
+      database: { url: databaseUrl, db },
+      firstDelayMs: 3_600_000,
+    });
+    try {
+      await schedule.runNow();
+    } finally {
+      schedule.stop();
+      await db.destroy();
+    }
+    expect(logged).toContain('scheduled database backup written');
+    const [snapshot] = await readdir(scheduledDir);
+    expect(await readdir(path.join(scheduledDir, snapshot!))).toEqual(['database.pgdump', 'manifest.json']);
+    expect(JSON.parse(await readFile(path.join(scheduledDir, snapshot!, 'manifest.json'), 'utf8')).rows.runs).toBe(4);
+  });
 
   it('a damaged dump is refused before anything changes', async () => {
     const snapshots = (await readdir(backupDir)).filter((name) => /^\d{8}_\d{6}$/.test(name)).sort();
