@@ -10,8 +10,8 @@ import { createLocalProvider, listLocalModels, SHIPPED_MODEL_PATH, type LocalMod
 import { ChatService } from '../runner/chat-service.js';
 import { RunRegistry } from '../runner/run-registry.js';
 import { startBackupSchedule } from '../recovery/index.js';
-import { AgentStore, RunsCsv, ScoresCsv, SessionStore } from '../store/index.js';
-import { openPostgresStorage, type PostgresStorage } from '../store/postgres/index.js';
+import { AgentStore, RevokedSessionsFile, RunsCsv, ScoresCsv, SessionStore } from '../store/index.js';
+import { openPostgresStorage, PostgresRevokedSessions, type PostgresStorage } from '../store/postgres/index.js';
 import type { AgentRepository } from '../domain/agent-repository.js';
 import type { RunHistory, ScoreHistory } from '../domain/history.js';
 import type { SessionRepository } from '../domain/session-repository.js';
@@ -157,7 +157,8 @@ export async function createLab(options: { config: LabConfig; logger: Logger }):
     registry,
     webDir: path.join(REPO_ROOT, 'web', 'dist'),
     registerOperations: async (instance) => {
-      operations = await registerOperations(instance, { sources, flags, metrics, health, webDir: path.join(REPO_ROOT, 'web', 'dist') });
+      const revocations = postgres ? new PostgresRevokedSessions({ db: postgres.db }) : new RevokedSessionsFile({ dataDir: config.dataDir });
+      operations = await registerOperations(instance, { sources, flags, metrics, health, revocations, webDir: path.join(REPO_ROOT, 'web', 'dist') });
     },
   });
   // PostgreSQL mode: DATA_DIR holds no data to snapshot; the database is backed up with its own tools

@@ -7,7 +7,8 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RUN_COLUMNS, type RunRecord } from '../../src/domain/run.js';
 import { startBackupSchedule } from '../../src/recovery/backup-schedule.js';
-import { createDatabase } from '../../src/store/postgres/index.js';
+import { createAuth, SESSION_COOKIE } from '../../src/server/plugins/auth.js';
+import { createDatabase, PostgresRevokedSessions } from '../../src/store/postgres/index.js';
 import { missing } from '../support/prerequisites.js';
 import { POSTGRES_TEST_PASSWORD, postgresPrerequisite, startPostgres, type PostgresCluster } from '../support/postgres.js';
 import { api, postSse } from '../support/sse-client.js';
@@ -205,6 +206,30 @@ describe.skipIf(missing(postgresPrerequisite()))('PostgreSQL mode operations: im
     const [snapshot] = await readdir(scheduledDir);
     expect(await readdir(path.join(scheduledDir, snapshot!))).toEqual(['database.pgdump', 'manifest.json']);
     expect(JSON.parse(await readFile(path.join(scheduledDir, snapshot!, 'manifest.json'), 'utf8')).rows.runs).toBe(4);
+  });
+
+  it('a logout on one instance holds on every instance on the database (revoked_sessions)', async () => {
+    const token = 'shared-lab-token-0123';
+    const first = createDatabase({ url: databaseUrl, maxConnections: 2 });
+    const second = createDatabase({ url: databaseUrl, maxConnections: 2 });
+    try {
+      const instanceA = createAuth({ token, revocations: new PostgresRevokedSessions({ db: first }) });
+      const instanceB = createAuth({ token, revocations: new PostgresRevokedSessions({ db: second }) });
+      const setCookie = instanceA.sessionCookie({ secure: false });
+      const request = { headers: { cookie: setCookie.split(';')[0]! } } as Parameters<typeof instanceA.authorized>[0];
+      expect(setCookie.startsWith(`${SESSION_COOKIE}=`)).toBe(true);
+      expect(instanceB.authorized(request)).toBe(true);
+      expect(await instanceA.revoke(request)).toBe(true);
+      await instanceB.refreshRevocations();
+      expect(instanceB.authorized(request)).toBe(false);
+      // A restarted instance reads it too.
+      const restarted = createAuth({ token, revocations: new PostgresRevokedSessions({ db: second }) });
+      await restarted.refreshRevocations();
+      expect(restarted.authorized(request)).toBe(false);
+    } finally {
+      await first.destroy();
+      await second.destroy();
+    }
   });
 
   it('a damaged dump is refused before anything changes', async () => {

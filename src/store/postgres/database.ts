@@ -93,12 +93,19 @@ export interface ScoresTable {
   rater: string;
 }
 
+/** `revoked_sessions`: sign-in sessions signed out before their cookie expires. */
+export interface RevokedSessionsTable {
+  id: string;
+  expires_at: Date;
+}
+
 /** Every table of the lab's schema. */
 export interface LabDatabase {
   agents: AgentsTable;
   sessions: SessionsTable;
   runs: RunsTable;
   scores: ScoresTable;
+  revoked_sessions: RevokedSessionsTable;
 }
 
 /** The typed database handle the PostgreSQL engine and the CLI share. */

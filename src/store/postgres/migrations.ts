@@ -105,9 +105,24 @@ const initialSchema: Migration = {
   },
 };
 
+/** Logouts shared by every instance (the files engine keeps them in revoked-sessions.json). */
+const revokedSessions: Migration = {
+  async up(db: AnyDatabase) {
+    await db.schema
+      .createTable('revoked_sessions')
+      .addColumn('id', 'text', (column) => column.primaryKey())
+      .addColumn('expires_at', 'timestamptz', (column) => column.notNull())
+      .execute();
+  },
+  async down(db: AnyDatabase) {
+    await db.schema.dropTable('revoked_sessions').ifExists().execute();
+  },
+};
+
 /** Every migration by name; names sort in the order they apply. */
 export const MIGRATIONS: Readonly<Record<string, Migration>> = {
   '0001_initial_schema': initialSchema,
+  '0002_revoked_sessions': revokedSessions,
 };
 
 /** Kysely's bookkeeping tables (named for the lab, so they never meet another app's). */
