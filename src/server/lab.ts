@@ -164,14 +164,12 @@ export async function createLab(options: { config: LabConfig; logger: Logger }):
   const backups = postgres ? { stop: () => undefined } : startBackupSchedule({ config, logger });
   if (postgres) logger.info({ database: postgres.displayUrl }, 'Scheduled backups of DATA_DIR are off in PostgreSQL mode: back up the database with pg_dump');
 
-  if ((await agents.list()).length === 0) {
-    const model = config.openRouterApiKey ? 'openai/gpt-4o-mini' : localModels[0]?.id;
-    if (model) {
-      const agent = await agents.create(
-        agentInputSchema.parse({ name: 'Default agent', model, system_prompt: 'You are a helpful assistant. Answer briefly.', tools: ['add_numbers', 'utc_now'] }),
-      );
-      logger.info({ agent_id: agent.id, model }, 'Created the default agent');
-    }
+  const defaultModel = config.openRouterApiKey ? 'openai/gpt-4o-mini' : localModels[0]?.id;
+  if (defaultModel) {
+    const agent = await agents.createIfNone(
+      agentInputSchema.parse({ name: 'Default agent', model: defaultModel, system_prompt: 'You are a helpful assistant. Answer briefly.', tools: ['add_numbers', 'utc_now'] }),
+    );
+    if (agent) logger.info({ agent_id: agent.id, model: defaultModel }, 'Created the default agent');
   }
 
   void catalog.load().catch((error: unknown) => logger.warn({ err: error }, 'Model catalog fetch failed; using the fallback list'));

@@ -6,7 +6,7 @@ export { createDatabase, redactDatabaseUrl } from './database.js';
 export type { AgentsTable, Database, JsonDocument, LabDatabase, RunsTable, ScoresTable, SessionsTable } from './database.js';
 export { MIGRATIONS, MIGRATION_LOCK_TABLE, MIGRATION_TABLE, MigrationError, migrateToLatest } from './migrations.js';
 export { databaseCall, withoutNulCharacters } from './database-error.js';
-export { PostgresAgentStore } from './postgres-agent-store.js';
+export { PostgresAgentStore, agentRow } from './postgres-agent-store.js';
 export { PostgresRunHistory, runRow, toRunRecord } from './postgres-run-history.js';
 export { PostgresScoreHistory, scoreRow, toScoreRecord } from './postgres-score-history.js';
 export { PostgresSessionStore, sessionRow } from './postgres-session-store.js';

@@ -83,6 +83,20 @@ describe.skipIf(missing(postgresPrerequisite()))('PostgreSQL agents and sessions
     expect((await second.runs.getRun('run-nul'))?.error).toBe('bad\uFFFDbyte');
   });
 
+  it('creates the first agent once when instances starting together each try (createIfNone)', async () => {
+    const url = await cluster.createDatabase();
+    const starting = await Promise.all(Array.from({ length: 4 }, () => openPostgresStorage({ url })));
+    try {
+      const input = agentInputSchema.parse({ name: 'Default agent', model: 'openai/gpt-4o-mini' });
+      const created = await Promise.all(starting.map((storage) => storage.agents.createIfNone(input)));
+      expect(created.filter(Boolean)).toHaveLength(1);
+      expect(await starting[0]!.agents.list()).toEqual([created.find(Boolean)]);
+      expect(await starting[1]!.agents.createIfNone(input)).toBeUndefined();
+    } finally {
+      await Promise.all(starting.map((storage) => storage.close()));
+    }
+  });
+
   it('keeps agents in creation order and shares them between instances', async () => {
     const created = [];
     for (const name of ['Alpha', 'Beta', 'Gamma']) created.push(await first.agents.create(agentInputSchema.parse({ name, model: 'openai/gpt-4o-mini' })));
