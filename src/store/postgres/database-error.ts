@@ -32,11 +32,3 @@ export function withoutNulCharacters<T>(value: T): T {
   }
   return copy as T;
 }
-
-/** A timestamp's time for the indexed time columns; null when it is not a date PostgreSQL can hold. */
-export function timeOf(timestamp: string): Date | null {
-  const time = Date.parse(timestamp);
-  // timestamptz starts at 4713 BC; JS dates reach further back
-  if (!Number.isFinite(time) || time < Date.UTC(-4712, 0, 1)) return null;
-  return new Date(time);
-}

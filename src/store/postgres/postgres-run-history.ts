@@ -2,7 +2,8 @@ import { sql, type Expression, type ExpressionBuilder, type Insertable, type Sel
 import type { RunFilter, RunHistory, RunsSummary } from '../../domain/history.js';
 import type { ModelListSource, RunRecord, WebStatus } from '../../domain/run.js';
 import { compareModelSummaries, toModelSummary } from '../../domain/run-summary.js';
-import { databaseCall, timeOf, withoutNulCharacters } from './database-error.js';
+import { databaseCall, withoutNulCharacters } from './database-error.js';
+import { atOrAfter, timeOf } from './time-columns.js';
 import type { Database, LabDatabase, RunsTable } from './database.js';
 
 /**
@@ -118,11 +119,7 @@ export function runConditions(builder: ExpressionBuilder<LabDatabase, 'runs'>, f
   if (filter.agent !== undefined) conditions.push(builder.or([builder('agent_name', '=', filter.agent), builder('agent_id', '=', filter.agent)]));
   if (filter.session_id !== undefined) conditions.push(builder('session_id', '=', filter.session_id));
   if (filter.bakeoff_id !== undefined) conditions.push(builder('bakeoff_id', '=', filter.bakeoff_id));
-  if (filter.since !== undefined) {
-    const since = Date.parse(filter.since);
-    // a `since` no run can reach matches nothing, as Date.parse comparisons do with NaN
-    conditions.push(Number.isFinite(since) ? builder('started_at', '>=', timeOf(filter.since) ?? new Date(Date.UTC(-4712, 0, 1))) : sql<SqlBool>`false`);
-  }
+  if (filter.since !== undefined) conditions.push(atOrAfter('started_at', filter.since));
   return builder.and(conditions);
 }
 
