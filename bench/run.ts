@@ -28,6 +28,7 @@ const SECTIONS: Section[] = [
   { id: 'local-model', run: async () => (await import('./local-model.js')).runLocalModelBench() },
   { id: 'openai-endpoint', run: async () => (await import('./openai-endpoint.js')).runOpenAiEndpointBench() },
   { id: 'evals', run: async () => (await import('./evals.js')).runEvalsBench() },
+  { id: 'postgres', run: async () => (await import('./postgres.js')).runPostgresBench() },
 ];
 
 function machine(): string[] {
