@@ -47,7 +47,12 @@ export interface Lab {
 export async function createLab(options: { config: LabConfig; logger: Logger }): Promise<Lab> {
   const { config, logger } = options;
   // DATABASE_URL: every store in PostgreSQL (schema migrated here, before anything listens); else files under DATA_DIR.
-  const postgres = config.databaseUrl ? await openPostgresStorage({ url: config.databaseUrl }) : undefined;
+  const postgres = config.databaseUrl
+    ? await openPostgresStorage({
+        url: config.databaseUrl,
+        onIdleError: (error) => logger.warn({ err: error }, 'An idle database connection failed; it will be replaced'),
+      })
+    : undefined;
   let runsCsvFile: RunsCsv | undefined;
   let stores: { agents: AgentRepository; sessions: SessionRepository; runs: RunHistory; scores: ScoreHistory };
   if (postgres) {
