@@ -9,7 +9,8 @@ import { waitFor } from '../support/lab-data.js';
 import { missing } from '../support/prerequisites.js';
 import { POSTGRES_TEST_PASSWORD, postgresPrerequisite, startPostgres, type PostgresCluster } from '../support/postgres.js';
 import { api, postSse } from '../support/sse-client.js';
-import { startLab, type RunningLab } from '../support/start-lab.js';
+import { CLI_ENTRY, startLab, type RunningLab } from '../support/start-lab.js';
+import { runAsync } from '../deploy/support.js';
 
 /** The password as it could leak: raw, and URL-encoded as it is in DATABASE_URL. */
 const SECRETS = [POSTGRES_TEST_PASSWORD, encodeURIComponent(POSTGRES_TEST_PASSWORD), 'p@ss'];
@@ -123,6 +124,32 @@ describe.skipIf(missing(postgresPrerequisite()))('PostgreSQL mode (DATABASE_URL)
     const compare = await api(`${lab.url}/api/compare?a=pg-exp&b=pg-other`);
     expect(compare.status).toBe(200);
   });
+
+  it('runs a bake-off and an eval (judge, pairwise, resume) on the database', async () => {
+    const bakeoff = await postSse({ url: `${lab.url}/api/bakeoff`, body: { message: 'Race [[scenario:normal]]', agent: { name: 'Lanes', model: 'x' }, models: ['openai/gpt-4o-mini', 'openai/gpt-4o'] } });
+    const start = bakeoff.events.find((event) => event.event === 'bakeoff-start')!.data;
+    expect((await api(`${lab.url}/api/runs?bakeoff_id=${start.bakeoff_id}`)).json.count).toBe(2);
+
+    for (const [name, model] of [['Good', 'test/good'], ['Bad', 'test/bad'], ['Fair', 'test/judge-fair'], ['Biased', 'test/judge-biased']]) {
+      expect((await api(`${lab.url}/api/agents`, { body: { name, model, system_prompt: 'Answer.' } })).status).toBe(201);
+    }
+    await writeFile(
+      path.join(lab.cwd, 'smoke.yaml'),
+      ['name: smoke', 'agents: [Good, Bad]', 'repeat: 2', 'judge: Fair', `pairwise: { rubric: 'Prefer "hello".', judge: Biased }`, 'cases:', '  - id: greet', '    input: "Say hello"', '    assert:', '      - { type: icontains, value: "hello" }', `      - { type: llm-rubric, value: 'Says "hello".' }`, ''].join('\n'),
+    );
+    const evaluate = () => runAsync(process.execPath, [CLI_ENTRY, 'eval', 'smoke.yaml', '--url', lab.url, '--experiment', 'pg-eval', '--json'], { cwd: lab.cwd, env: { PATH: process.env.PATH ?? '', HOME: lab.cwd }, timeoutMs: 60_000 });
+    const first = await evaluate();
+    expect(first.status, first.stderr).toBe(1);
+    const board = (await api(`${lab.url}/api/leaderboard?experiment_id=pg-eval`)).json;
+    expect(board.entries.map((entry: { agent_name: string; rank: number }) => [entry.rank, entry.agent_name])).toEqual([[1, 'Good'], [2, 'Bad']]);
+    expect(board.entries[0].pass_rate).toMatchObject({ passed: 4, total: 4 });
+    expect(board.entries[0].win_rate).toMatchObject({ wins: 0, ties: 2, losses: 0 });
+    // the same experiment again resumes from the runs and scores in the database
+    const calls = lab.provider.chatRequests().length;
+    const again = await evaluate();
+    expect(lab.provider.chatRequests().length).toBe(calls);
+    expect(JSON.parse(again.stdout)).toMatchObject({ units: 4, resumed_units: 4 });
+  }, 120_000);
 
   it('keeps everything across a restart, and a second instance on the same database sees it', async () => {
     const before = (await api(`${lab.url}/api/runs`)).json.runs;
