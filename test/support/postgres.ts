@@ -96,7 +96,7 @@ export async function startPostgres(): Promise<PostgresCluster> {
   );
   const port = await freePort();
   // fsync off: the tests kill lab processes, never the database server, and disk time is shared.
-  const serverOptions = [`-p ${port}`, `-k ${socketDir}`, "-c listen_addresses='127.0.0.1'", '-c fsync=off', '-c full_page_writes=off', '-c max_connections=200'].join(' ');
+  const serverOptions = [`-p ${port}`, `-k ${socketDir}`, "-c listen_addresses='127.0.0.1'", '-c fsync=off', '-c full_page_writes=off', '-c max_connections=100', '-c shared_buffers=32MB'].join(' ');
   await execute(path.join(bin, 'pg_ctl'), ['-D', dataDir, '-l', logFile, '-o', serverOptions, '-w', '-t', '60', 'start'], { asPostgres, timeoutMs: 90_000 });
 
   const host = '127.0.0.1';
