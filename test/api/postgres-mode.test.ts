@@ -204,9 +204,8 @@ describe.skipIf(missing(postgresPrerequisite()))('PostgreSQL mode (DATABASE_URL)
     expectNoPassword(failure, 'the start-up failure');
   }, 60_000);
 
-  // last: it stops the database
-  it('answers /health 503 and API calls 503 unavailable:store when the database goes away', async () => {
-    await cluster.stop();
+  it('answers /health 503 and API calls 503 unavailable:store while the database is away, and recovers without a restart', async () => {
+    await cluster.halt();
     const unhealthy = await waitFor(async () => {
       const response = await fetch(`${lab.url}/health`);
       return response.status === 503 ? response : undefined;
@@ -219,5 +218,12 @@ describe.skipIf(missing(postgresPrerequisite()))('PostgreSQL mode (DATABASE_URL)
     const runs = await api(`${lab.url}/api/runs`);
     expect(runs.status).toBe(503);
     expect(runs.json.error.code).toBe('unavailable:store');
+
+    await cluster.start();
+    await waitFor(async () => ((await fetch(`${lab.url}/health`)).status === 200 ? true : undefined), 15_000);
+    expect((await api(`${lab.url}/api/runs`)).status).toBe(200);
+    const created = await api(`${lab.url}/api/agents`, { body: { name: 'After the outage', model: 'openai/gpt-4o-mini' } });
+    expect(created.status).toBe(201);
+    expect(lab.output()).toContain('Database is reachable again');
   }, 60_000);
 });
