@@ -3,7 +3,7 @@ import { sql } from 'kysely';
 import type { RunFilter } from '../src/domain/history.js';
 import type { RunRecord } from '../src/domain/run.js';
 import { openPostgresStorage, runRow, type PostgresStorage } from '../src/store/postgres/index.js';
-import { startPostgres } from '../test/support/postgres.js';
+import { postgresBinDirectory, startPostgres } from '../test/support/postgres.js';
 import { count, goalCell, ms, ratio, span, type GoalResult, type Row, type SectionReport } from './support/report.js';
 import { percentile } from './support/stats.js';
 
@@ -102,6 +102,16 @@ export async function runPostgresBench(options: PostgresBenchOptions = {}): Prom
   const largeRuns = options.largeRuns ?? (Number(process.env.BENCH_PG_RUNS) || 200_000);
   const smallRuns = options.smallRuns ?? Math.max(FIXED_RUNS * 4, Math.floor(largeRuns / 10));
   const repeats = options.repeats ?? 15;
+  if (!postgresBinDirectory()) {
+    return {
+      id: 'postgres',
+      title: 'PostgreSQL mode: history queries against history size',
+      method: 'Not run: no PostgreSQL server programs here (apt-get install -y postgresql, or POSTGRES_BIN).',
+      rows: [],
+      notes: [],
+      goals: [],
+    };
+  }
   const cluster = await startPostgres();
   const storage = await openPostgresStorage({ url: await cluster.createDatabase() });
   try {

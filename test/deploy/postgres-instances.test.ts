@@ -84,7 +84,7 @@ describe.skipIf(postgresMissing || nginxMissing)('two lab instances on one Postg
       Array.from({ length: streams }, (_, index) =>
         chat(
           {
-            message: `stream ${index} [[scenario:slow delay=100 tokens=40]]`,
+            message: `stream ${index} [[scenario:slow delay=100 tokens=60]]`,
             ...(index % 2 === 0 ? { session_id: sharedSessions[index % 4 === 0 ? 0 : 1] } : {}),
             tags: { experiment_id: 'kill-test' },
           },
