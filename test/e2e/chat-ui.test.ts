@@ -160,6 +160,45 @@ describe.skipIf(!haveBrowser)('the rebuilt UI', () => {
     await ui.testId('run-detail-close').click();
   });
 
+  it('settings tried in the chat apply to its messages without changing the saved agent, until Save; Revert puts the saved ones back', async () => {
+    await ui.testId('session-new').click();
+    await ui.createAgent({ name: 'Tryout', model: MODEL, temperature: 0.7 });
+    const tryoutId = (await page.locator('[data-testid="agent-item"]', { hasText: 'Tryout' }).getAttribute('data-agent-id'))!;
+    const savedTemperature = async () => (await api(`${lab.url}/api/agents/${tryoutId}`)).json.temperature as number;
+    const sentTemperature = () => (lab.provider.chatRequests().at(-1)!.body as { temperature: number }).temperature;
+    expect(await ui.testId('chat-unsaved').count()).toBe(0);
+
+    await ui.testId('temperature-input').fill('1.3');
+    await eventually(() => ui.testId('chat-unsaved').textContent()).toContain('unsaved changes');
+    await ui.send('Warmer [[scenario:normal text="Tried warmer."]]');
+    await ui.waitForAnswer();
+    expect(sentTemperature()).toBe(1.3);
+    expect(await savedTemperature()).toBe(0.7); // Send did not save it
+    expect(await ui.testId('chat-unsaved').textContent()).toContain('unsaved changes');
+    expect(await ui.testId('agent-state').textContent()).toMatch(/not saved to the agent/);
+    expect((await api(`${lab.url}/api/runs`)).json.runs.at(-1).agent_id).toBe(tryoutId); // the run still names the agent
+    await ui.screenshot('chat-unsaved-changes-1440-light');
+    await ui.send('Again [[scenario:normal text="Still warmer."]]');
+    await ui.waitForAnswer();
+    expect(sentTemperature()).toBe(1.3); // the tried settings stay for this chat's messages
+
+    await ui.testId('chat-revert').click();
+    expect(await ui.testId('temperature-input').inputValue()).toBe('0.7');
+    expect(await ui.testId('chat-unsaved').count()).toBe(0);
+    await ui.send('Back [[scenario:normal text="Saved settings."]]');
+    await ui.waitForAnswer();
+    expect(sentTemperature()).toBe(0.7);
+
+    await ui.testId('temperature-input').fill('0.2');
+    await ui.testId('chat-save').click();
+    await eventually(() => savedTemperature()).toBe(0.2);
+    await eventually(() => ui.testId('chat-unsaved').count()).toBe(0);
+    expect(await ui.testId('agent-state').textContent()).toBe('Saved');
+    await ui.testId('settings-close').click();
+    await ui.testId('agent-select').selectOption(agentId);
+    await ui.testId('session-new').click();
+  });
+
   it('lists sessions by day with plain-text titles, and a bake-off’s sessions under its experiment with a badge — live, without a reload', async () => {
     await api(`${lab.url}/api/chat`, { body: { agent_id: agentId, message: '# **Markdown** title [[scenario:normal text="x"]]', stream: false } });
     await postSse({ url: `${lab.url}/api/bakeoff`, body: { message: 'Race [[scenario:normal text="go"]]', lanes: [{ agent_id: agentId }, { agent_id: agentId }], tags: { experiment_id: 'e2e-live' } } });

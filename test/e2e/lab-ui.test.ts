@@ -152,6 +152,8 @@ describe.skipIf(!haveBrowser)('the lab in the browser', () => {
     await ui.waitForAnswer();
     await ui.testId('temperature-input').fill('0.35');
     await ui.testId('system-prompt').fill('Answer briefly.');
+    await ui.testId('agent-save').click(); // Send alone would not save them (they would apply to this chat only)
+    await page.waitForFunction(() => document.querySelector('[data-testid="agent-state"]')?.textContent === 'Saved');
     await ui.send('[[scenario:normal text="Saved answer with **bold** and `code`."]] remember this');
     await ui.waitForAnswer();
     const transcript = await ui.transcriptTexts();
