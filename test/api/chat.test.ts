@@ -202,6 +202,7 @@ describe('POST /api/chat (streaming)', () => {
 describe('POST /api/chat (bad input)', () => {
   it.each([
     [{ message: 'hi' }, /agent_id/],
+    [{ agent_id: 'x' }, /message is required/], // the schema words its own type message; missing is still said as missing
     [{ agent_id: 'x', message: '' }, /message/],
     [{ agent_id: 'x', message: 5 }, /message/],
     [{ agent_id: 'x', message: 'hi', session_id: '../etc/passwd' }, /session/],
