@@ -20,7 +20,6 @@ describe('the app log', () => {
     const tricky = 'a\u2028b\u2029c\u0085d\u000be\u000cf\u001cg\u009bh';
     lab.logger.info({ prompt: tricky, nested: { name: `x${tricky}` } }, `Agent saved ${tricky}`);
     lab.logger.warn('Second record');
-    lab.flush();
     await vi.waitFor(async () => expect(await readFile(logFile, 'utf8')).toContain('Second record'), { timeout: 5000 });
 
     const lines = (await readFile(logFile, 'utf8')).split(ANY_LINE_BREAK).filter((line) => line !== '');

@@ -1,9 +1,9 @@
-import type { Browser, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { missing } from '../support/prerequisites.js';
 import { startLab, type RunningLab } from '../support/start-lab.js';
 import { api } from '../support/sse-client.js';
-import { CHROMIUM_PREREQUISITE, LabPage, launchChromium } from './lab-page.js';
+import { CHROMIUM_PREREQUISITE, openLabPage, type LabPage, type OpenedLabPage } from './lab-page.js';
 
 /**
  * The bake-off view in Debian's Chromium against the built lab and the OpenRouter-format
@@ -14,12 +14,12 @@ const MODELS = ['openai/gpt-4o-mini', 'openai/gpt-4o', 'anthropic/claude-3.5-hai
 
 describe.skipIf(missing(CHROMIUM_PREREQUISITE))('the bake-off view', () => {
   let lab: RunningLab;
-  let browser: Browser;
+  let opened: OpenedLabPage;
   let page: Page;
   let ui: LabPage;
+  let pageErrors: string[];
   const agentIds: string[] = [];
   const judging: Record<'good' | 'bad' | 'fair' | 'biased', string> = { good: '', bad: '', fair: '', biased: '' };
-  const pageErrors: string[] = [];
 
   beforeAll(async () => {
     lab = await startLab();
@@ -30,13 +30,11 @@ describe.skipIf(missing(CHROMIUM_PREREQUISITE))('the bake-off view', () => {
     for (const [key, model] of [['good', 'test/good'], ['bad', 'test/bad'], ['fair', 'test/judge-fair'], ['biased', 'test/judge-biased']] as const) {
       judging[key] = (await api(`${lab.url}/api/agents`, { body: { name: `Pair ${key}`, model, system_prompt: '' } })).json.id;
     }
-    browser = await launchChromium();
-    page = await (await browser.newContext({ viewport: { width: 1400, height: 900 } })).newPage();
-    page.on('pageerror', (error) => pageErrors.push(error.message));
-    ui = new LabPage(page);
+    opened = await openLabPage({ context: { viewport: { width: 1400, height: 900 } } });
+    ({ page, ui, pageErrors } = opened);
   });
   afterAll(async () => {
-    await browser?.close();
+    await opened?.close();
     await lab?.close();
   });
 
