@@ -83,7 +83,9 @@ describe.skipIf(missing(CHROMIUM_PREREQUISITE))('the rebuilt UI', () => {
     expect(await answer.getByTestId('answer-cost').textContent()).toMatch(/^\$/);
     const tps = await answer.getByTestId('answer-tps').textContent();
     const record = (await api(`${lab.url}/api/runs`)).json.runs.at(-1) as { tokens_per_s: number | null };
-    expect(tps).toBe(record.tokens_per_s === null ? '—' : `${record.tokens_per_s.toFixed(1).replace(/\.0$/, '')} tok/s`.replace(/^(\d+) tok/, '$1 tok'));
+    // One decimal, none for a whole number: 51 → "51 tok/s", 51.04 → "51.0 tok/s".
+    const rate = record.tokens_per_s;
+    expect(tps).toBe(rate === null ? '—' : `${Number.isInteger(rate) ? rate : rate.toFixed(1)} tok/s`);
 
     // Everything at once: no measurable generation window.
     await ui.send('Quick [[scenario:normal text="All at once."]]');
