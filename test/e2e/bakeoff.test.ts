@@ -199,12 +199,13 @@ describe.skipIf(missing(CHROMIUM_PREREQUISITE))('the bake-off view', () => {
     await ui.testId('bakeoff-mode-agents').check();
     await ui.testId('bakeoff-blind').uncheck();
     for (const box of await page.locator('[data-testid="bakeoff-agent-option"]:checked').all()) await box.uncheck();
-    for (const id of [judging.good, judging.bad]) await page.locator(`[data-testid="bakeoff-agent-option"][data-agent-id="${id}"]`).check();
+    // Lanes A (says hello), B (says "No."), C (echoes the prompt, hello included).
+    for (const id of [judging.good, judging.bad, agentIds[0]!]) await page.locator(`[data-testid="bakeoff-agent-option"][data-agent-id="${id}"]`).check();
     await ui.testId('bakeoff-experiment-input').fill('e2e-pairwise');
     await ui.testId('bakeoff-prompt').fill('Please say hello');
     await ui.testId('bakeoff-run').click();
     await ui.testId('bakeoff-run').waitFor({ timeout: 20_000 });
-    await expect.poll(() => lanes().evaluateAll((nodes) => nodes.map((node) => node.getAttribute('data-status')))).toEqual(['done', 'done']);
+    await expect.poll(() => lanes().evaluateAll((nodes) => nodes.map((node) => node.getAttribute('data-status')))).toEqual(['done', 'done', 'done']);
 
     // A fair judge reads both answers: lane A (test/good says hello) wins in both orders.
     await ui.testId('judge-agent').selectOption(judging.fair);
@@ -219,8 +220,18 @@ describe.skipIf(missing(CHROMIUM_PREREQUISITE))('the bake-off view', () => {
     const goodRun = runs.find((run) => run.agent_id === judging.good)!;
     const badRun = runs.find((run) => run.agent_id === judging.bad)!;
     expect(runs.filter((run) => run.task_label === 'judge')).toHaveLength(2); // asked in both orders
+    expect(await ui.testId('judge-pairwise-legend').count()).toBe(0); // A and B are the lanes A and B
     const saved = (await api(`${lab.url}/api/scores?run_id=${goodRun.run_id}&kind=pairwise`)).json.scores as Array<{ value: number; opponent_run_id: string; scorer: string }>;
     expect(saved).toEqual([expect.objectContaining({ value: 1, opponent_run_id: badRun.run_id, scorer: 'Pair fair' })]);
+
+    // Another pair, right lane first: B against C. C says hello, so C wins; the legend maps the judge's A/B to the lanes.
+    await ui.testId('judge-pair-first').selectOption('1');
+    await ui.testId('judge-pair-second').selectOption('2');
+    expect(await ui.testId('judge-pairwise-run').textContent()).toBe('Which is better: B or C?');
+    await ui.testId('judge-pairwise-run').click();
+    await expect.poll(() => verdict.getAttribute('data-outcome'), { timeout: 20_000 }).toBe('C');
+    expect(await ui.testId('judge-pairwise-headline').textContent()).toBe('C wins');
+    expect(await ui.testId('judge-pairwise-legend').textContent()).toBe('In the judge’s words, “A” is lane B and “B” is lane C (the first order).');
 
     // A biased judge always says "A": the two orders disagree, so it is a tie, and the panel says why.
     await ui.testId('judge-agent').selectOption(judging.biased);

@@ -30,7 +30,7 @@ export function JudgePanel(props: { lanes: LaneState[]; agents: Agent[]; onVerdi
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | null>(null);
   const [pair, setPair] = useState<[number, number]>([0, 1]);
-  const [pairwise, setPairwise] = useState<PairwiseVerdict | null>(null);
+  const [pairwise, setPairwise] = useState<{ verdict: PairwiseVerdict; pair: [number, number] } | null>(null);
   const finished = finishedLanes(props.lanes);
   if (finished.length === 0) return null;
   const ready = !busy && judgeId !== '' && rubric.trim() !== '';
@@ -67,7 +67,7 @@ export function JudgePanel(props: { lanes: LaneState[]; agents: Agent[]; onVerdi
     setPairwise(null);
     try {
       const body = await api.judge({ judge_agent_id: judgeId, rubric, run_ids: [firstRun, secondRun] });
-      setPairwise(readPairwiseVerdict({ body, first, second }));
+      setPairwise({ verdict: readPairwiseVerdict({ body, first, second }), pair: [first, second] });
       notifyLabChanged('scores', 'runs');
     } catch (caught) {
       setError(errorText(caught));
@@ -109,11 +109,21 @@ export function JudgePanel(props: { lanes: LaneState[]; agents: Agent[]; onVerdi
         )}
       </div>
       {pairwise && (
-        <div className="judge-pairwise-verdict" role="status" data-testid="judge-pairwise-verdict" data-outcome={pairwise.kind === 'winner' ? laneLetter(pairwise.lane) : pairwise.kind}>
-          <strong data-testid="judge-pairwise-headline">{pairwiseHeadline(pairwise)}</strong>
-          {pairwise.reason && (
+        <div
+          className="judge-pairwise-verdict"
+          role="status"
+          data-testid="judge-pairwise-verdict"
+          data-outcome={pairwise.verdict.kind === 'winner' ? laneLetter(pairwise.verdict.lane) : pairwise.verdict.kind}
+        >
+          <strong data-testid="judge-pairwise-headline">{pairwiseHeadline(pairwise.verdict)}</strong>
+          {pairwise.verdict.reason && (
             <p className="small" data-testid="judge-pairwise-reason">
-              {pairwise.reason}
+              {pairwise.verdict.reason}
+            </p>
+          )}
+          {(pairwise.pair[0] !== 0 || pairwise.pair[1] !== 1) && (
+            <p className="muted small" data-testid="judge-pairwise-legend">
+              In the judge’s words, “A” is lane {laneLetter(pairwise.pair[0])} and “B” is lane {laneLetter(pairwise.pair[1])} (the first order).
             </p>
           )}
         </div>
