@@ -1,8 +1,9 @@
 import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
-import { chromium, type Browser, type BrowserContext, type BrowserContextOptions, type Locator, type Page } from 'playwright-core';
+import type { Browser, BrowserContext, BrowserContextOptions, Locator, Page } from 'playwright-core';
 import { expect } from 'vitest';
+import { CHROMIUM_PATH, launchChromium } from '../support/chromium.js';
 import type { Prerequisite } from '../support/prerequisites.js';
 import { REPO_ROOT } from '../support/start-lab.js';
 
@@ -11,28 +12,13 @@ import { REPO_ROOT } from '../support/start-lab.js';
  * `data-testid`, so the tests read as what a user does.
  */
 
-export const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-
 /** What the browser tests need (test/support/prerequisites.ts: a failure in CI, a noted skip elsewhere). */
 export const CHROMIUM_PREREQUISITE: Prerequisite = {
   name: `Chromium at ${CHROMIUM_PATH}`,
   available: existsSync(CHROMIUM_PATH),
   install: 'apt-get install -y chromium (.ci/run installs it)',
 };
-export const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--no-first-run',
-];
 export const SCREENSHOT_DIR = path.join(REPO_ROOT, 'test-results', 'screenshots');
-
-export async function launchChromium(): Promise<Browser> {
-  return chromium.launch({ executablePath: CHROMIUM_PATH, args: CHROMIUM_ARGS, headless: true });
-}
 
 /** A browser page on the lab, as every browser test starts one. */
 export interface OpenedLabPage {
