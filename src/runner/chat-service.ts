@@ -180,7 +180,6 @@ export function historyFrom(session: Pick<Session, 'transcript'>): ChatMessage[]
 export class ChatService {
   constructor(private readonly options: ChatServiceOptions) {}
 
-  /** Validate the request against the stores; throws 4xx LabErrors before any stream starts. */
   /**
    * The agent a request runs as: a saved agent (`agent_id`); an inline config (`agent`); or
    * both: the saved agent's identity with the inline settings, for this request only (the
@@ -196,6 +195,7 @@ export class ChatService {
     return { ...inline!, id: 'inline', created_at: now, updated_at: now };
   }
 
+  /** Validate the request against the stores; throws 4xx LabErrors before any stream starts. */
   async prepare(body: ChatRequestBody, extra: { bakeoffId?: string } = {}): Promise<PreparedChat> {
     const agent = await this.#resolveAgent(body);
     let history: ChatMessage[] = [];
