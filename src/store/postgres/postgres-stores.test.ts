@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { agentInputSchema } from '../../domain/agent.js';
 import { missing } from '../../../test/support/prerequisites.js';
 import { postgresPrerequisite, startPostgres, type PostgresCluster } from '../../../test/support/postgres.js';
-import { sampleRun } from '../test-support.js';
+import { sampleRun } from '../../domain/sample-run.js';
 import { openPostgresStorage, type PostgresStorage } from './postgres-storage.js';
 
 describe.skipIf(missing(postgresPrerequisite()))('PostgreSQL agents and sessions', () => {
