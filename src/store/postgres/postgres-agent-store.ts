@@ -1,10 +1,11 @@
-import { sql, type Insertable } from 'kysely';
+import { sql } from 'kysely';
 import { v7 as uuidv7 } from 'uuid';
 import type { z } from 'zod';
 import { agentSchema, type Agent, type AgentUpdate, type agentInputSchema } from '../../domain/agent.js';
 import type { AgentRepository } from '../../domain/agent-repository.js';
 import { LabError } from '../../domain/errors.js';
 import { databaseCall, withoutNulCharacters } from './database-error.js';
+import type { Insertable } from 'kysely';
 import type { AgentsTable, Database } from './database.js';
 
 /** An agent as stored, with any fields a newer lab added kept. */
@@ -13,12 +14,6 @@ const storedAgentSchema = agentSchema.loose();
 function readAgent(document: unknown): Agent | undefined {
   const parsed = storedAgentSchema.safeParse(document);
   return parsed.success ? (parsed.data as Agent) : undefined;
-}
-
-/** An agent as a row of `agents` (for saving, and for `agent-lab import`). */
-export function agentRow(agent: Agent): Insertable<AgentsTable> {
-  const clean = withoutNulCharacters(agent);
-  return { id: clean.id, name: clean.name, created_at: clean.created_at, updated_at: clean.updated_at, document: JSON.stringify(clean) };
 }
 
 function notFound(id: string): LabError {
@@ -92,4 +87,10 @@ export class PostgresAgentStore implements AgentRepository {
     const result = await databaseCall('deleting an agent', () => this.#db.deleteFrom('agents').where('id', '=', id).executeTakeFirst());
     if (result.numDeletedRows === 0n) throw notFound(id);
   }
+}
+
+/** An agent as a row of `agents` (for `agent-lab import`, which keeps ids and times). */
+export function agentRow(agent: Agent): Insertable<AgentsTable> {
+  const clean = withoutNulCharacters(agent);
+  return { id: clean.id, name: clean.name, created_at: clean.created_at, updated_at: clean.updated_at, document: JSON.stringify(clean) };
 }
