@@ -59,7 +59,9 @@ describe.skipIf(missing(postgresPrerequisite()))('PostgreSQL mode (DATABASE_URL)
   it('streams chats and records each run and its session in the database', async () => {
     const first = await chat({ message: 'Hello [[scenario:normal text="Hi there, friend." cost=2.5e-05]]', tags: { experiment_id: 'pg-exp', task_label: 'greet', run_notes: 'a, "quoted"\nnote' } });
     const second = await chat({ session_id: first.session_id, message: 'Add [[scenario:tool-add a=2 b=3]]', tags: { experiment_id: 'pg-exp', task_label: 'math' } });
-    await chat({ message: 'Again [[scenario:normal text="Other."]]', tags: { experiment_id: 'pg-other' } });
+    // a lone surrogate (valid JSON, refused by jsonb) is stored as U+FFFD, not a failed save
+    const odd = await chat({ message: 'Again \ud800 [[scenario:normal text="Other."]]', tags: { experiment_id: 'pg-other' } });
+    expect((await api(`${lab.url}/api/sessions/${odd.session_id}`)).json.transcript[0].content).toContain('Again \uFFFD');
 
     const session = await api(`${lab.url}/api/sessions/${first.session_id}`);
     expect(session.status).toBe(200);

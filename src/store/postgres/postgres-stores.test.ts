@@ -74,11 +74,11 @@ describe.skipIf(missing(postgresPrerequisite()))('PostgreSQL agents and sessions
     await expect(first.sessions.delete(newer.id)).rejects.toMatchObject({ code: 'not_found:session' });
   });
 
-  it('stores text with NUL characters (which PostgreSQL cannot hold) with U+FFFD in their place', async () => {
-    const session = await first.sessions.create({ name: 'nul\u0000name', transcript: [{ role: 'user', content: 'a\u0000b' }] });
+  it('stores text with NUL characters or unpaired surrogates (which PostgreSQL cannot hold) with U+FFFD in their place', async () => {
+    const session = await first.sessions.create({ name: 'nul\u0000name', transcript: [{ role: 'user', content: 'a\u0000b \ud800 c \udc00 \ud83d\ude00' }] });
     const stored = await second.sessions.get(session.id);
     expect(stored.name).toBe('nul\uFFFDname');
-    expect(stored.transcript[0]?.content).toBe('a\uFFFDb');
+    expect(stored.transcript[0]?.content).toBe('a\uFFFDb \uFFFD c \uFFFD \ud83d\ude00');
     await first.runs.append(sampleRun({ run_id: 'run-nul', error: 'bad\u0000byte' }));
     expect((await second.runs.getRun('run-nul'))?.error).toBe('bad\uFFFDbyte');
   });
