@@ -13,6 +13,11 @@ export interface AgentRepository {
   get(id: string): Promise<Agent>;
   /** Store a new agent with a UUIDv7 id and ISO timestamps. */
   create(input: z.output<typeof agentInputSchema>): Promise<Agent>;
+  /**
+   * Create the agent only when there is no agent at all, atomically (instances starting
+   * together on one store create one); resolves with it, or undefined when there were agents.
+   */
+  createIfNone(input: z.output<typeof agentInputSchema>): Promise<Agent | undefined>;
   /** Change the given fields; rejects with `not_found:agent` when there is none. */
   update(id: string, patch: AgentUpdate): Promise<Agent>;
   /** Remove an agent; rejects with `not_found:agent` when there is none. */

@@ -14,7 +14,7 @@ export interface ModelSummary {
 }
 
 /** Nearest-rank percentile of already sorted values; null for none. */
-export function percentile(sorted: readonly number[], fraction: number): number | null {
+export function percentile(sorted: ArrayLike<number>, fraction: number): number | null {
   if (sorted.length === 0) return null;
   const rank = Math.min(sorted.length - 1, Math.max(0, Math.ceil(fraction * sorted.length) - 1));
   return sorted[rank] ?? null;
@@ -30,54 +30,50 @@ function round(value: number | null, digits = 2): number | null {
   return Math.round(value * factor) / factor;
 }
 
-/**
- * What a model's summary is computed from: counts, sums and percentiles over its runs. A
- * storage engine may compute these itself (PostgreSQL: aggregates over the matching rows) and
- * hand them to `toModelSummary`, which rounds exactly as `summariseRuns` does.
- */
-export interface ModelAggregates {
-  model: string;
-  count: number;
-  /** Nearest-rank percentiles over clean runs (not aborted, no error) with a finite value. */
-  latencyP50: number | null;
-  latencyP95: number | null;
-  ttftP50: number | null;
-  ttftP95: number | null;
-  speedP50: number | null;
-  /** Sum of the clean runs' finite tokens/s, added smallest first, and how many there are. */
-  speedSum: number;
-  speedCount: number;
-  /** Sum of the priced runs' cost, added in run order, and how many runs are priced. */
-  costTotal: number;
-  pricedCount: number;
-  promptTokens: number;
-  completionTokens: number;
-  totalTokens: number;
-  /** Runs with an error that were not aborted. */
-  errors: number;
-  aborts: number;
+/** Nearest-rank p50 and p95. */
+export interface Percentiles {
+  p50: number | null;
+  p95: number | null;
 }
 
-/** One model's figures from its aggregates. */
-export function toModelSummary(aggregates: ModelAggregates): ModelSummary {
-  const { count } = aggregates;
+/**
+ * One model's figures gathered from its runs, before rounding: what both the reference below
+ * and an engine's columnar summary compute, so they produce the same numbers.
+ */
+export interface ModelFigures {
+  model: string;
+  count: number;
+  /** Of runs that finished cleanly (not aborted, no error). */
+  latency: Percentiles;
+  ttft: Percentiles;
+  /** Of clean runs with a measured tokens/s: the sum in file order, how many, and the p50. */
+  tokensPerSecond: { sum: number; count: number; p50: number | null };
+  /** Runs with a cost, and the sum of their costs added in file order. */
+  pricedCount: number;
+  totalCost: number;
+  tokens: { prompt: number; completion: number; total: number };
+  /** Runs with an error that were not aborted. */
+  errorCount: number;
+  abortCount: number;
+}
+
+/** The summary row of one model's figures. */
+export function summariseModel(figures: ModelFigures): ModelSummary {
+  const { count, tokensPerSecond: speed } = figures;
   return {
-    model: aggregates.model,
+    model: figures.model,
     count,
-    latency_ms: { p50: aggregates.latencyP50, p95: aggregates.latencyP95 },
-    ttft_ms: { p50: aggregates.ttftP50, p95: aggregates.ttftP95 },
-    tokens_per_s: {
-      mean: round(aggregates.speedCount > 0 ? aggregates.speedSum / aggregates.speedCount : null),
-      p50: aggregates.speedP50,
-    },
+    latency_ms: { ...figures.latency },
+    ttft_ms: { ...figures.ttft },
+    tokens_per_s: { mean: round(speed.count > 0 ? speed.sum / speed.count : null), p50: speed.p50 },
     cost_usd: {
-      total: round(aggregates.costTotal, 10) ?? 0,
-      mean: round(aggregates.pricedCount > 0 ? aggregates.costTotal / aggregates.pricedCount : null, 10),
-      unpriced_runs: count - aggregates.pricedCount,
+      total: round(figures.totalCost, 10) ?? 0,
+      mean: round(figures.pricedCount > 0 ? figures.totalCost / figures.pricedCount : null, 10),
+      unpriced_runs: count - figures.pricedCount,
     },
-    tokens: { prompt: aggregates.promptTokens, completion: aggregates.completionTokens, total: aggregates.totalTokens },
-    error_rate: round(aggregates.errors / count, 4) ?? 0,
-    abort_rate: round(aggregates.aborts / count, 4) ?? 0,
+    tokens: { ...figures.tokens },
+    error_rate: round(figures.errorCount / count, 4) ?? 0,
+    abort_rate: round(figures.abortCount / count, 4) ?? 0,
   };
 }
 
@@ -97,27 +93,26 @@ export function summariseRuns(runs: readonly RunRecord[]): ModelSummary[] {
   return [...byModel.entries()]
     .map(([model, list]) => {
       const clean = list.filter((run) => !run.aborted && run.error === '');
+      const priced = list.filter((run) => run.cost_usd !== null);
       const latency = sortedValues(clean.map((run) => run.latency_ms));
       const ttft = sortedValues(clean.map((run) => run.ttft_ms));
-      const speed = sortedValues(clean.map((run) => run.tokens_per_s));
-      const priced = list.filter((run) => run.cost_usd !== null);
-      return toModelSummary({
+      // The mean adds in file order, the p50 needs the sorted values.
+      const speeds = clean.map((run) => run.tokens_per_s).filter((value): value is number => value !== null && Number.isFinite(value));
+      return summariseModel({
         model,
         count: list.length,
-        latencyP50: percentile(latency, 0.5),
-        latencyP95: percentile(latency, 0.95),
-        ttftP50: percentile(ttft, 0.5),
-        ttftP95: percentile(ttft, 0.95),
-        speedP50: percentile(speed, 0.5),
-        speedSum: speed.reduce((sum, value) => sum + value, 0),
-        speedCount: speed.length,
-        costTotal: priced.reduce((sum, run) => sum + (run.cost_usd ?? 0), 0),
+        latency: { p50: percentile(latency, 0.5), p95: percentile(latency, 0.95) },
+        ttft: { p50: percentile(ttft, 0.5), p95: percentile(ttft, 0.95) },
+        tokensPerSecond: { sum: speeds.reduce((sum, value) => sum + value, 0), count: speeds.length, p50: percentile(sortedValues(speeds), 0.5) },
         pricedCount: priced.length,
-        promptTokens: list.reduce((sum, run) => sum + run.prompt_tokens, 0),
-        completionTokens: list.reduce((sum, run) => sum + run.completion_tokens, 0),
-        totalTokens: list.reduce((sum, run) => sum + run.total_tokens, 0),
-        errors: list.filter((run) => run.error !== '' && !run.aborted).length,
-        aborts: list.filter((run) => run.aborted).length,
+        totalCost: priced.reduce((sum, run) => sum + (run.cost_usd ?? 0), 0),
+        tokens: {
+          prompt: list.reduce((sum, run) => sum + run.prompt_tokens, 0),
+          completion: list.reduce((sum, run) => sum + run.completion_tokens, 0),
+          total: list.reduce((sum, run) => sum + run.total_tokens, 0),
+        },
+        errorCount: list.filter((run) => run.error !== '' && !run.aborted).length,
+        abortCount: list.filter((run) => run.aborted).length,
       });
     })
     .sort(compareModelSummaries);

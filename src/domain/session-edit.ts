@@ -101,18 +101,7 @@ export function withChanges(session: Session, patch: SessionInput & { transcript
 
 /** A new, empty session for a chat that names no existing one. */
 export function startSession(id: string, start: NonNullable<AppendTurnOptions['createIfMissing']>): Session {
-  const now = new Date().toISOString();
-  return {
-    id,
-    created_at: now,
-    updated_at: now,
-    name: start.name ?? '',
-    notes: '',
-    agent_config: start.agent_config,
-    model_id: start.model_id,
-    transcript: [],
-    runs: [],
-  };
+  return newSession(id, { agent_config: start.agent_config, model_id: start.model_id, ...(start.name === undefined ? {} : { name: start.name }) });
 }
 
 /** `session` with one more turn: its entries, and its run (replacing one with the same `run_id`). */

@@ -47,7 +47,12 @@ export interface Lab {
 export async function createLab(options: { config: LabConfig; logger: Logger }): Promise<Lab> {
   const { config, logger } = options;
   // DATABASE_URL: every store in PostgreSQL (schema migrated here, before anything listens); else files under DATA_DIR.
-  const postgres = config.databaseUrl ? await openPostgresStorage({ url: config.databaseUrl }) : undefined;
+  const postgres = config.databaseUrl
+    ? await openPostgresStorage({
+        url: config.databaseUrl,
+        onIdleError: (error) => logger.warn({ err: error }, 'An idle database connection failed; it will be replaced'),
+      })
+    : undefined;
   let runsCsvFile: RunsCsv | undefined;
   let stores: { agents: AgentRepository; sessions: SessionRepository; runs: RunHistory; scores: ScoreHistory };
   if (postgres) {
@@ -164,14 +169,12 @@ export async function createLab(options: { config: LabConfig; logger: Logger }):
   // PostgreSQL mode: DATA_DIR holds no data to snapshot; the database is backed up with its own tools
   const backups = startBackupSchedule({ config, logger, ...(postgres && config.databaseUrl ? { database: { url: config.databaseUrl, db: postgres.db } } : {}) });
 
-  if ((await agents.list()).length === 0) {
-    const model = config.openRouterApiKey ? 'openai/gpt-4o-mini' : localModels[0]?.id;
-    if (model) {
-      const agent = await agents.create(
-        agentInputSchema.parse({ name: 'Default agent', model, system_prompt: 'You are a helpful assistant. Answer briefly.', tools: ['add_numbers', 'utc_now'] }),
-      );
-      logger.info({ agent_id: agent.id, model }, 'Created the default agent');
-    }
+  const defaultModel = config.openRouterApiKey ? 'openai/gpt-4o-mini' : localModels[0]?.id;
+  if (defaultModel) {
+    const agent = await agents.createIfNone(
+      agentInputSchema.parse({ name: 'Default agent', model: defaultModel, system_prompt: 'You are a helpful assistant. Answer briefly.', tools: ['add_numbers', 'utc_now'] }),
+    );
+    if (agent) logger.info({ agent_id: agent.id, model: defaultModel }, 'Created the default agent');
   }
 
   void catalog.load().catch((error: unknown) => logger.warn({ err: error }, 'Model catalog fetch failed; using the fallback list'));

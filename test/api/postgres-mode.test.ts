@@ -9,7 +9,8 @@ import { waitFor } from '../support/lab-data.js';
 import { missing } from '../support/prerequisites.js';
 import { POSTGRES_TEST_PASSWORD, postgresPrerequisite, startPostgres, type PostgresCluster } from '../support/postgres.js';
 import { api, postSse } from '../support/sse-client.js';
-import { startLab, type RunningLab } from '../support/start-lab.js';
+import { CLI_ENTRY, startLab, type RunningLab } from '../support/start-lab.js';
+import { runAsync } from '../deploy/support.js';
 
 /** The password as it could leak: raw, and URL-encoded as it is in DATABASE_URL. */
 const SECRETS = [POSTGRES_TEST_PASSWORD, encodeURIComponent(POSTGRES_TEST_PASSWORD), 'p@ss'];
@@ -58,7 +59,9 @@ describe.skipIf(missing(postgresPrerequisite()))('PostgreSQL mode (DATABASE_URL)
   it('streams chats and records each run and its session in the database', async () => {
     const first = await chat({ message: 'Hello [[scenario:normal text="Hi there, friend." cost=2.5e-05]]', tags: { experiment_id: 'pg-exp', task_label: 'greet', run_notes: 'a, "quoted"\nnote' } });
     const second = await chat({ session_id: first.session_id, message: 'Add [[scenario:tool-add a=2 b=3]]', tags: { experiment_id: 'pg-exp', task_label: 'math' } });
-    await chat({ message: 'Again [[scenario:normal text="Other."]]', tags: { experiment_id: 'pg-other' } });
+    // a lone surrogate (valid JSON, refused by jsonb) is stored as U+FFFD, not a failed save
+    const odd = await chat({ message: 'Again \ud800 [[scenario:normal text="Other."]]', tags: { experiment_id: 'pg-other' } });
+    expect((await api(`${lab.url}/api/sessions/${odd.session_id}`)).json.transcript[0].content).toContain('Again \uFFFD');
 
     const session = await api(`${lab.url}/api/sessions/${first.session_id}`);
     expect(session.status).toBe(200);
@@ -124,6 +127,32 @@ describe.skipIf(missing(postgresPrerequisite()))('PostgreSQL mode (DATABASE_URL)
     expect(compare.status).toBe(200);
   });
 
+  it('runs a bake-off and an eval (judge, pairwise, resume) on the database', async () => {
+    const bakeoff = await postSse({ url: `${lab.url}/api/bakeoff`, body: { message: 'Race [[scenario:normal]]', agent: { name: 'Lanes', model: 'x' }, models: ['openai/gpt-4o-mini', 'openai/gpt-4o'] } });
+    const start = bakeoff.events.find((event) => event.event === 'bakeoff-start')!.data;
+    expect((await api(`${lab.url}/api/runs?bakeoff_id=${start.bakeoff_id}`)).json.count).toBe(2);
+
+    for (const [name, model] of [['Good', 'test/good'], ['Bad', 'test/bad'], ['Fair', 'test/judge-fair'], ['Biased', 'test/judge-biased']]) {
+      expect((await api(`${lab.url}/api/agents`, { body: { name, model, system_prompt: 'Answer.' } })).status).toBe(201);
+    }
+    await writeFile(
+      path.join(lab.cwd, 'smoke.yaml'),
+      ['name: smoke', 'agents: [Good, Bad]', 'repeat: 2', 'judge: Fair', `pairwise: { rubric: 'Prefer "hello".', judge: Biased }`, 'cases:', '  - id: greet', '    input: "Say hello"', '    assert:', '      - { type: icontains, value: "hello" }', `      - { type: llm-rubric, value: 'Says "hello".' }`, ''].join('\n'),
+    );
+    const evaluate = () => runAsync(process.execPath, [CLI_ENTRY, 'eval', 'smoke.yaml', '--url', lab.url, '--experiment', 'pg-eval', '--json'], { cwd: lab.cwd, env: { PATH: process.env.PATH ?? '', HOME: lab.cwd }, timeoutMs: 60_000 });
+    const first = await evaluate();
+    expect(first.status, first.stderr).toBe(1);
+    const board = (await api(`${lab.url}/api/leaderboard?experiment_id=pg-eval`)).json;
+    expect(board.entries.map((entry: { agent_name: string; rank: number }) => [entry.rank, entry.agent_name])).toEqual([[1, 'Good'], [2, 'Bad']]);
+    expect(board.entries[0].pass_rate).toMatchObject({ passed: 4, total: 4 });
+    expect(board.entries[0].win_rate).toMatchObject({ wins: 0, ties: 2, losses: 0 });
+    // the same experiment again resumes from the runs and scores in the database
+    const calls = lab.provider.chatRequests().length;
+    const again = await evaluate();
+    expect(lab.provider.chatRequests().length).toBe(calls);
+    expect(JSON.parse(again.stdout)).toMatchObject({ units: 4, resumed_units: 4 });
+  }, 120_000);
+
   it('keeps everything across a restart, and a second instance on the same database sees it', async () => {
     const before = (await api(`${lab.url}/api/runs`)).json.runs;
     const other = await startLab({ env: { DATABASE_URL: databaseUrl } });
@@ -177,9 +206,8 @@ describe.skipIf(missing(postgresPrerequisite()))('PostgreSQL mode (DATABASE_URL)
     expectNoPassword(failure, 'the start-up failure');
   }, 60_000);
 
-  // last: it stops the database
-  it('answers /health 503 and API calls 503 unavailable:store when the database goes away', async () => {
-    await cluster.stop();
+  it('answers /health 503 and API calls 503 unavailable:store while the database is away, and recovers without a restart', async () => {
+    await cluster.halt();
     const unhealthy = await waitFor(async () => {
       const response = await fetch(`${lab.url}/health`);
       return response.status === 503 ? response : undefined;
@@ -192,5 +220,12 @@ describe.skipIf(missing(postgresPrerequisite()))('PostgreSQL mode (DATABASE_URL)
     const runs = await api(`${lab.url}/api/runs`);
     expect(runs.status).toBe(503);
     expect(runs.json.error.code).toBe('unavailable:store');
+
+    await cluster.start();
+    await waitFor(async () => ((await fetch(`${lab.url}/health`)).status === 200 ? true : undefined), 15_000);
+    expect((await api(`${lab.url}/api/runs`)).status).toBe(200);
+    const created = await api(`${lab.url}/api/agents`, { body: { name: 'After the outage', model: 'openai/gpt-4o-mini' } });
+    expect(created.status).toBe(201);
+    expect(lab.output()).toContain('Database is reachable again');
   }, 60_000);
 });

@@ -40,6 +40,9 @@ describe.skipIf(postgresMissing || nginxMissing)('two lab instances on one Postg
       startLab({ env: { DATABASE_URL: databaseUrl, TRUST_PROXY: '127.0.0.1' } }),
     ]);
     proxy = await startNginx({ labPort: victim.port, moreLabPorts: [survivor.port] });
+    // each start offers a default agent to an empty store: one is created
+    const agents = (await api(`${proxy.url}/api/agents`)).json.agents as Array<{ name: string }>;
+    expect(agents.map((agent) => agent.name)).toEqual(['Default agent']);
     const created = await api(`${proxy.url}/api/agents`, { body: { name: 'Shared', model: 'openai/gpt-4o-mini', system_prompt: 'Be brief.' } });
     expect(created.status).toBe(201);
     agentId = created.json.id;
@@ -81,7 +84,7 @@ describe.skipIf(postgresMissing || nginxMissing)('two lab instances on one Postg
       Array.from({ length: streams }, (_, index) =>
         chat(
           {
-            message: `stream ${index} [[scenario:slow delay=100 tokens=40]]`,
+            message: `stream ${index} [[scenario:slow delay=100 tokens=60]]`,
             ...(index % 2 === 0 ? { session_id: sharedSessions[index % 4 === 0 ? 0 : 1] } : {}),
             tags: { experiment_id: 'kill-test' },
           },

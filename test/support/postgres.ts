@@ -52,6 +52,10 @@ export interface PostgresCluster {
   url(database: string): string;
   /** The server's log so far (for failure messages). */
   log(): Promise<string>;
+  /** Stop the server at once, keeping its data (`start()` brings it back on the same port). */
+  halt(): Promise<void>;
+  /** Start a halted server again. */
+  start(): Promise<void>;
   /** Stop the server at once and delete its directory. */
   stop(): Promise<void>;
 }
@@ -96,8 +100,10 @@ export async function startPostgres(): Promise<PostgresCluster> {
   );
   const port = await freePort();
   // fsync off: the tests kill lab processes, never the database server, and disk time is shared.
-  const serverOptions = [`-p ${port}`, `-k ${socketDir}`, "-c listen_addresses='127.0.0.1'", '-c fsync=off', '-c full_page_writes=off', '-c max_connections=200'].join(' ');
-  await execute(path.join(bin, 'pg_ctl'), ['-D', dataDir, '-l', logFile, '-o', serverOptions, '-w', '-t', '60', 'start'], { asPostgres, timeoutMs: 90_000 });
+  const serverOptions = [`-p ${port}`, `-k ${socketDir}`, "-c listen_addresses='127.0.0.1'", '-c fsync=off', '-c full_page_writes=off', '-c max_connections=100', '-c shared_buffers=32MB'].join(' ');
+  const start = () => execute(path.join(bin, 'pg_ctl'), ['-D', dataDir, '-l', logFile, '-o', serverOptions, '-w', '-t', '60', 'start'], { asPostgres, timeoutMs: 90_000 });
+  const halt = () => execute(path.join(bin, 'pg_ctl'), ['-D', dataDir, '-m', 'immediate', '-w', 'stop'], { asPostgres, timeoutMs: 60_000 });
+  await start();
 
   const host = '127.0.0.1';
   const url = (database: string) => `postgres://${SUPERUSER}:${encodeURIComponent(POSTGRES_TEST_PASSWORD)}@${host}:${port}/${database}`;
@@ -119,11 +125,18 @@ export async function startPostgres(): Promise<PostgresCluster> {
       return url(database);
     },
     log: () => readFile(logFile, 'utf8').catch(() => ''),
+    async halt() {
+      await halt();
+    },
+    async start() {
+      await start();
+    },
     async stop() {
       if (stopped) return;
       stopped = true;
       try {
-        await execute(path.join(bin, 'pg_ctl'), ['-D', dataDir, '-m', 'immediate', '-w', 'stop'], { asPostgres, timeoutMs: 60_000 });
+        // already halted is fine: the directory goes either way
+        await halt().catch(() => undefined);
       } finally {
         await rm(root, { recursive: true, force: true });
       }

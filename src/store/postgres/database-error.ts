@@ -15,12 +15,16 @@ export async function databaseCall<T>(what: string, body: () => Promise<T>): Pro
   }
 }
 
+/** U+0000, or a UTF-16 surrogate without its other half. */
+const UNSTORABLE = /\u0000|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g;
+
 /**
- * A value with every NUL character in its strings replaced by U+FFFD: PostgreSQL's text and
- * jsonb cannot hold U+0000 (docs/data-files.md "PostgreSQL mode").
+ * A value with every character PostgreSQL cannot store replaced by U+FFFD in its strings (keys
+ * too): U+0000, which text and jsonb cannot hold, and unpaired surrogates, which jsonb refuses
+ * (a client may send `"\ud800"` in JSON). docs/data-files.md "PostgreSQL mode".
  */
 export function withoutNulCharacters<T>(value: T): T {
-  if (typeof value === 'string') return (value.includes('\u0000') ? value.replaceAll('\u0000', '\uFFFD') : value) as T;
+  if (typeof value === 'string') return value.replace(UNSTORABLE, '\uFFFD') as T;
   if (Array.isArray(value)) return value.map(withoutNulCharacters) as T;
   if (typeof value !== 'object' || value === null || value instanceof Date) return value;
   const copy: Record<string, unknown> = {};
@@ -31,12 +35,4 @@ export function withoutNulCharacters<T>(value: T): T {
     else copy[cleanKey] = clean;
   }
   return copy as T;
-}
-
-/** A timestamp's time for the indexed time columns; null when it is not a date PostgreSQL can hold. */
-export function timeOf(timestamp: string): Date | null {
-  const time = Date.parse(timestamp);
-  // timestamptz starts at 4713 BC; JS dates reach further back
-  if (!Number.isFinite(time) || time < Date.UTC(-4712, 0, 1)) return null;
-  return new Date(time);
 }

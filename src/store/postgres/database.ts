@@ -138,7 +138,13 @@ export function redactDatabaseUrl(url: string): string {
  * `maxConnections` and a Kysely instance on it. Nothing connects until the first query.
  * `db.destroy()` closes the pool.
  */
-export function createDatabase(options: { url: string; maxConnections?: number; applicationName?: string }): Database {
+export function createDatabase(options: {
+  url: string;
+  maxConnections?: number;
+  applicationName?: string;
+  /** Told when an idle connection fails (the server restarted); the pool replaces it. */
+  onIdleError?: (error: Error) => void;
+}): Database {
   const pool = new pg.Pool({
     connectionString: options.url,
     max: options.maxConnections ?? 10,
@@ -149,6 +155,6 @@ export function createDatabase(options: { url: string; maxConnections?: number; 
   });
   // An idle client's connection dying (the server restarted) must not crash the lab: the pool
   // drops the client, and the next query opens a new connection.
-  pool.on('error', () => undefined);
+  pool.on('error', (error) => options.onIdleError?.(error));
   return new Kysely<LabDatabase>({ dialect: new PostgresDialect({ pool }) });
 }

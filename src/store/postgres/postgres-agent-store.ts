@@ -1,3 +1,4 @@
+import { sql } from 'kysely';
 import { v7 as uuidv7 } from 'uuid';
 import type { z } from 'zod';
 import { agentSchema, type Agent, type AgentUpdate, type agentInputSchema } from '../../domain/agent.js';
@@ -45,13 +46,23 @@ export class PostgresAgentStore implements AgentRepository {
   async create(input: z.output<typeof agentInputSchema>): Promise<Agent> {
     const now = new Date().toISOString();
     const agent = withoutNulCharacters<Agent>({ id: uuidv7(), ...input, created_at: now, updated_at: now });
-    await databaseCall('saving an agent', () =>
-      this.#db
-        .insertInto('agents')
-        .values({ id: agent.id, name: agent.name, created_at: agent.created_at, updated_at: agent.updated_at, document: JSON.stringify(agent) })
-        .execute(),
-    );
+    await databaseCall('saving an agent', () => this.#db.insertInto('agents').values(agentRow(agent)).execute());
     return agent;
+  }
+
+  /** Under a transaction-scoped advisory lock, so instances starting together create one agent. */
+  async createIfNone(input: z.output<typeof agentInputSchema>): Promise<Agent | undefined> {
+    const now = new Date().toISOString();
+    const agent = withoutNulCharacters<Agent>({ id: uuidv7(), ...input, created_at: now, updated_at: now });
+    return databaseCall('saving an agent', () =>
+      this.#db.transaction().execute(async (transaction) => {
+        await sql`select pg_advisory_xact_lock(hashtext('agent-lab:first-agent'))`.execute(transaction);
+        const existing = await transaction.selectFrom('agents').select('id').limit(1).executeTakeFirst();
+        if (existing) return undefined;
+        await transaction.insertInto('agents').values(agentRow(agent)).execute();
+        return agent;
+      }),
+    );
   }
 
   async update(id: string, patch: AgentUpdate): Promise<Agent> {

@@ -4,7 +4,7 @@ import type { RunRecord } from '../../domain/run.js';
 import type { ScoreRecord } from '../../domain/score.js';
 import { missing } from '../../../test/support/prerequisites.js';
 import { postgresPrerequisite, startPostgres, type PostgresCluster } from '../../../test/support/postgres.js';
-import { sampleRun } from '../test-support.js';
+import { sampleRun } from '../../domain/sample-run.js';
 import { openPostgresStorage, type PostgresStorage } from './postgres-storage.js';
 
 /** A small deterministic generator (mulberry32), so a failure reproduces. */

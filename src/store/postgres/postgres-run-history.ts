@@ -1,8 +1,9 @@
 import { sql, type Expression, type ExpressionBuilder, type Insertable, type Selectable, type SqlBool } from 'kysely';
 import type { RunFilter, RunHistory, RunsSummary } from '../../domain/history.js';
 import type { ModelListSource, RunRecord, WebStatus } from '../../domain/run.js';
-import { compareModelSummaries, toModelSummary } from '../../domain/run-summary.js';
-import { databaseCall, timeOf, withoutNulCharacters } from './database-error.js';
+import { compareModelSummaries, summariseModel } from '../../domain/run-summary.js';
+import { databaseCall, withoutNulCharacters } from './database-error.js';
+import { atOrAfter, timeOf } from './time-columns.js';
 import type { Database, LabDatabase, RunsTable } from './database.js';
 
 /**
@@ -45,8 +46,9 @@ export class PostgresRunHistory implements RunHistory {
 
   /**
    * Per-model figures in one query: nearest-rank percentiles are `percentile_disc` (the first
-   * value whose rank reaches ceil(fraction × n), as `percentile` computes), sums are added in
-   * the order `summariseRuns` adds them, and the rounding is the domain's own.
+   * value whose rank reaches ceil(fraction × n), as `percentile` computes), floating-point sums
+   * are added in file order (seq) as `summariseRuns` adds them, and the rounding is the
+   * domain's own (`summariseModel`).
    */
   async summarise(filter: RunFilter): Promise<RunsSummary> {
     const rows = await databaseCall('summarising runs', () => {
@@ -70,7 +72,7 @@ export class PostgresRunHistory implements RunHistory {
           percentileOf(0.5, 'ttft_ms').as('ttft_p50'),
           percentileOf(0.95, 'ttft_ms').as('ttft_p95'),
           percentileOf(0.5, 'tokens_per_s').as('speed_p50'),
-          sql<number | null>`sum(tokens_per_s order by tokens_per_s) filter (where ${clean} and ${finite('tokens_per_s')})`.as('speed_sum'),
+          sql<number | null>`sum(tokens_per_s order by seq) filter (where ${clean} and ${finite('tokens_per_s')})`.as('speed_sum'),
           sql<number>`count(*) filter (where ${clean} and ${finite('tokens_per_s')})`.as('speed_count'),
           sql<number | null>`sum(cost_usd order by seq)`.as('cost_total'),
           sql<number>`count(cost_usd)`.as('priced_count'),
@@ -85,23 +87,17 @@ export class PostgresRunHistory implements RunHistory {
     });
     const models = rows
       .map((row) =>
-        toModelSummary({
+        summariseModel({
           model: row.model,
           count: row.count,
-          latencyP50: row.latency_p50,
-          latencyP95: row.latency_p95,
-          ttftP50: row.ttft_p50,
-          ttftP95: row.ttft_p95,
-          speedP50: row.speed_p50,
-          speedSum: row.speed_sum ?? 0,
-          speedCount: row.speed_count,
-          costTotal: row.cost_total ?? 0,
+          latency: { p50: row.latency_p50, p95: row.latency_p95 },
+          ttft: { p50: row.ttft_p50, p95: row.ttft_p95 },
+          tokensPerSecond: { sum: row.speed_sum ?? 0, count: row.speed_count, p50: row.speed_p50 },
           pricedCount: row.priced_count,
-          promptTokens: row.prompt_tokens,
-          completionTokens: row.completion_tokens,
-          totalTokens: row.total_tokens,
-          errors: row.errors,
-          aborts: row.aborts,
+          totalCost: row.cost_total ?? 0,
+          tokens: { prompt: row.prompt_tokens, completion: row.completion_tokens, total: row.total_tokens },
+          errorCount: row.errors,
+          abortCount: row.aborts,
         }),
       )
       .sort(compareModelSummaries);
@@ -118,11 +114,7 @@ export function runConditions(builder: ExpressionBuilder<LabDatabase, 'runs'>, f
   if (filter.agent !== undefined) conditions.push(builder.or([builder('agent_name', '=', filter.agent), builder('agent_id', '=', filter.agent)]));
   if (filter.session_id !== undefined) conditions.push(builder('session_id', '=', filter.session_id));
   if (filter.bakeoff_id !== undefined) conditions.push(builder('bakeoff_id', '=', filter.bakeoff_id));
-  if (filter.since !== undefined) {
-    const since = Date.parse(filter.since);
-    // a `since` no run can reach matches nothing, as Date.parse comparisons do with NaN
-    conditions.push(Number.isFinite(since) ? builder('started_at', '>=', timeOf(filter.since) ?? new Date(Date.UTC(-4712, 0, 1))) : sql<SqlBool>`false`);
-  }
+  if (filter.since !== undefined) conditions.push(atOrAfter('started_at', filter.since));
   return builder.and(conditions);
 }
 

@@ -1,7 +1,8 @@
 import { sql, type Expression, type Insertable, type Selectable, type SqlBool } from 'kysely';
 import type { ScoreFilter, ScoreHistory } from '../../domain/history.js';
 import type { ScoreKind, ScoreRecord } from '../../domain/score.js';
-import { databaseCall, timeOf, withoutNulCharacters } from './database-error.js';
+import { databaseCall, withoutNulCharacters } from './database-error.js';
+import { atOrAfter, timeOf } from './time-columns.js';
 import type { Database, ScoresTable } from './database.js';
 
 /** Rows per INSERT: 16 parameters each stays far below PostgreSQL's 65,535. */
@@ -45,10 +46,7 @@ export class PostgresScoreHistory implements ScoreHistory {
           if (filter.run_ids !== undefined) conditions.push(sql<SqlBool>`run_id = any(${[...filter.run_ids]}::text[])`);
           if (filter.experiment_id !== undefined) conditions.push(builder('experiment_id', '=', filter.experiment_id));
           if (filter.kind !== undefined) conditions.push(builder('kind', '=', filter.kind));
-          if (filter.since !== undefined) {
-            const since = Date.parse(filter.since);
-            conditions.push(Number.isFinite(since) ? builder('scored_at', '>=', timeOf(filter.since) ?? new Date(Date.UTC(-4712, 0, 1))) : sql<SqlBool>`false`);
-          }
+          if (filter.since !== undefined) conditions.push(atOrAfter('scored_at', filter.since));
           return builder.and(conditions);
         });
       return filter.limit ? query.orderBy('seq', 'desc').limit(filter.limit).execute() : query.orderBy('seq').execute();

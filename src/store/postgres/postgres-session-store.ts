@@ -4,7 +4,8 @@ import { LabError } from '../../domain/errors.js';
 import { SESSION_ID_PATTERN, sessionSchema, toSession, type Session } from '../../domain/session.js';
 import { newSession, parseTranscript, startSession, toSessionDocument, toSessionListEntry, withChanges, withTurn } from '../../domain/session-edit.js';
 import type { AppendTurnOptions, SessionInput, SessionRepository, SessionSummary } from '../../domain/session-repository.js';
-import { databaseCall, timeOf, withoutNulCharacters } from './database-error.js';
+import { databaseCall, withoutNulCharacters } from './database-error.js';
+import { timeOf } from './time-columns.js';
 import type { Database, LabDatabase, SessionsTable } from './database.js';
 
 /**

@@ -28,8 +28,12 @@ export interface PostgresStorage {
  * starting together are safe) and build the stores. Rejects when the database cannot be
  * reached or migrated; the error never holds the password.
  */
-export async function openPostgresStorage(options: { url: string; maxConnections?: number }): Promise<PostgresStorage> {
-  const db = createDatabase({ url: options.url, ...(options.maxConnections ? { maxConnections: options.maxConnections } : {}) });
+export async function openPostgresStorage(options: { url: string; maxConnections?: number; onIdleError?: (error: Error) => void }): Promise<PostgresStorage> {
+  const db = createDatabase({
+    url: options.url,
+    ...(options.maxConnections ? { maxConnections: options.maxConnections } : {}),
+    ...(options.onIdleError ? { onIdleError: options.onIdleError } : {}),
+  });
   let migrationsApplied: string[];
   try {
     migrationsApplied = await migrateToLatest(db);

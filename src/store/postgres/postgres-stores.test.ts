@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { agentInputSchema } from '../../domain/agent.js';
 import { missing } from '../../../test/support/prerequisites.js';
 import { postgresPrerequisite, startPostgres, type PostgresCluster } from '../../../test/support/postgres.js';
-import { sampleRun } from '../test-support.js';
+import { sampleRun } from '../../domain/sample-run.js';
 import { openPostgresStorage, type PostgresStorage } from './postgres-storage.js';
 
 describe.skipIf(missing(postgresPrerequisite()))('PostgreSQL agents and sessions', () => {
@@ -74,13 +74,27 @@ describe.skipIf(missing(postgresPrerequisite()))('PostgreSQL agents and sessions
     await expect(first.sessions.delete(newer.id)).rejects.toMatchObject({ code: 'not_found:session' });
   });
 
-  it('stores text with NUL characters (which PostgreSQL cannot hold) with U+FFFD in their place', async () => {
-    const session = await first.sessions.create({ name: 'nul\u0000name', transcript: [{ role: 'user', content: 'a\u0000b' }] });
+  it('stores text with NUL characters or unpaired surrogates (which PostgreSQL cannot hold) with U+FFFD in their place', async () => {
+    const session = await first.sessions.create({ name: 'nul\u0000name', transcript: [{ role: 'user', content: 'a\u0000b \ud800 c \udc00 \ud83d\ude00' }] });
     const stored = await second.sessions.get(session.id);
     expect(stored.name).toBe('nul\uFFFDname');
-    expect(stored.transcript[0]?.content).toBe('a\uFFFDb');
+    expect(stored.transcript[0]?.content).toBe('a\uFFFDb \uFFFD c \uFFFD \ud83d\ude00');
     await first.runs.append(sampleRun({ run_id: 'run-nul', error: 'bad\u0000byte' }));
     expect((await second.runs.getRun('run-nul'))?.error).toBe('bad\uFFFDbyte');
+  });
+
+  it('creates the first agent once when instances starting together each try (createIfNone)', async () => {
+    const url = await cluster.createDatabase();
+    const starting = await Promise.all(Array.from({ length: 4 }, () => openPostgresStorage({ url })));
+    try {
+      const input = agentInputSchema.parse({ name: 'Default agent', model: 'openai/gpt-4o-mini' });
+      const created = await Promise.all(starting.map((storage) => storage.agents.createIfNone(input)));
+      expect(created.filter(Boolean)).toHaveLength(1);
+      expect(await starting[0]!.agents.list()).toEqual([created.find(Boolean)]);
+      expect(await starting[1]!.agents.createIfNone(input)).toBeUndefined();
+    } finally {
+      await Promise.all(starting.map((storage) => storage.close()));
+    }
   });
 
   it('keeps agents in creation order and shares them between instances', async () => {
