@@ -187,9 +187,10 @@ describe.skipIf(missing(postgresPrerequisite()))('PostgreSQL mode operations: im
 
   it("the server's scheduled backup writes a pg_dump snapshot in this mode", async () => {
     const scheduledDir = path.join(root, 'scheduled');
+    await mkdir(scheduledDir);
     const db = createDatabase({ url: databaseUrl, maxConnections: 2 });
     const logged: string[] = [];
-    const log = (_context: unknown, message?: string) => void logged.push(String(message));
+    const log = (context: unknown, message?: string) => void logged.push(message === 'scheduled backup failed' ? `${message}: ${JSON.stringify(context)}` : String(message));
     const schedule = startBackupSchedule({
       config: { dataDir: path.join(root, 'pg-data'), backupDir: scheduledDir, backupIntervalHours: 24, backupRetentionDays: 7 },
       logger: { info: log, warn: log, error: log },
