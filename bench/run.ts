@@ -4,12 +4,14 @@ import { readFile, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { renderSection, type GoalResult, type SectionReport } from './support/report.js';
+import { renderSection, type SectionReport } from './support/report.js';
+import { composeResults, type SectionOutcome } from './support/results-file.js';
 
 /**
  * `npm run bench`: every benchmark section, each figure beside its baseline from the same
  * run, written to bench/RESULTS.md. `node --import tsx bench/run.ts streaming serving`
- * runs only those sections and replaces only their part of RESULTS.md. Benchmarks report;
+ * runs only those sections and replaces only their part of RESULTS.md (their blocks and goal
+ * rows; the header of the last full run stays, with a line naming what was re-run since). Benchmarks report;
  * they never fail on a number (exit 0 unless a section crashed).
  */
 
@@ -29,6 +31,7 @@ const SECTIONS: Section[] = [
   { id: 'openai-endpoint', run: async () => (await import('./openai-endpoint.js')).runOpenAiEndpointBench() },
   { id: 'evals', run: async () => (await import('./evals.js')).runEvalsBench() },
   { id: 'history', run: async () => (await import('./history.js')).runHistoryBench() },
+  { id: 'postgres', run: async () => (await import('./postgres.js')).runPostgresBench() },
 ];
 
 function machine(): string[] {
@@ -49,26 +52,6 @@ function machine(): string[] {
   ];
 }
 
-function goalsTable(goals: GoalResult[]): string {
-  if (goals.length === 0) return '';
-  return [
-    '## Goals',
-    '',
-    '| goal | result | |',
-    '| --- | --- | --- |',
-    ...goals.map((goal) => `| ${goal.goal} | ${goal.detail} | **${goal.met ? 'met' : 'missed'}** |`),
-  ].join('\n');
-}
-
-/** Previously written section blocks, to keep when only some sections run. */
-async function previousSections(): Promise<Map<string, string>> {
-  const blocks = new Map<string, string>();
-  if (!existsSync(RESULTS)) return blocks;
-  const text = await readFile(RESULTS, 'utf8');
-  for (const match of text.matchAll(/<!-- section:([a-z-]+) -->[\s\S]*?<!-- \/section:\1 -->/g)) blocks.set(match[1]!, match[0]);
-  return blocks;
-}
-
 async function main(): Promise<void> {
   const asked = process.argv.slice(2).filter((arg) => !arg.startsWith('-'));
   const known = new Set([...SECTIONS.map((section) => section.id), 'profile']);
@@ -79,11 +62,12 @@ async function main(): Promise<void> {
   }
   const selected = asked.length === 0 ? SECTIONS : SECTIONS.filter((section) => asked.includes(section.id));
   const started = performance.now();
+  const startedAt = new Date().toISOString();
+  const loadAtStart = os.loadavg()[0]!.toFixed(2);
   const header = machine();
   console.log(header.join('\n'));
 
-  const blocks = await previousSections();
-  const goals: GoalResult[] = [];
+  const ran: SectionOutcome[] = [];
   const failures: string[] = [];
   for (const section of selected) {
     console.log(`\n== ${section.id}`);
@@ -91,47 +75,41 @@ async function main(): Promise<void> {
     try {
       const report = await section.run();
       report.seconds = (performance.now() - sectionStarted) / 1000;
-      goals.push(...report.goals);
-      blocks.set(section.id, renderSection(report));
+      ran.push({ id: section.id, block: renderSection(report), goals: report.goals });
       for (const row of report.rows) console.log(`  ${row.figure}: ${row.value} | baseline ${row.baseline} | ${row.ratio} ${row.goal}`);
       console.log(`  (${report.seconds.toFixed(0)} s)`);
     } catch (error) {
       failures.push(section.id);
       console.error(`  ${section.id} failed:`, error);
-      blocks.set(section.id, `<!-- section:${section.id} -->\n## ${section.id}\n\nThis section failed in this run: \`${String((error as Error)?.message ?? error).split('\n')[0]}\`\n<!-- /section:${section.id} -->`);
+      const block = `<!-- section:${section.id} -->\n## ${section.id}\n\nThis section failed in this run: \`${String((error as Error)?.message ?? error).split('\n')[0]}\`\n<!-- /section:${section.id} -->`;
+      ran.push({ id: section.id, block, goals: [] });
     }
   }
 
+  const goals = ran.flatMap((section) => section.goals);
   const profileWanted = asked.includes('profile') || (asked.length === 0 && goals.some((goal) => !goal.met));
   if (profileWanted) {
     console.log('\n== profile');
     try {
       const { runProfile } = await import('./profile.js');
       const missed = goals.filter((goal) => !goal.met).map((goal) => goal.goal);
-      blocks.set('profile', await runProfile({ missed }));
+      ran.push({ id: 'profile', block: await runProfile({ missed }), goals: [] });
     } catch (error) {
       failures.push('profile');
       console.error('  profile failed:', error);
     }
   }
 
-  // Goals of sections not re-run are kept from their blocks' own tables; list this run's.
-  const order = [...SECTIONS.map((section) => section.id), 'profile'];
-  const body = order.filter((id) => blocks.has(id)).map((id) => blocks.get(id)!);
-  const text = [
-    '# Agent Lab benchmarks',
-    '',
-    'What the lab costs on top of the work it wraps, every figure beside a baseline measured in the same run, as ratios. ' +
-      'Benchmarks report; they never fail on a number. Written by `bench/run.ts`.',
-    '',
-    ...header,
-    `- Sections run this time: ${selected.map((section) => section.id).join(', ')}${profileWanted ? ', profile' : ''} (${((performance.now() - started) / 1000).toFixed(0)} s)`,
-    '',
-    goalsTable(goals),
-    '',
-    body.join('\n\n'),
-    '',
-  ].join('\n');
+  // A run of some sections changes only their blocks and goal rows (bench/support/results-file.ts).
+  const seconds = ((performance.now() - started) / 1000).toFixed(0);
+  const text = composeResults({
+    previous: existsSync(RESULTS) ? await readFile(RESULTS, 'utf8') : null,
+    order: [...SECTIONS.map((section) => section.id), 'profile'],
+    header: [...header, `- Sections run this time: ${ran.map((section) => section.id).join(', ')} (${seconds} s)`],
+    ran,
+    full: asked.length === 0,
+    rerunNote: `at ${startedAt} (load ${loadAtStart}, ${seconds} s)`,
+  });
   await writeFile(RESULTS, text);
   console.log(`\nwrote ${path.relative(process.cwd(), RESULTS)} in ${((performance.now() - started) / 1000).toFixed(0)} s`);
   if (failures.length > 0) {

@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { gzipSync } from 'node:zlib';
-import { chromium } from 'playwright-core';
+import { CHROMIUM_PATH, launchChromium } from '../test/support/chromium.js';
 import { REPO_ROOT } from '../test/support/start-lab.js';
 import { startBareServer } from './support/bare.js';
 import { startBenchLab } from './support/lab.js';
@@ -16,8 +16,6 @@ import { median } from './support/stats.js';
  * by the bare Fastify baseline (the browser's floor).
  */
 
-const CHROMIUM = '/usr/bin/chromium';
-const FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
 const INPUT = '[data-testid="chat-input"]';
 
 async function bundleSizes(): Promise<{ initial: number; initialRaw: number; lazy: number; files: Array<{ name: string; gzip: number; initial: boolean }> }> {
@@ -84,12 +82,12 @@ export async function runUiBench(options: { loads?: number } = {}): Promise<Sect
     },
   ];
   const notes: string[] = [];
-  if (!existsSync(CHROMIUM)) {
-    notes.push(`${CHROMIUM} is missing (\`apt-get install -y chromium\`): page timing skipped.`);
+  if (!existsSync(CHROMIUM_PATH)) {
+    notes.push(`${CHROMIUM_PATH} is missing (\`apt-get install -y chromium\`): page timing skipped.`);
   } else {
     const lab = await startBenchLab();
     const bare = await startBareServer();
-    const browser = await chromium.launch({ executablePath: CHROMIUM, args: FLAGS });
+    const browser = await launchChromium();
     const labTimes: number[] = [];
     const floorTimes: number[] = [];
     try {
@@ -117,7 +115,7 @@ export async function runUiBench(options: { loads?: number } = {}): Promise<Sect
     id: 'ui',
     title: '6. UI',
     method:
-      `Sizes: every web/dist/assets/*.js gzipped (level 9); "first load" is what index.html references. Timing: headless Chromium (${CHROMIUM}, playwright-core), ` +
+      `Sizes: every web/dist/assets/*.js gzipped (level 9); "first load" is what index.html references. Timing: headless Chromium (${CHROMIUM_PATH}, playwright-core), ` +
       'a fresh context per load (cold cache), the page\'s own `performance.now()` (from navigation start) when `[data-testid="chat-input"]` is visible and enabled; ' +
       `the lab serves web/dist and answers the API calls the page makes on load. ${count(sizes.files.length)} JS files.`,
     rows,

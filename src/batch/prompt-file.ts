@@ -3,6 +3,7 @@ import path from 'node:path';
 import { parse } from 'csv-parse/sync';
 import { z } from 'zod';
 import { BatchError } from './batch-error.js';
+import { isMissingField, REPORT_INPUT } from '../domain/zod-issue.js';
 
 /**
  * The prompt file of a batch: JSON Lines (`{"prompt": "...", "task_label": "..."}` per line)
@@ -48,10 +49,10 @@ const promptRecordSchema = z.object({
 });
 
 function check(record: unknown): { ok: true; prompt: string; task_label: string } | { ok: false; reason: string } {
-  const result = promptRecordSchema.safeParse(record);
+  const result = promptRecordSchema.safeParse(record, REPORT_INPUT);
   if (result.success) return { ok: true, prompt: result.data.prompt, task_label: result.data.task_label ?? '' };
   const issue = result.error.issues[0];
-  const missing = issue?.code === 'invalid_type' && issue.path[0] === 'prompt' && (record as Record<string, unknown> | null)?.prompt === undefined;
+  const missing = issue !== undefined && issue.path[0] === 'prompt' && isMissingField(issue);
   return { ok: false, reason: missing ? 'no "prompt" field' : (issue?.message ?? 'not a prompt record') };
 }
 

@@ -5,7 +5,9 @@ import { register as registerBackup } from './commands/backup.js';
 import { register as registerBatch } from './commands/batch.js';
 import { register as registerCheck } from './commands/check.js';
 import { register as registerEval } from './commands/eval.js';
+import { register as registerExport } from './commands/export.js';
 import { register as registerFlags } from './commands/flags.js';
+import { register as registerImport } from './commands/import.js';
 import { register as registerLogs } from './commands/logs.js';
 import { register as registerQuarantine } from './commands/quarantine.js';
 import { register as registerRebuildCsv } from './commands/rebuild-csv.js';
@@ -44,6 +46,8 @@ export function buildProgram(): Command {
     registerRestore,
     registerRebuildCsv,
     registerSnapshot,
+    registerExport,
+    registerImport,
     registerFlags,
     registerSmoke,
     registerLogs,

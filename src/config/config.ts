@@ -42,6 +42,17 @@ function printable(value: string): string {
   return value.replace(/^([a-z][a-z0-9+.-]*:\/\/)[^/?#]*@/i, '$1***@');
 }
 
+/** A postgres:// or postgresql:// URL naming a host and a database. */
+function isPostgresUrl(value: string): boolean {
+  let parsed: URL;
+  try {
+    parsed = new URL(value);
+  } catch {
+    return false;
+  }
+  return ['postgres:', 'postgresql:'].includes(parsed.protocol) && parsed.hostname !== '' && parsed.pathname.length > 1;
+}
+
 const envSchema = z.object({
   PORT: z.coerce.number({ message: 'must be a number' }).int('must be a whole number').min(0).max(65535, 'must be 0-65535').default(7860),
   HOST: z.string().trim().min(1, 'must not be empty').default('127.0.0.1'),
@@ -57,6 +68,15 @@ const envSchema = z.object({
     .default('https://openrouter.ai/api/v1')
     .transform(splitUserinfo),
   DATA_DIR: z.string().trim().min(1).default('./data'),
+  // empty means unset: files mode
+  DATABASE_URL: z.preprocess(
+    (value) => (typeof value === 'string' && value.trim() === '' ? undefined : value),
+    z
+      .string()
+      .trim()
+      .refine(isPostgresUrl, 'must be a PostgreSQL URL such as postgres://user:password@host:5432/agent_lab (postgres:// or postgresql://, with a host and a database name)')
+      .optional(),
+  ),
   LOG_FILE: z.string().trim().min(1).default('./logs/app.log'),
   LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal']).default('info'),
   ACCESS_LOG: z.string().trim().min(1).default('./logs/access.log'),
@@ -110,6 +130,8 @@ export interface LabConfig {
   /** `user:password` from the userinfo of OPENROUTER_BASE_URL, sent as HTTP Basic auth; a secret. */
   openRouterBasicAuth: string | undefined;
   dataDir: string;
+  /** `DATABASE_URL`: PostgreSQL mode when set (a secret: it holds the password; show `redactDatabaseUrl(...)`). */
+  databaseUrl: string | undefined;
   logFile: string;
   logLevel: 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal';
   accessLog: string;
@@ -166,7 +188,8 @@ export function loadConfig(options: { env?: NodeJS.ProcessEnv; cwd?: string; dot
   if (!parsed.success) {
     const problems = parsed.error.issues.map((issue) => {
       const variable = String(issue.path[0] ?? 'environment');
-      const value = variable.includes('KEY') || variable.includes('TOKEN') ? '' : ` (got "${printable(String(merged[variable] ?? ''))}")`;
+      // DATABASE_URL holds a password that may not parse as a URL's userinfo: never echoed
+      const value = variable.includes('KEY') || variable.includes('TOKEN') || variable === 'DATABASE_URL' ? '' : ` (got "${printable(String(merged[variable] ?? ''))}")`;
       return `${variable} ${issue.message}${value}`;
     });
     throw new ConfigError(`Invalid configuration: ${problems.join('; ')}`);
@@ -180,6 +203,7 @@ export function loadConfig(options: { env?: NodeJS.ProcessEnv; cwd?: string; dot
     openRouterBaseUrl: value.OPENROUTER_BASE_URL.url,
     openRouterBasicAuth: value.OPENROUTER_BASE_URL.basicAuth,
     dataDir: resolve(value.DATA_DIR),
+    databaseUrl: value.DATABASE_URL,
     logFile: resolve(value.LOG_FILE),
     logLevel: value.LOG_LEVEL,
     accessLog: resolve(value.ACCESS_LOG),

@@ -7,6 +7,7 @@
 import { LineCounter, isNode, parseDocument } from 'yaml';
 import { z } from 'zod';
 import { checkAssertSchema } from './checks.js';
+import { isMissingField, REPORT_INPUT } from './zod-issue.js';
 
 const agentReference = z.string().min(1).max(200);
 const rubricText = z.string().min(1, 'the rubric must not be empty').max(10_000);
@@ -83,7 +84,7 @@ function fieldName(path: ReadonlyArray<PropertyKey>): string {
 
 function describeIssue(issue: z.core.$ZodIssue): string {
   if (issue.code === 'unrecognized_keys') return `unknown field(s) ${issue.keys.join(', ')}`;
-  if (issue.code === 'invalid_type' && /received undefined/.test(issue.message)) return 'is required';
+  if (isMissingField(issue)) return 'is required';
   if (issue.code === 'invalid_union' && issue.path[issue.path.length - 1] === 'type') {
     return 'not a known assertion type (contains, not-contains, icontains, equals, regex, is-json, json-schema, tool-called, max-latency-ms, max-ttft-ms, max-cost-usd, min-tokens-per-s, finish-reason, llm-rubric)';
   }
@@ -92,7 +93,7 @@ function describeIssue(issue: z.core.$ZodIssue): string {
 
 /** Parse the JSON form (an API body, or what a YAML/JSONL file became); problems name the field. */
 export function parseEvalObject(value: unknown, source = 'eval'): EvalFile {
-  const parsed = evalFileSchema.safeParse(value);
+  const parsed = evalFileSchema.safeParse(value, REPORT_INPUT);
   if (parsed.success) return parsed.data;
   throw new EvalFileError(
     source,

@@ -1,33 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { formatCost, formatMilliseconds, formatRate, measureTokensPerSecond, runToCsvFields, RUN_COLUMNS } from './run.js';
 import type { RunRecord } from './run.js';
+import { sampleRun } from './sample-run.js';
 
-const run: RunRecord = {
-  run_id: 'r1',
-  session_id: 's1',
-  agent_id: 'a1',
-  agent_name: 'Agent',
-  model: 'openai/gpt-4o-mini',
-  ts: '2026-12-01T00:00:00.000Z',
-  prompt_tokens: 10,
-  completion_tokens: 20,
-  total_tokens: 30,
-  latency_ms: 1234.56,
-  ttft_ms: 210.04,
-  tokens_per_s: 41.239999999,
-  cost_usd: 21776.290000000001,
-  experiment_id: '',
-  task_label: '',
-  run_notes: '',
-  streaming: true,
-  model_list_source: 'dynamic',
-  tool_web_enabled: false,
-  web_status: 'off',
-  aborted: false,
-  finish_reason: 'stop',
-  error: '',
-  bakeoff_id: '',
-};
+// Figures with float noise and more digits than runs.csv keeps.
+const run = sampleRun({ latency_ms: 1234.56, ttft_ms: 210.04, tokens_per_s: 41.239999999, cost_usd: 21776.290000000001 });
 const field = (record: RunRecord, column: string) => runToCsvFields(record)[RUN_COLUMNS.indexOf(column as never)];
 
 describe('numbers in runs.csv, as a person writes them', () => {

@@ -1,6 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import pino from 'pino';
+import { escapeCharacter, NON_PRINTABLE } from './log-escape.js';
 
 /**
  * The access log (ACCESS_LOG): one line per request in Combined Log Format, client address
@@ -67,22 +68,8 @@ function accessTime(time: Date | number): string {
 
 /** Anything but printable ASCII other than `"` and `\\` takes the slow path. */
 const NEEDS_ESCAPE = /[^\x20\x21\x23-\x5b\x5d-\x7e]/;
-/**
- * What never reaches the file as itself: C0, DEL and C1 controls (U+0085 is a line break to
- * some tools), format characters (bidi overrides, zero-width), line and paragraph separators,
- * lone surrogates, private-use and unassigned code points. Printable non-ASCII text stays.
- */
-const NON_PRINTABLE = /[\p{Cc}\p{Cf}\p{Zl}\p{Zp}\p{Cs}\p{Co}\p{Cn}]/gu;
 const PLAIN_TOKEN = /^[\w.@-]{1,64}$/;
 const WHITESPACE = /\s/;
-
-/** `\x85` for a code point up to U+00FF, `\u202e` above, `\U0001fffe` beyond the BMP. */
-function escapeCharacter(character: string): string {
-  const code = character.codePointAt(0)!;
-  if (code <= 0xff) return `\\x${code.toString(16).padStart(2, '0')}`;
-  if (code <= 0xffff) return `\\u${code.toString(16).padStart(4, '0')}`;
-  return `\\U${code.toString(16).padStart(8, '0')}`;
-}
 
 /** Quote a request-supplied value: no quotes, backslashes or control characters survive unescaped. */
 function quoted(value: string | undefined): string {

@@ -50,11 +50,13 @@ export interface DetailedHealth {
   memory: { rss_mb: number; heap_used_mb: number; heap_total_mb: number };
   /** Null when no metrics instance measures it. */
   event_loop_lag_ms: EventLoopLag | null;
+  /** Files mode checks data_dir, runs_csv, scores_csv and sessions; PostgreSQL mode checks database instead. */
   checks: {
-    data_dir: ComponentCheck;
-    runs_csv: ComponentCheck;
-    scores_csv: ComponentCheck;
-    sessions: ComponentCheck;
+    data_dir?: ComponentCheck;
+    runs_csv?: ComponentCheck;
+    scores_csv?: ComponentCheck;
+    sessions?: ComponentCheck;
+    database?: ComponentCheck;
     provider: ComponentCheck;
     circuit_breakers: ComponentCheck;
     catalog: ComponentCheck;
@@ -148,18 +150,28 @@ function displayUrl(url: string): string {
   }
 }
 
+/** The database of PostgreSQL mode, as health sees it. */
+export interface DatabaseProbe {
+  /** The URL without its password. */
+  displayUrl: string;
+  /** `SELECT 1`: resolves with the round trip in ms. */
+  ping(): Promise<number>;
+}
+
 /** Build the health checks. */
 export function createHealth(options: {
   sources: LabStatusSources;
   flags: ServiceFlags;
   metrics?: LabMetrics;
+  /** PostgreSQL mode: the database decides whether the lab can serve (the data directory is not used). */
+  database?: DatabaseProbe | undefined;
   /** How often the background data-directory check runs. */
   refreshMs?: number;
   /** How long a provider probe result is reused. */
   providerCacheMs?: number;
   providerTimeoutMs?: number;
 }): LabHealth {
-  const { sources, flags, metrics, refreshMs = 5000, providerCacheMs = 30_000, providerTimeoutMs = 3000 } = options;
+  const { sources, flags, metrics, database, refreshMs = 5000, providerCacheMs = 30_000, providerTimeoutMs = 3000 } = options;
   const { config, logger } = sources;
 
   // a synchronous first verdict, so /health is right from the first request
@@ -177,7 +189,23 @@ export function createHealth(options: {
       return { readable: true, writable: false, error: errorText(error) };
     }
   };
-  let dataDir = initial();
+  let dataDir: DataDirState = database ? { readable: true, writable: true, error: undefined } : initial();
+  // the lab has just migrated the schema when health is built: reachable until a ping says otherwise
+  let databaseState: { reachable: boolean; error: string | undefined } = { reachable: true, error: undefined };
+  const pingDatabase = async (probe: DatabaseProbe): Promise<CheckResult> => {
+    try {
+      const latency = await within(probe.ping(), CHECK_TIMEOUT_MS, 'database check');
+      return { status: 'ok', url: probe.displayUrl, reachable: true, latency_ms: latency };
+    } catch (error) {
+      return { status: 'down', url: probe.displayUrl, reachable: false, error: errorText(error) };
+    }
+  };
+  const noteDatabase = (result: CheckResult) => {
+    const reachable = result.status === 'ok';
+    if (databaseState.reachable && !reachable) logger.error({ database: database?.displayUrl, error: result.error }, 'Database is unreachable: health reports 503');
+    else if (!databaseState.reachable && reachable) logger.info({ database: database?.displayUrl }, 'Database is reachable again');
+    databaseState = { reachable, error: result.error };
+  };
 
   const checkDataDir = async (): Promise<DataDirState> => {
     try {
@@ -201,6 +229,10 @@ export function createHealth(options: {
     if (checking) return;
     checking = true;
     try {
+      if (database) {
+        noteDatabase(await pingDatabase(database));
+        return;
+      }
       const next = await within(checkDataDir(), CHECK_TIMEOUT_MS, 'data directory check').catch(
         (error: unknown): DataDirState => ({ readable: false, writable: false, error: errorText(error) }),
       );
@@ -217,7 +249,7 @@ export function createHealth(options: {
   if (!usable(dataDir)) logger.error({ dataDir: config.dataDir, error: dataDir.error }, 'Data directory is unusable: health reports 503');
 
   const basic = (): BasicHealth => {
-    if (!usable(dataDir)) return BASIC_VERDICTS.unhealthy;
+    if (!usable(dataDir) || !databaseState.reachable) return BASIC_VERDICTS.unhealthy;
     if (flags.maintenance()) return BASIC_VERDICTS.maintenance;
     if (flags.readOnly()) return BASIC_VERDICTS.read_only;
     return BASIC_VERDICTS.healthy;
@@ -258,39 +290,52 @@ export function createHealth(options: {
   const detailed = async (): Promise<{ statusCode: 200 | 503; body: DetailedHealth }> => {
     const readOnly = flags.readOnly();
     const maintenance = flags.maintenance();
-    const [dataDirCheck, runsCsv, scoresCsv, sessions, providerCheck] = await Promise.all([
-      timed(async () => {
-        const state = await checkDataDir();
-        dataDir = state;
-        let free: Record<string, unknown> = {};
-        let status: ComponentStatus = state.readable && (state.writable || readOnly) ? 'ok' : 'down';
-        if (state.readable) {
-          const disk = await statfs(config.dataDir);
-          const freeBytes = disk.bavail * disk.bsize;
-          const totalBytes = disk.blocks * disk.bsize;
-          free = { free_mb: megabytes(freeBytes), free_percent: totalBytes > 0 ? Math.round((freeBytes / totalBytes) * 1000) / 10 : null };
-          if (status === 'ok' && freeBytes < LOW_DISK_BYTES) status = 'degraded';
-        }
-        return { status, path: config.dataDir, readable: state.readable, writable: state.writable, ...free, ...(state.error ? { error: state.error } : {}) };
-      }, 'data directory check'),
-      timed(
-        () => checkCsvHeader({ file: path.join(config.dataDir, 'runs.csv'), columns: SEED_COLUMNS, missing: 'degraded', expected: 'the 16 seed columns' }),
-        'runs.csv check',
-      ),
-      timed(
-        // A missing scores.csv is fine: the first score creates it.
-        () => checkCsvHeader({ file: path.join(config.dataDir, 'scores.csv'), columns: SCORE_COLUMNS, missing: 'ok', expected: 'the score columns' }),
-        'scores.csv check',
-      ),
-      timed(async () => {
-        const directory = path.join(config.dataDir, 'sessions');
-        try {
-          const names = await readdir(directory);
-          return { status: 'ok', path: directory, readable: true, files: names.filter((name) => name.endsWith('.json')).length };
-        } catch (error) {
-          return { status: 'degraded', path: directory, readable: false, error: errorText(error) };
-        }
-      }, 'sessions check'),
+    const fileChecks = async (): Promise<Pick<DetailedHealth['checks'], 'data_dir' | 'runs_csv' | 'scores_csv' | 'sessions'>> => {
+      const [dataDirCheck, runsCsv, scoresCsv, sessions] = await Promise.all([
+        timed(async () => {
+          const state = await checkDataDir();
+          dataDir = state;
+          let free: Record<string, unknown> = {};
+          let status: ComponentStatus = state.readable && (state.writable || readOnly) ? 'ok' : 'down';
+          if (state.readable) {
+            const disk = await statfs(config.dataDir);
+            const freeBytes = disk.bavail * disk.bsize;
+            const totalBytes = disk.blocks * disk.bsize;
+            free = { free_mb: megabytes(freeBytes), free_percent: totalBytes > 0 ? Math.round((freeBytes / totalBytes) * 1000) / 10 : null };
+            if (status === 'ok' && freeBytes < LOW_DISK_BYTES) status = 'degraded';
+          }
+          return { status, path: config.dataDir, readable: state.readable, writable: state.writable, ...free, ...(state.error ? { error: state.error } : {}) };
+        }, 'data directory check'),
+        timed(
+          () => checkCsvHeader({ file: path.join(config.dataDir, 'runs.csv'), columns: SEED_COLUMNS, missing: 'degraded', expected: 'the 16 seed columns' }),
+          'runs.csv check',
+        ),
+        timed(
+          // A missing scores.csv is fine: the first score creates it.
+          () => checkCsvHeader({ file: path.join(config.dataDir, 'scores.csv'), columns: SCORE_COLUMNS, missing: 'ok', expected: 'the score columns' }),
+          'scores.csv check',
+        ),
+        timed(async () => {
+          const directory = path.join(config.dataDir, 'sessions');
+          try {
+            const names = await readdir(directory);
+            return { status: 'ok', path: directory, readable: true, files: names.filter((name) => name.endsWith('.json')).length };
+          } catch (error) {
+            return { status: 'degraded', path: directory, readable: false, error: errorText(error) };
+          }
+        }, 'sessions check'),
+      ]);
+      return { data_dir: dataDirCheck, runs_csv: runsCsv, scores_csv: scoresCsv, sessions };
+    };
+    const [files, databaseCheck, providerCheck] = await Promise.all([
+      database ? undefined : fileChecks(),
+      database
+        ? timed(async () => {
+            const result = await pingDatabase(database);
+            noteDatabase(result);
+            return result;
+          }, 'database check')
+        : undefined,
       provider().catch((error: unknown): ComponentCheck => ({ status: 'degraded', duration_ms: 0, error: errorText(error) })),
     ]);
 
@@ -298,10 +343,8 @@ export function createHealth(options: {
     const catalog = sources.catalogInfo();
     const fetchedAt = catalog.fetched_at ? Date.parse(catalog.fetched_at) : Number.NaN;
     const checks: DetailedHealth['checks'] = {
-      data_dir: dataDirCheck,
-      runs_csv: runsCsv,
-      scores_csv: scoresCsv,
-      sessions,
+      ...files,
+      ...(databaseCheck ? { database: databaseCheck } : {}),
       provider: providerCheck,
       circuit_breakers: { status: breakers.open > 0 ? 'degraded' : 'ok', duration_ms: 0, ...breakers },
       catalog: {
@@ -323,9 +366,9 @@ export function createHealth(options: {
       },
     };
     const statuses = Object.values(checks).map((check) => check.status);
-    // only the data directory decides whether the lab can serve; the rest degrades
+    // only the data directory (or the database) decides whether the lab can serve; the rest degrades
     const status: OverallStatus =
-      dataDirCheck.status === 'down'
+      files?.data_dir?.status === 'down' || databaseCheck?.status === 'down'
         ? 'unhealthy'
         : maintenance
           ? 'maintenance'

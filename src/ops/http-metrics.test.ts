@@ -1,28 +1,7 @@
-import { afterEach, describe, expect, it } from 'vitest';
-import { loadConfig } from '../config/config.js';
-import type { LabStatusSources } from '../server/context.js';
-import type { Logger } from './logger.js';
-import { createLabMetrics, type LabMetrics } from './metrics.js';
+import { describe, expect, it } from 'vitest';
+import { useTestMetrics } from './metrics-test-support.js';
 
-const created: LabMetrics[] = [];
-afterEach(() => {
-  for (const metrics of created.splice(0)) metrics.close();
-});
-
-function build(clock: { now: number }): LabMetrics {
-  const sources: LabStatusSources = {
-    config: loadConfig({ env: {}, dotenvFile: false }),
-    logger: { warn: () => {} } as unknown as Logger,
-    version: 'test',
-    startedAt: new Date(clock.now),
-    catalogInfo: () => ({ source: 'fallback', fetched_at: null, model_count: 0, last_error: null }),
-    breakerStates: () => [],
-    activeRuns: () => 0,
-  };
-  const metrics = createLabMetrics({ sources, now: () => clock.now });
-  created.push(metrics);
-  return metrics;
-}
+const build = useTestMetrics();
 
 describe('HTTP request metrics', () => {
   it('exports counts by route, method and status and cumulative latency buckets in the Prometheus format', async () => {

@@ -2,6 +2,7 @@ import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { Writable } from 'node:stream';
 import pino, { type Logger } from 'pino';
+import { escapeCharacter, escapeJsonLineBreaks, NON_PRINTABLE } from './log-escape.js';
 
 /**
  * The lab's logger: pino with redaction, written to stdout and to LOG_FILE as lines
@@ -40,16 +41,23 @@ export function formatLogTime(epochMs: number): string {
   return new Date(epochMs).toISOString().replace('T', ' ').replace('Z', '');
 }
 
-/** One pino JSON record → one log line (with its newline). */
+/**
+ * One pino JSON record → one log line (with its newline). Nothing in it breaks the line for
+ * a line-oriented tool: the message's controls and separators are escaped as in the access
+ * log (`\x85`, `\u2028`), the context's as JSON `\u` escapes (it still parses to the same values).
+ */
 export function formatLogLine(record: Record<string, unknown>): string {
   const time = typeof record.time === 'number' ? record.time : Date.now();
   const level = LEVEL_NAMES[Number(record.level)] ?? 'INFO';
-  const message = String(record.msg ?? '').replace(/[\r\n]+/g, ' ');
+  const message = String(record.msg ?? '')
+    .replace(/[\r\n]+/g, ' ')
+    .replace(NON_PRINTABLE, escapeCharacter);
   const context: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(record)) {
     if (!OMITTED_KEYS.has(key)) context[key] = value;
   }
-  const contextText = Object.keys(context).length > 0 ? ` ${JSON.stringify(context)}` : '';
+  // JSON.stringify leaves U+2028, U+2029 and the C1 controls (U+0085) raw: escaped, the line stays one line for every tool.
+  const contextText = Object.keys(context).length > 0 ? ` ${escapeJsonLineBreaks(JSON.stringify(context))}` : '';
   return `${formatLogTime(time)} ${level} ${message}${contextText}\n`;
 }
 

@@ -1,58 +1,15 @@
-import { afterEach, describe, expect, it } from 'vitest';
-import { loadConfig } from '../config/config.js';
+import { describe, expect, it } from 'vitest';
 import type { RunRecord } from '../domain/run.js';
-import type { LabStatusSources } from '../server/context.js';
-import type { Logger } from './logger.js';
-import { createLabMetrics, type LabMetrics } from './metrics.js';
+import { sampleRun } from '../domain/sample-run.js';
+import { useTestMetrics } from './metrics-test-support.js';
 
-const created: LabMetrics[] = [];
-afterEach(() => {
-  for (const metrics of created.splice(0)) metrics.close();
-});
+const buildMetrics = useTestMetrics();
+/** Metrics with one open breaker and one active run. */
+const build = (clock: { now: number }) => buildMetrics(clock, { breakerStates: () => [{ key: 'k', baseUrl: 'http://p', model: 'm', state: 'open', failures: 5 }], activeRuns: () => 1 });
 
-function build(clock: { now: number }): LabMetrics {
-  const sources: LabStatusSources = {
-    config: loadConfig({ env: {}, dotenvFile: false }),
-    logger: { warn: () => {} } as unknown as Logger,
-    version: 'test',
-    startedAt: new Date(clock.now),
-    catalogInfo: () => ({ source: 'fallback', fetched_at: null, model_count: 0, last_error: null }),
-    breakerStates: () => [{ key: 'k', baseUrl: 'http://p', model: 'm', state: 'open', failures: 5 }],
-    activeRuns: () => 1,
-  };
-  const metrics = createLabMetrics({ sources, now: () => clock.now });
-  created.push(metrics);
-  return metrics;
-}
-
+/** A priced, measured run (the figures the assertions below add up). */
 function run(overrides: Partial<RunRecord>): RunRecord {
-  return {
-    run_id: 'r',
-    session_id: 's',
-    agent_id: 'a',
-    agent_name: 'agent',
-    model: 'openai/gpt-4o-mini',
-    ts: new Date().toISOString(),
-    prompt_tokens: 10,
-    completion_tokens: 20,
-    total_tokens: 30,
-    latency_ms: 1500,
-    ttft_ms: 300,
-    tokens_per_s: 42,
-    cost_usd: 0.0012,
-    experiment_id: '',
-    task_label: '',
-    run_notes: '',
-    streaming: true,
-    model_list_source: 'dynamic',
-    tool_web_enabled: false,
-    web_status: 'off',
-    aborted: false,
-    finish_reason: 'stop',
-    error: '',
-    bakeoff_id: '',
-    ...overrides,
-  };
+  return sampleRun({ latency_ms: 1500, ttft_ms: 300, tokens_per_s: 42, cost_usd: 0.0012, ...overrides });
 }
 
 describe('createLabMetrics', () => {

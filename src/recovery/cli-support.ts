@@ -3,7 +3,9 @@ import cliProgress from 'cli-progress';
 import type { LabConfig } from '../config/config.js';
 import { isLabError } from '../domain/errors.js';
 import type { ProgressCallback } from './progress.js';
-import { EXIT_CODES, isRecoveryError } from './recovery-error.js';
+import { sql } from 'kysely';
+import { createDatabase, migrateToLatest, redactDatabaseUrl, type Database } from '../store/postgres/index.js';
+import { EXIT_CODES, isRecoveryError, RecoveryError } from './recovery-error.js';
 
 /**
  * What the recovery commands share: the `--json` switch, the progress bar (only on a
@@ -64,6 +66,8 @@ export interface CommandOutcome {
   exitCode: number;
   text: string;
   json: unknown;
+  /** Print nothing on success (the command wrote its own output, e.g. a CSV to stdout). */
+  silent?: boolean;
 }
 
 /**
@@ -81,7 +85,8 @@ export async function runRecoveryCommand(options: {
     const config = options.context.loadConfig();
     const outcome = await options.body({ config, onProgress: progress.onProgress });
     progress.stop();
-    process.stdout.write(options.json ? `${JSON.stringify(outcome.json, null, 2)}\n` : `${outcome.text.replace(/\n*$/, '')}\n`);
+    if (options.json) process.stdout.write(`${JSON.stringify(outcome.json, null, 2)}\n`);
+    else if (!outcome.silent) process.stdout.write(`${outcome.text.replace(/\n*$/, '')}\n`);
     process.exitCode = outcome.exitCode;
   } catch (error) {
     progress.stop();
@@ -107,4 +112,41 @@ export function describeError(error: unknown): { code: string; line: string; exi
 export function displayPath(file: string): string {
   const cwd = process.cwd();
   return file.startsWith(`${cwd}/`) ? file.slice(cwd.length + 1) : file;
+}
+
+/**
+ * Run `body` with the database of DATABASE_URL (PostgreSQL mode), closing the pool after.
+ * `migrate`: bring the schema up to date first (what the lab does at start; `import` needs
+ * the tables). A database that cannot be reached is one clear line, without the password.
+ */
+export async function withDatabase<T>(options: { databaseUrl: string; migrate: boolean; body: (db: Database) => Promise<T> }): Promise<T> {
+  const db = createDatabase({ url: options.databaseUrl, maxConnections: 4, applicationName: 'agent-lab-cli' });
+  try {
+    try {
+      if (options.migrate) await migrateToLatest(db);
+      else await sql`select 1`.execute(db);
+    } catch (error) {
+      throw new RecoveryError('env:postgres', `The database ${redactDatabaseUrl(options.databaseUrl)} cannot be used: ${(error as Error).message}`, {
+        cause: error,
+        hint: 'check DATABASE_URL and that PostgreSQL is running',
+      });
+    }
+    try {
+      return await options.body(db);
+    } catch (error) {
+      if (isRecoveryError(error) || isLabError(error)) throw error;
+      throw new RecoveryError('env:postgres', `The database ${redactDatabaseUrl(options.databaseUrl)} failed: ${(error as Error).message}`, {
+        cause: error,
+        hint: 'if its tables are missing, start the lab on it once (it creates them) or load data with `agent-lab import DIR`',
+      });
+    }
+  } finally {
+    await db.destroy().catch(() => undefined);
+  }
+}
+
+/** Refuse a files-only command in PostgreSQL mode, naming what to do instead. */
+export function refuseInDatabaseMode(config: LabConfig, command: string, instead: string): void {
+  if (config.databaseUrl === undefined) return;
+  throw new RecoveryError('usage:argument', `\`agent-lab ${command}\` works on the files of DATA_DIR, and this lab keeps its data in PostgreSQL (DATABASE_URL is set)`, { hint: instead });
 }

@@ -25,6 +25,10 @@ export const RECOVERY_ERROR_CODES = {
   'env:not_writable': EXIT_CODES.usage,
   'env:lock': EXIT_CODES.usage,
   'env:io': EXIT_CODES.usage,
+  /** PostgreSQL mode: pg_dump, pg_restore or psql missing. */
+  'env:postgres_tools': EXIT_CODES.usage,
+  /** PostgreSQL mode: the database refused or failed the operation. */
+  'env:postgres': EXIT_CODES.usage,
   'integrity:checksum': EXIT_CODES.damage,
   'integrity:manifest': EXIT_CODES.damage,
   /** A manifest path that would leave the data directory or the snapshot. */

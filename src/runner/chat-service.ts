@@ -180,14 +180,24 @@ export function historyFrom(session: Pick<Session, 'transcript'>): ChatMessage[]
 export class ChatService {
   constructor(private readonly options: ChatServiceOptions) {}
 
+  /**
+   * The agent a request runs as: a saved agent (`agent_id`); an inline config (`agent`); or
+   * both: the saved agent's identity with the inline settings, for this request only (the
+   * chat's unsaved settings), the saved agent left as it is.
+   */
+  async #resolveAgent(body: Pick<ChatRequestBody, 'agent_id' | 'agent'>): Promise<Agent> {
+    const inline = body.agent === undefined ? undefined : agentInputSchema.parse(body.agent);
+    if (body.agent_id !== undefined) {
+      const saved = await this.options.stores.agents.get(body.agent_id);
+      return inline ? { ...inline, id: saved.id, created_at: saved.created_at, updated_at: saved.updated_at } : saved;
+    }
+    const now = new Date().toISOString();
+    return { ...inline!, id: 'inline', created_at: now, updated_at: now };
+  }
+
   /** Validate the request against the stores; throws 4xx LabErrors before any stream starts. */
   async prepare(body: ChatRequestBody, extra: { bakeoffId?: string } = {}): Promise<PreparedChat> {
-    const agent: Agent = body.agent_id
-      ? await this.options.stores.agents.get(body.agent_id)
-      : (() => {
-          const now = new Date().toISOString();
-          return { ...agentInputSchema.parse(body.agent), id: 'inline', created_at: now, updated_at: now };
-        })();
+    const agent = await this.#resolveAgent(body);
     let history: ChatMessage[] = [];
     let sessionId: string;
     let isNewSession = false;

@@ -1,6 +1,7 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { ZodError } from 'zod';
 import { LabError } from '../domain/errors.js';
+import { isMissingField, REPORT_INPUT } from '../domain/zod-issue.js';
 import { openAiErrorBody } from './openai/openai-error.js';
 import { routeKind } from './plugins/route-kind.js';
 
@@ -10,16 +11,19 @@ export function describeZodError(error: ZodError): string {
     .map((issue) => {
       const field = issue.path.length > 0 ? issue.path.join('.') : 'body';
       if (issue.code === 'unrecognized_keys') return `unknown field(s): ${issue.keys.join(', ')}`;
-      // zod 4 leaves `input` out of its issues unless asked, so a missing field is known by its message.
-      if (issue.code === 'invalid_type' && /received undefined$/.test(issue.message)) return `${field} is required`;
+      if (isMissingField(issue)) return `${field} is required`;
       return `${field}: ${issue.message}`;
     })
     .join('; ');
 }
 
 /** Parse `value` with `schema`, or throw a 400 LabError naming the field and the rule. */
-export function parseOrThrow<T>(schema: { safeParse(value: unknown): { success: true; data: T } | { success: false; error: ZodError } }, value: unknown, what = 'body'): T {
-  const result = schema.safeParse(value);
+export function parseOrThrow<T>(
+  schema: { safeParse(value: unknown, params?: typeof REPORT_INPUT): { success: true; data: T } | { success: false; error: ZodError } },
+  value: unknown,
+  what = 'body',
+): T {
+  const result = schema.safeParse(value, REPORT_INPUT);
   if (!result.success) throw new LabError('bad_request:body', `Invalid ${what}: ${describeZodError(result.error)}`);
   return result.data;
 }

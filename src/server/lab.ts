@@ -10,8 +10,12 @@ import { createLocalProvider, listLocalModels, SHIPPED_MODEL_PATH, type LocalMod
 import { ChatService } from '../runner/chat-service.js';
 import { RunRegistry } from '../runner/run-registry.js';
 import { startBackupSchedule } from '../recovery/index.js';
-import { AgentStore, RunsCsv, ScoresCsv, SessionStore } from '../store/index.js';
+import { AgentStore, RevokedSessionsFile, RunsCsv, ScoresCsv, SessionStore } from '../store/index.js';
 import type { RunIndexEvent } from '../store/index.js';
+import { openPostgresStorage, PostgresRevokedSessions, type PostgresStorage } from '../store/postgres/index.js';
+import type { AgentRepository } from '../domain/agent-repository.js';
+import type { RunHistory, ScoreHistory } from '../domain/history.js';
+import type { SessionRepository } from '../domain/session-repository.js';
 import { ScoreService } from '../evals/score-service.js';
 import { newId } from '../runner/ids.js';
 import { createToolRegistry } from '../tools/index.js';
@@ -26,7 +30,10 @@ export interface Lab {
   app: FastifyInstance;
   config: LabConfig;
   registry: RunRegistry;
-  runsCsv: RunsCsv;
+  /** runs.csv in files mode; undefined in PostgreSQL mode (DATABASE_URL). */
+  runsCsv: RunsCsv | undefined;
+  /** The database in PostgreSQL mode. */
+  postgres: PostgresStorage | undefined;
   /** Reopen the access log (SIGHUP, after logrotate). */
   reopenLogs(): void;
   /** Stop background work (flag polling, health probes, metrics, schedules). */
@@ -42,15 +49,32 @@ export interface Lab {
  */
 export async function createLab(options: { config: LabConfig; logger: Logger }): Promise<Lab> {
   const { config, logger } = options;
-  const runsCsv = new RunsCsv({ dataDir: config.dataDir, onIndexEvent: (event) => logRunIndexEvent(logger, event) });
-  const init = await runsCsv.init();
-  if (init.migratedFrom) logger.warn({ backup: init.backupPath, columns: init.migratedFrom }, 'Migrated runs.csv from the earlier Agent Lab format');
-  if (init.repairedTornRecord) logger.warn({ file: runsCsv.path }, 'Repaired a torn last record in runs.csv');
-  const scoresCsv = new ScoresCsv({ dataDir: config.dataDir });
-  const scoresInit = await scoresCsv.init();
-  if (scoresInit.repairedTornRecord) logger.warn({ file: scoresCsv.path, torn: scoresInit.tornPath }, 'Repaired a torn last record in scores.csv');
-  const sessions = new SessionStore({ dataDir: config.dataDir });
-  const agents = new AgentStore({ dataDir: config.dataDir });
+  // DATABASE_URL: every store in PostgreSQL (schema migrated here, before anything listens); else files under DATA_DIR.
+  const postgres = config.databaseUrl
+    ? await openPostgresStorage({
+        url: config.databaseUrl,
+        onIdleError: (error) => logger.warn({ err: error }, 'An idle database connection failed; it will be replaced'),
+      })
+    : undefined;
+  let runsCsvFile: RunsCsv | undefined;
+  let stores: { agents: AgentRepository; sessions: SessionRepository; runs: RunHistory; scores: ScoreHistory };
+  if (postgres) {
+    logger.info({ database: postgres.displayUrl, migrations_applied: postgres.migrationsApplied }, 'Storing data in PostgreSQL');
+    stores = postgres;
+  } else {
+    const runsCsv = new RunsCsv({ dataDir: config.dataDir, onIndexEvent: (event) => logRunIndexEvent(logger, event) });
+    const init = await runsCsv.init();
+    if (init.migratedFrom) logger.warn({ backup: init.backupPath, columns: init.migratedFrom }, 'Migrated runs.csv from the earlier Agent Lab format');
+    if (init.repairedTornRecord) logger.warn({ file: runsCsv.path }, 'Repaired a torn last record in runs.csv');
+    const scoresCsv = new ScoresCsv({ dataDir: config.dataDir });
+    const scoresInit = await scoresCsv.init();
+    if (scoresInit.repairedTornRecord) logger.warn({ file: scoresCsv.path, torn: scoresInit.tornPath }, 'Repaired a torn last record in scores.csv');
+    const sessions = new SessionStore({ dataDir: config.dataDir });
+    const agents = new AgentStore({ dataDir: config.dataDir });
+    stores = { agents, sessions, runs: runsCsv, scores: scoresCsv };
+    runsCsvFile = runsCsv;
+  }
+  const { agents, sessions } = stores;
 
   const localModels: LocalModel[] = await listLocalModels({ localModelPath: config.localModelPath, shippedModelPath: SHIPPED_MODEL_PATH }).catch(
     (error: unknown) => {
@@ -86,7 +110,7 @@ export async function createLab(options: { config: LabConfig; logger: Logger }):
   };
   const flags = createServiceFlags({ readOnlyFlag: config.readOnlyFlag, maintenanceFlag: config.maintenanceFlag, logger });
   const metrics = createLabMetrics({ sources });
-  const health = createHealth({ sources, flags, metrics });
+  const health = createHealth({ sources, flags, metrics, database: postgres });
 
   const remote = createResilientProvider({
     provider: createOpenAICompatibleProvider({
@@ -109,7 +133,7 @@ export async function createLab(options: { config: LabConfig; logger: Logger }):
   const tools = createToolRegistry({ fetchAllowlist: config.fetchAllowlist, allowPrivate: config.fetchAllowPrivate });
 
   const chat = new ChatService({
-    stores: { agents, sessions, runs: runsCsv },
+    stores: { agents, sessions, runs: stores.runs },
     selectProvider: (model) =>
       localModels.some((entry) => entry.id === model) ? { provider: local, source: 'local' } : { provider: remote, source: catalog.info().source },
     tools,
@@ -120,7 +144,7 @@ export async function createLab(options: { config: LabConfig; logger: Logger }):
     logger,
   });
 
-  const scores = new ScoreService({ stores: { runs: runsCsv, scores: scoresCsv, sessions, agents }, chat, newId });
+  const scores = new ScoreService({ stores: { runs: stores.runs, scores: stores.scores, sessions, agents }, chat, newId });
 
   let operations: Operations | undefined;
   const app = await buildApp({
@@ -129,7 +153,7 @@ export async function createLab(options: { config: LabConfig; logger: Logger }):
     serverOptions: operationsServerOptions({ config, logger }),
     agents,
     sessions,
-    runs: runsCsv,
+    runs: stores.runs,
     scores,
     catalog: {
       get: () => catalog.get(),
@@ -141,19 +165,19 @@ export async function createLab(options: { config: LabConfig; logger: Logger }):
     registry,
     webDir: path.join(REPO_ROOT, 'web', 'dist'),
     registerOperations: async (instance) => {
-      operations = await registerOperations(instance, { sources, flags, metrics, health, webDir: path.join(REPO_ROOT, 'web', 'dist') });
+      const revocations = postgres ? new PostgresRevokedSessions({ db: postgres.db }) : new RevokedSessionsFile({ dataDir: config.dataDir });
+      operations = await registerOperations(instance, { sources, flags, metrics, health, revocations, webDir: path.join(REPO_ROOT, 'web', 'dist') });
     },
   });
-  const backups = startBackupSchedule({ config, logger });
+  // PostgreSQL mode: DATA_DIR holds no data to snapshot; the database is backed up with its own tools
+  const backups = startBackupSchedule({ config, logger, ...(postgres && config.databaseUrl ? { database: { url: config.databaseUrl, db: postgres.db } } : {}) });
 
-  if ((await agents.list()).length === 0) {
-    const model = config.openRouterApiKey ? 'openai/gpt-4o-mini' : localModels[0]?.id;
-    if (model) {
-      const agent = await agents.create(
-        agentInputSchema.parse({ name: 'Default agent', model, system_prompt: 'You are a helpful assistant. Answer briefly.', tools: ['add_numbers', 'utc_now'] }),
-      );
-      logger.info({ agent_id: agent.id, model }, 'Created the default agent');
-    }
+  const defaultModel = config.openRouterApiKey ? 'openai/gpt-4o-mini' : localModels[0]?.id;
+  if (defaultModel) {
+    const agent = await agents.createIfNone(
+      agentInputSchema.parse({ name: 'Default agent', model: defaultModel, system_prompt: 'You are a helpful assistant. Answer briefly.', tools: ['add_numbers', 'utc_now'] }),
+    );
+    if (agent) logger.info({ agent_id: agent.id, model: defaultModel }, 'Created the default agent');
   }
 
   void catalog.load().catch((error: unknown) => logger.warn({ err: error }, 'Model catalog fetch failed; using the fallback list'));
@@ -162,15 +186,17 @@ export async function createLab(options: { config: LabConfig; logger: Logger }):
     app,
     config,
     registry,
-    runsCsv,
+    runsCsv: runsCsvFile,
+    postgres,
     reopenLogs: () => operations?.accessLog.reopen(),
-    saveDerivedState: () => runsCsv.close(),
+    saveDerivedState: async () => runsCsvFile?.close(),
     stopBackground: () => {
       flags.close();
       health.close();
       metrics.close();
       backups.stop();
       void local.dispose().catch((error: unknown) => logger.warn({ err: error }, 'Failed to release the local model runtime'));
+      void postgres?.close().catch((error: unknown) => logger.warn({ err: error }, 'Failed to close the database connections'));
     },
   };
 }

@@ -50,7 +50,7 @@ async function main(): Promise<void> {
     process.exit(1);
   }
   logger.info(
-    { url: config.publicUrl, data_dir: config.dataDir, provider: config.openRouterBaseUrl, api_key_configured: Boolean(config.openRouterApiKey) },
+    { url: config.publicUrl, data_dir: config.dataDir, database: lab.postgres?.displayUrl, provider: config.openRouterBaseUrl, api_key_configured: Boolean(config.openRouterApiKey) },
     'Agent Lab is listening',
   );
   if (config.openRouterBasicAuth !== undefined && config.openRouterApiKey) {

@@ -64,6 +64,16 @@ describe('AgentStore', () => {
     expect(await store.list()).toHaveLength(30);
   });
 
+  it('creates the first agent once when several stores on one directory each try (createIfNone)', async () => {
+    const input = agentInputSchema.parse({ name: 'Default agent', model: 'm' });
+    const created = await Promise.all(Array.from({ length: 5 }, () => new AgentStore({ dataDir }).createIfNone(input)));
+    expect(created.filter(Boolean)).toHaveLength(1);
+    expect((await store.list()).map((agent) => agent.name)).toEqual(['Default agent']);
+    const before = await readFile(store.path, 'utf8');
+    expect(await store.createIfNone(input)).toBeUndefined();
+    expect(await readFile(store.path, 'utf8')).toBe(before);
+  });
+
   it('reports a damaged agents.json on every access and never overwrites it', async () => {
     await mkdir(dataDir, { recursive: true });
     const damaged = '{"agents": [{"id": "a", "name": "cut';

@@ -7,6 +7,7 @@ import type { Agent, AgentUpdate, agentInputSchema } from '../domain/agent.js';
 import { LabError } from '../domain/errors.js';
 import { DamagedFileError, readJsonFile, writeJsonAtomic } from './atomic-file.js';
 import { withDataLock } from './data-lock.js';
+import type { AgentRepository } from '../domain/agent-repository.js';
 
 /**
  * `data/agents.json` (`{ "agents": [...] }`): every agent in one file, replaced atomically
@@ -30,7 +31,7 @@ interface AgentFile {
 }
 
 /** The agents of one data directory. */
-export class AgentStore {
+export class AgentStore implements AgentRepository {
   readonly dataDir: string;
   readonly #file: string;
   /** The readable agents of the file as last read, keyed by its inode, size and mtime (ns). */
@@ -91,6 +92,19 @@ export class AgentStore {
     return agent;
   }
 
+  /** Store a new agent only when agents.json holds no readable agent (checked under the data lock). */
+  async createIfNone(input: z.output<typeof agentInputSchema>): Promise<Agent | undefined> {
+    const now = new Date().toISOString();
+    const agent: Agent = { id: uuidv7(), ...input, created_at: now, updated_at: now };
+    let created = false;
+    await this.#modify((file) => {
+      if (file.entries.some((entry) => readAgent(entry) !== undefined)) return undefined;
+      created = true;
+      return { ...file, entries: [...file.entries, agent] };
+    });
+    return created ? agent : undefined;
+  }
+
   /** Change the given fields of an agent; rejects with `not_found:agent` when there is none. */
   async update(id: string, patch: AgentUpdate): Promise<Agent> {
     let updated: Agent | undefined;
@@ -127,10 +141,12 @@ export class AgentStore {
     }
   }
 
-  async #modify(change: (file: AgentFile) => AgentFile): Promise<void> {
+  /** Change agents.json under the data lock; a change that returns undefined leaves the file as it is. */
+  async #modify(change: (file: AgentFile) => AgentFile | undefined): Promise<void> {
     await withDataLock(this.dataDir, async () => {
       // Read again under the lock: a damaged file throws here, so it is never overwritten.
       const next = change(await this.#read());
+      if (next === undefined) return;
       await mkdir(this.dataDir, { recursive: true });
       this.#cache = undefined;
       await writeJsonAtomic(this.#file, { ...next.extras, agents: next.entries });

@@ -32,3 +32,4 @@ export type {
 } from './session-store.js';
 export { ScoresCsv, isScoresHeader, parseScoresCsv } from './scores-csv.js';
 export type { ScoresCsvContent, ScoresCsvInitResult } from './scores-csv.js';
+export { RevokedSessionsFile } from './revoked-sessions-file.js';

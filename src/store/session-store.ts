@@ -1,12 +1,11 @@
 import { mkdir, readdir, stat, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import { v7 as uuidv7 } from 'uuid';
-import { z } from 'zod';
 import { LabError } from '../domain/errors.js';
-import type { RunRecord } from '../domain/run.js';
-import { SESSION_ID_PATTERN, sessionRunSchema, sessionSchema, toSession, transcriptEntrySchema } from '../domain/session.js';
-import { replaceExchange } from '../domain/exchange.js';
-import type { Session, TranscriptEntry } from '../domain/session.js';
+import { SESSION_ID_PATTERN, sessionRunSchema, sessionSchema, toSession } from '../domain/session.js';
+import type { Session } from '../domain/session.js';
+import { newSession, parseTranscript, startSession, toSessionDocument, toSessionListEntry, withChanges, withTurn, type SessionTurn } from '../domain/session-edit.js';
+import type { AppendTurnOptions, SessionInput, SessionRepository, SessionSummary } from '../domain/session-repository.js';
 import { DamagedFileError, fsyncDirectory, readJsonFile, writeFileAtomic } from './atomic-file.js';
 import { withDataLock } from './data-lock.js';
 import { GroupCommit } from './group-commit.js';
@@ -23,54 +22,14 @@ import { GroupCommit } from './group-commit.js';
  * Files of the Python Agent Lab load, and saving one keeps the fields the lab does not know.
  */
 
-/** A session in the list: enough to show and sort it without its transcript. */
-export interface SessionListEntry {
-  id: string;
-  name: string;
-  created_at: string;
-  updated_at: string;
-  model_id: string;
-  /** User messages in the transcript (one turn = a message and its answer). */
-  turns: number;
-  /** Runs recorded in the session. */
-  runs: number;
-  damaged?: false;
-}
+export type {
+  AppendTurnOptions,
+  DamagedSessionEntry,
+  SessionInput,
+  SessionListEntry,
+  SessionSummary,
+} from '../domain/session-repository.js';
 
-/** A file in `sessions/` that cannot be read as a session. */
-export interface DamagedSessionEntry {
-  id: string;
-  damaged: true;
-  error: string;
-}
-
-/** One line of the session list: a readable session, or a file that could not be read. */
-export type SessionSummary = SessionListEntry | DamagedSessionEntry;
-
-/** Fields a client may set when creating or updating a session. */
-export interface SessionInput {
-  name?: string;
-  notes?: string;
-  agent_config?: Record<string, unknown> | null;
-  model_id?: string;
-  transcript?: TranscriptEntry[];
-}
-
-/** What the chat runner records after each run. */
-export interface AppendTurnOptions {
-  sessionId: string;
-  /** Start the session with this id when it does not exist yet (a chat without `session_id`). */
-  createIfMissing?: { name?: string; agent_config: Record<string, unknown> | null; model_id: string };
-  /** The transcript entries of the turn (the user message, the assistant answer, tool turns). */
-  entries: TranscriptEntry[];
-  /** The full run record; one with the same `run_id` already present is replaced. */
-  run?: RunRecord | Record<string, unknown>;
-  /** Regenerate/retry: these entries take the place of that run's exchange (its run record stays in `runs`). */
-  replaceRunId?: string;
-}
-
-const KNOWN_FIELDS = ['id', 'created_at', 'updated_at', 'name', 'notes', 'agent_config', 'model_id', 'transcript', 'runs'];
-const transcriptSchema = z.array(transcriptEntrySchema);
 const LIST_CONCURRENCY = 32;
 /** Sessions of one group commit written at the same time. */
 const SAVE_CONCURRENCY = 32;
@@ -79,10 +38,10 @@ const RECENT_MAX_SESSIONS = 64;
 const RECENT_MAX_BYTES = 16 * 1024 * 1024;
 
 /** An appendTurn call with its transcript entries already validated. */
-type TurnJob = AppendTurnOptions & { entries: TranscriptEntry[] };
+type TurnJob = SessionTurn;
 
 /** The session files of one data directory. */
-export class SessionStore {
+export class SessionStore implements SessionRepository {
   readonly dataDir: string;
   readonly directory: string;
   readonly #summaries = new Map<string, { key: string; summary: SessionSummary }>();
@@ -132,16 +91,7 @@ export class SessionStore {
     let summary = this.#summaries.get(id)?.key === key ? this.#summaries.get(id)?.summary : undefined;
     if (!summary) {
       try {
-        const session = await this.#load(id);
-        summary = {
-          id: session.id,
-          name: session.name,
-          created_at: session.created_at,
-          updated_at: session.updated_at,
-          model_id: session.model_id,
-          turns: session.transcript.filter((entry) => entry.role === 'user').length,
-          runs: session.runs.length,
-        };
+        summary = toSessionListEntry(await this.#load(id));
       } catch (error) {
         if (error instanceof LabError && error.code === 'not_found:session') return undefined;
         summary = { id, damaged: true, error: error instanceof Error ? error.message : String(error) };
@@ -163,18 +113,7 @@ export class SessionStore {
 
   /** Start a session with a new UUIDv7 id (time-ordered, so `ls sessions | tail` shows the newest). */
   async create(input: SessionInput = {}): Promise<Session> {
-    const now = new Date().toISOString();
-    const session: Session = {
-      id: uuidv7(),
-      created_at: now,
-      updated_at: now,
-      name: input.name ?? '',
-      notes: input.notes ?? '',
-      agent_config: input.agent_config ?? null,
-      model_id: input.model_id ?? modelOf(input.agent_config),
-      transcript: parseTranscript(input.transcript ?? []),
-      runs: [],
-    };
+    const session = newSession(uuidv7(), input);
     await withDataLock(this.dataDir, () => this.#save(session));
     return session;
   }
@@ -185,12 +124,7 @@ export class SessionStore {
     const transcript = patch.transcript === undefined ? undefined : parseTranscript(patch.transcript);
     return withDataLock(this.dataDir, async () => {
       const session = await this.#loadCurrent(id);
-      const updated: Session = {
-        ...session,
-        ...definedOnly({ name: patch.name, notes: patch.notes, model_id: patch.model_id, transcript }),
-        ...(patch.agent_config === undefined ? {} : { agent_config: patch.agent_config }),
-        updated_at: laterTimestamp(session.updated_at),
-      };
+      const updated = withChanges(session, { ...patch, transcript });
       await this.#save(updated);
       return updated;
     });
@@ -333,7 +267,7 @@ export class SessionStore {
     const file = this.#pathOf(session.id);
     this.#forget(session.id);
     if (options.syncDirectory ?? true) await mkdir(this.directory, { recursive: true });
-    const text = `${JSON.stringify(toFileShape(session), null, 2)}\n`;
+    const text = `${JSON.stringify(toSessionDocument(session), null, 2)}\n`;
     await writeFileAtomic(file, text, { syncDirectory: options.syncDirectory ?? true });
     if (options.cache === false || text.length > RECENT_MAX_BYTES / 4) return;
     // The file is written: failing to stat it only means it is read again next time.
@@ -362,84 +296,6 @@ function damaged(id: string, reason: string, cause: unknown): LabError {
     `Session file sessions/${id}.json is damaged: ${reason}. Run \`npx --no-install agent-lab check\` (and \`quarantine\` or \`restore\`).`,
     { cause, retryable: false },
   );
-}
-
-/** The lab's fields first, in a stable order, then any the lab does not know (kept as they were). */
-function toFileShape(session: Session): Record<string, unknown> {
-  const extras = Object.fromEntries(Object.entries(session).filter(([key]) => !KNOWN_FIELDS.includes(key)));
-  return {
-    id: session.id,
-    created_at: session.created_at,
-    updated_at: session.updated_at,
-    name: session.name,
-    notes: session.notes,
-    agent_config: session.agent_config,
-    model_id: session.model_id,
-    transcript: session.transcript,
-    runs: session.runs,
-    ...extras,
-  };
-}
-
-function parseTranscript(entries: unknown): TranscriptEntry[] {
-  const parsed = transcriptSchema.safeParse(entries);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    throw new LabError('bad_request:body', `transcript${issue ? `.${issue.path.join('.')}` : ''}: ${issue?.message ?? 'invalid'}`, {
-      cause: parsed.error,
-    });
-  }
-  return parsed.data;
-}
-
-function modelOf(agentConfig: Record<string, unknown> | null | undefined): string {
-  return typeof agentConfig?.model === 'string' ? agentConfig.model : '';
-}
-
-/** Now, or just after `previous` if the clock is behind it, so updated_at never goes back. */
-function laterTimestamp(previous: string): string {
-  const now = Date.now();
-  const before = Date.parse(previous);
-  return new Date(Number.isFinite(before) && before >= now ? before + 1 : now).toISOString();
-}
-
-function definedOnly<T extends Record<string, unknown>>(value: T): Partial<T> {
-  return Object.fromEntries(Object.entries(value).filter(([, field]) => field !== undefined)) as Partial<T>;
-}
-
-/** A new, empty session for a chat that names no existing one. */
-function startSession(id: string, start: NonNullable<AppendTurnOptions['createIfMissing']>): Session {
-  const now = new Date().toISOString();
-  return {
-    id,
-    created_at: now,
-    updated_at: now,
-    name: start.name ?? '',
-    notes: '',
-    agent_config: start.agent_config,
-    model_id: start.model_id,
-    transcript: [],
-    runs: [],
-  };
-}
-
-/** `session` with one more turn: its entries, and its run (replacing one with the same `run_id`). */
-function withTurn(session: Session, job: TurnJob): Session {
-  const runs = [...session.runs];
-  if (job.run) {
-    const run: Record<string, unknown> = { ...job.run };
-    const existing = runs.findIndex((candidate) => candidate.run_id !== undefined && candidate.run_id === run.run_id);
-    if (existing >= 0) runs[existing] = run;
-    else runs.push(run);
-  }
-  return {
-    ...session,
-    transcript: job.replaceRunId
-      ? replaceExchange({ transcript: session.transcript, runId: job.replaceRunId, entries: job.entries })
-      : [...session.transcript, ...job.entries],
-    runs,
-    updated_at: laterTimestamp(session.updated_at),
-  };
 }
 
 /** A file's identity: any replacement (new inode) or change (size, mtime, ctime) gives another key. */

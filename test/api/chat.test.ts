@@ -179,11 +179,30 @@ describe('POST /api/chat (streaming)', () => {
     expect(response.status).toBe(200);
     expect(response.json.run.agent_name).toBe('Inline');
   });
+
+  it('agent_id with agent: this request runs with the unsaved settings, attributed to the saved agent, which stays as it was', async () => {
+    const before = (await api(`${lab.url}/api/agents/${agentId}`)).json;
+    const unsaved = { name: 'Echo', model: 'openai/gpt-4o', system_prompt: 'Try this prompt.', temperature: 1.5, top_p: 0.5, max_tokens: 64, tools: [] };
+    const response = await api(`${lab.url}/api/chat`, { body: { agent_id: agentId, agent: unsaved, message: 'Hi [[scenario:normal text="Tried."]]', stream: false } });
+    expect(response.status).toBe(200);
+    expect(response.json.run.agent_id).toBe(agentId);
+    expect(response.json.run.model).toBe('openai/gpt-4o');
+    const sent = lab.provider.chatRequests().at(-1)!.body as { model: string; temperature: number; top_p: number; max_tokens: number; messages: Array<{ role: string; content: string }>; tools?: unknown[] };
+    expect(sent).toMatchObject({ model: 'openai/gpt-4o', temperature: 1.5, top_p: 0.5, max_tokens: 64 });
+    expect(sent.messages[0]).toEqual({ role: 'system', content: 'Try this prompt.' });
+    expect(sent.tools ?? []).toEqual([]);
+    // The saved agent did not change.
+    expect((await api(`${lab.url}/api/agents/${agentId}`)).json).toEqual(before);
+    // The next request with agent_id alone uses the saved settings again.
+    await api(`${lab.url}/api/chat`, { body: { agent_id: agentId, message: 'Hi again', stream: false } });
+    expect(lab.provider.chatRequests().at(-1)!.body).toMatchObject({ model: 'openai/gpt-4o-mini', temperature: before.temperature });
+  });
 });
 
 describe('POST /api/chat (bad input)', () => {
   it.each([
     [{ message: 'hi' }, /agent_id/],
+    [{ agent_id: 'x' }, /message is required/], // the schema words its own type message; missing is still said as missing
     [{ agent_id: 'x', message: '' }, /message/],
     [{ agent_id: 'x', message: 5 }, /message/],
     [{ agent_id: 'x', message: 'hi', session_id: '../etc/passwd' }, /session/],

@@ -56,6 +56,24 @@ describe('configuration', () => {
     expect(message).not.toContain('hunter2');
   });
 
+  it('takes DATABASE_URL only as a postgres:// or postgresql:// URL, and never prints it in an error', () => {
+    expect(loadConfig({ env: {}, dotenvFile: false }).databaseUrl).toBeUndefined();
+    expect(loadConfig({ env: { DATABASE_URL: '  ' }, dotenvFile: false }).databaseUrl).toBeUndefined();
+    for (const url of ['postgres://lab:secret@db.internal:5432/agent_lab', 'postgresql://lab@127.0.0.1/lab?sslmode=require']) {
+      expect(loadConfig({ env: { DATABASE_URL: url }, dotenvFile: false }).databaseUrl).toBe(url);
+    }
+    for (const url of ['mysql://root:hunter2-secret@db/lab', 'postgres://root:hunter2/secret@db', 'postgres://root:hunter2-secret@db.internal:5432', 'not a url hunter2']) {
+      let message = '';
+      try {
+        loadConfig({ env: { DATABASE_URL: url }, dotenvFile: false });
+      } catch (error) {
+        message = (error as Error).message;
+      }
+      expect(message, url).toContain('DATABASE_URL must be a PostgreSQL URL');
+      expect(message, url).not.toContain('hunter2');
+    }
+  });
+
   it('reads .env, and the environment wins over it', () => {
     const cwd = mkdtempSync(path.join(os.tmpdir(), 'agent-lab-dotenv-'));
     writeFileSync(path.join(cwd, '.env'), 'PORT=9000\nHOST=127.0.0.2\n');

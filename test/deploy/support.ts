@@ -144,8 +144,8 @@ export function wrapperNginxConf(options: { prefix: string; include: string; dae
   ].join('\n');
 }
 
-/** Start real nginx (foreground, its own prefix) in front of the lab on `labPort`. */
-export async function startNginx(options: { labPort: number }): Promise<RunningNginx> {
+/** Start real nginx (foreground, its own prefix) in front of the lab on `labPort` (and any `moreLabPorts`: one upstream, round robin). */
+export async function startNginx(options: { labPort: number; moreLabPorts?: number[] }): Promise<RunningNginx> {
   const nginx = findProgram('nginx');
   if (!nginx) throw new Error('nginx is not installed');
   const prefix = await tempDir('agent-lab-nginx-');
@@ -157,7 +157,9 @@ export async function startNginx(options: { labPort: number }): Promise<RunningN
   await writeFile(path.join(wwwDir, 'maintenance.html'), readDeployFile('www', 'maintenance.html'));
   const port = await freePort();
   const siteConf = path.join(prefix, 'agent-lab.conf');
-  await writeFile(siteConf, adaptNginxConf({ source: readDeployFile('nginx', 'agent-lab.conf'), port, labPort: options.labPort, wwwDir, logDir }));
+  const site = adaptNginxConf({ source: readDeployFile('nginx', 'agent-lab.conf'), port, labPort: options.labPort, wwwDir, logDir });
+  const servers = [options.labPort, ...(options.moreLabPorts ?? [])].map((labPort) => `server 127.0.0.1:${labPort};`).join('\n    ');
+  await writeFile(siteConf, site.replace(`server 127.0.0.1:${options.labPort};`, servers));
   const conf = path.join(prefix, 'nginx.conf');
   await writeFile(conf, wrapperNginxConf({ prefix, include: siteConf, daemon: false }));
   let output = '';

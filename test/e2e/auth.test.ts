@@ -1,8 +1,8 @@
-import type { Browser, Request } from 'playwright-core';
+import type { Request } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { missing } from '../support/prerequisites.js';
 import { startLab, type RunningLab } from '../support/start-lab.js';
-import { CHROMIUM_PREREQUISITE, eventually, LabPage, launchChromium } from './lab-page.js';
+import { CHROMIUM_PREREQUISITE, eventually, openLabPage, type OpenedLabPage } from './lab-page.js';
 
 /** A lab with LAB_AUTH_TOKEN: the page asks for the token, and asks again when the cookie is gone. */
 
@@ -10,22 +10,20 @@ const TOKEN = 'e2e-lab-token-0123456789';
 
 describe.skipIf(missing(CHROMIUM_PREREQUISITE))('a lab that needs a token', () => {
   let lab: RunningLab;
-  let browser: Browser;
+  let opened: OpenedLabPage | undefined;
 
   beforeAll(async () => {
     lab = await startLab({ env: { LAB_AUTH_TOKEN: TOKEN } });
-    browser = await launchChromium();
   });
 
   afterAll(async () => {
-    await browser?.close();
+    await opened?.close();
     await lab?.close();
   });
 
   it('signs in, and when an API call gets 401 the page prompts for the token and carries on', async () => {
-    const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
-    const page = await context.newPage();
-    const ui = new LabPage(page);
+    opened = await openLabPage();
+    const { context, page, ui } = opened;
     // The page's timers run on a clock the test controls: the status poll (every 3 s, and it
     // needs the token too) must not be the call that meets the 401 before the click below.
     await context.clock.install();
@@ -63,6 +61,5 @@ describe.skipIf(missing(CHROMIUM_PREREQUISITE))('a lab that needs a token', () =
     await ui.testId('auth-dialog').waitFor({ state: 'hidden', timeout: 10_000 });
     expect((await context.cookies()).some((cookie) => cookie.httpOnly)).toBe(true);
     expect(await page.evaluate(() => document.cookie)).toBe(''); // HttpOnly: scripts never see it
-    await context.close();
   }, 90_000);
 });

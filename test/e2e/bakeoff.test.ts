@@ -1,9 +1,9 @@
-import type { Browser, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { missing } from '../support/prerequisites.js';
 import { startLab, type RunningLab } from '../support/start-lab.js';
 import { api } from '../support/sse-client.js';
-import { CHROMIUM_PREREQUISITE, LabPage, launchChromium } from './lab-page.js';
+import { CHROMIUM_PREREQUISITE, openLabPage, type LabPage, type OpenedLabPage } from './lab-page.js';
 
 /**
  * The bake-off view in Debian's Chromium against the built lab and the OpenRouter-format
@@ -14,11 +14,12 @@ const MODELS = ['openai/gpt-4o-mini', 'openai/gpt-4o', 'anthropic/claude-3.5-hai
 
 describe.skipIf(missing(CHROMIUM_PREREQUISITE))('the bake-off view', () => {
   let lab: RunningLab;
-  let browser: Browser;
+  let opened: OpenedLabPage;
   let page: Page;
   let ui: LabPage;
+  let pageErrors: string[];
   const agentIds: string[] = [];
-  const pageErrors: string[] = [];
+  const judging: Record<'good' | 'bad' | 'fair' | 'biased', string> = { good: '', bad: '', fair: '', biased: '' };
 
   beforeAll(async () => {
     lab = await startLab();
@@ -26,13 +27,14 @@ describe.skipIf(missing(CHROMIUM_PREREQUISITE))('the bake-off view', () => {
       const created = await api(`${lab.url}/api/agents`, { body: { name: `Racer ${index + 1}`, model, system_prompt: 'Race.' } });
       agentIds.push(created.json.id);
     }
-    browser = await launchChromium();
-    page = await (await browser.newContext({ viewport: { width: 1400, height: 900 } })).newPage();
-    page.on('pageerror', (error) => pageErrors.push(error.message));
-    ui = new LabPage(page);
+    for (const [key, model] of [['good', 'test/good'], ['bad', 'test/bad'], ['fair', 'test/judge-fair'], ['biased', 'test/judge-biased']] as const) {
+      judging[key] = (await api(`${lab.url}/api/agents`, { body: { name: `Pair ${key}`, model, system_prompt: '' } })).json.id;
+    }
+    opened = await openLabPage({ context: { viewport: { width: 1400, height: 900 } } });
+    ({ page, ui, pageErrors } = opened);
   });
   afterAll(async () => {
-    await browser?.close();
+    await opened?.close();
     await lab?.close();
   });
 
@@ -189,6 +191,56 @@ describe.skipIf(missing(CHROMIUM_PREREQUISITE))('the bake-off view', () => {
     await ui.testId('compare-chart').waitFor({ timeout: 10_000 });
     await ui.testId('compare-panel').scrollIntoViewIfNeeded();
     await ui.screenshot('bakeoff-compare');
+    expect(pageErrors).toEqual([]);
+  });
+
+  it('a judge agent compares two lanes A vs B: the winner and its reason, or a tie when the two orders disagree', async () => {
+    await ui.testId('bakeoff-new').click();
+    await ui.testId('bakeoff-mode-agents').check();
+    await ui.testId('bakeoff-blind').uncheck();
+    for (const box of await page.locator('[data-testid="bakeoff-agent-option"]:checked').all()) await box.uncheck();
+    // Lanes A (says hello), B (says "No."), C (echoes the prompt, hello included).
+    for (const id of [judging.good, judging.bad, agentIds[0]!]) await page.locator(`[data-testid="bakeoff-agent-option"][data-agent-id="${id}"]`).check();
+    await ui.testId('bakeoff-experiment-input').fill('e2e-pairwise');
+    await ui.testId('bakeoff-prompt').fill('Please say hello');
+    await ui.testId('bakeoff-run').click();
+    await ui.testId('bakeoff-run').waitFor({ timeout: 20_000 });
+    await expect.poll(() => lanes().evaluateAll((nodes) => nodes.map((node) => node.getAttribute('data-status')))).toEqual(['done', 'done', 'done']);
+
+    // A fair judge reads both answers: lane A (test/good says hello) wins in both orders.
+    await ui.testId('judge-agent').selectOption(judging.fair);
+    await ui.testId('judge-rubric').fill('Prefer the answer that says "hello".');
+    expect(await ui.testId('judge-pairwise-run').textContent()).toBe('Which is better: A or B?');
+    await ui.testId('judge-pairwise-run').click();
+    const verdict = ui.testId('judge-pairwise-verdict');
+    await expect.poll(() => verdict.getAttribute('data-outcome'), { timeout: 20_000 }).toBe('A');
+    expect(await ui.testId('judge-pairwise-headline').textContent()).toBe('A wins');
+    expect(await ui.testId('judge-pairwise-reason').textContent()).toContain('mentions "hello"');
+    const runs = (await api(`${lab.url}/api/runs?experiment_id=e2e-pairwise`)).json.runs as Array<{ run_id: string; agent_id: string; task_label: string }>;
+    const goodRun = runs.find((run) => run.agent_id === judging.good)!;
+    const badRun = runs.find((run) => run.agent_id === judging.bad)!;
+    expect(runs.filter((run) => run.task_label === 'judge')).toHaveLength(2); // asked in both orders
+    expect(await ui.testId('judge-pairwise-legend').count()).toBe(0); // A and B are the lanes A and B
+    const saved = (await api(`${lab.url}/api/scores?run_id=${goodRun.run_id}&kind=pairwise`)).json.scores as Array<{ value: number; opponent_run_id: string; scorer: string }>;
+    expect(saved).toEqual([expect.objectContaining({ value: 1, opponent_run_id: badRun.run_id, scorer: 'Pair fair' })]);
+
+    // Another pair, right lane first: B against C. C says hello, so C wins; the legend maps the judge's A/B to the lanes.
+    await ui.testId('judge-pair-first').selectOption('1');
+    await ui.testId('judge-pair-second').selectOption('2');
+    expect(await ui.testId('judge-pairwise-run').textContent()).toBe('Which is better: B or C?');
+    await ui.testId('judge-pairwise-run').click();
+    await expect.poll(() => verdict.getAttribute('data-outcome'), { timeout: 20_000 }).toBe('C');
+    expect(await ui.testId('judge-pairwise-headline').textContent()).toBe('C wins');
+    expect(await ui.testId('judge-pairwise-legend').textContent()).toBe('In the judge’s words, “A” is lane B and “B” is lane C (the first order).');
+
+    // A biased judge always says "A": the two orders disagree, so it is a tie, and the panel says why.
+    await ui.testId('judge-agent').selectOption(judging.biased);
+    await ui.testId('judge-pairwise-run').click();
+    await expect.poll(() => verdict.getAttribute('data-outcome'), { timeout: 20_000 }).toBe('tie');
+    expect(await ui.testId('judge-pairwise-headline').textContent()).toMatch(/^Tie: the judge’s verdicts disagreed/);
+    expect(await ui.testId('judge-pairwise-reason').textContent()).toContain('disagreed between the two orders');
+    await ui.testId('judge-panel').scrollIntoViewIfNeeded();
+    await ui.screenshot('bakeoff-pairwise-judge');
     expect(pageErrors).toEqual([]);
   });
 

@@ -1,12 +1,12 @@
-import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { parse } from 'csv-parse/sync';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { missing } from '../support/prerequisites.js';
 import { startLab, type RunningLab } from '../support/start-lab.js';
 import { api, postSse } from '../support/sse-client.js';
-import { CHROMIUM_PATH, eventually, LabPage, launchChromium } from './lab-page.js';
+import { CHROMIUM_PREREQUISITE, eventually, openLabPage, type LabPage, type OpenedLabPage } from './lab-page.js';
 
 /**
  * The rebuilt UI (issue 14) in Debian's Chromium against the built lab and the
@@ -15,18 +15,16 @@ import { CHROMIUM_PATH, eventually, LabPage, launchChromium } from './lab-page.j
  * live updates, banners naming the paused model, keyboard hints, and screenshots.
  */
 
-const haveBrowser = existsSync(CHROMIUM_PATH);
 const MODEL = 'openai/gpt-4o-mini';
 const PAUSED_MODEL = 'anthropic/claude-3.5-haiku';
 
-describe.skipIf(!haveBrowser)('the rebuilt UI', () => {
+describe.skipIf(missing(CHROMIUM_PREREQUISITE))('the rebuilt UI', () => {
   let lab: RunningLab;
-  let browser: Browser;
-  let context: BrowserContext;
+  let opened: OpenedLabPage;
   let page: Page;
   let ui: LabPage;
   let agentId: string;
-  const pageErrors: string[] = [];
+  let pageErrors: string[];
 
   const sessionTranscript = async (sessionId: string) =>
     (await api(`${lab.url}/api/sessions/${sessionId}`)).json.transcript as Array<{ role: string; content: string; run_id?: string }>;
@@ -35,15 +33,11 @@ describe.skipIf(!haveBrowser)('the rebuilt UI', () => {
   beforeAll(async () => {
     lab = await startLab({ env: { BREAKER_FAILURE_THRESHOLD: '2', RETRY_MAX_ATTEMPTS: '1' } });
     agentId = (await api(`${lab.url}/api/agents`, { body: { name: 'Helper', model: MODEL, system_prompt: 'Be brief.' } })).json.id;
-    browser = await launchChromium();
-    context = await browser.newContext({ viewport: { width: 1440, height: 900 }, colorScheme: 'light', permissions: ['clipboard-read', 'clipboard-write'] });
-    page = await context.newPage();
-    page.on('pageerror', (error) => pageErrors.push(error.message));
-    ui = new LabPage(page);
-    await ui.open(lab.url);
+    opened = await openLabPage({ url: lab.url, context: { viewport: { width: 1440, height: 900 }, colorScheme: 'light', permissions: ['clipboard-read', 'clipboard-write'] } });
+    ({ page, ui, pageErrors } = opened);
   });
   afterAll(async () => {
-    await browser?.close();
+    await opened?.close();
     await lab?.close();
   });
 
@@ -89,7 +83,9 @@ describe.skipIf(!haveBrowser)('the rebuilt UI', () => {
     expect(await answer.getByTestId('answer-cost').textContent()).toMatch(/^\$/);
     const tps = await answer.getByTestId('answer-tps').textContent();
     const record = (await api(`${lab.url}/api/runs`)).json.runs.at(-1) as { tokens_per_s: number | null };
-    expect(tps).toBe(record.tokens_per_s === null ? '—' : `${record.tokens_per_s.toFixed(1).replace(/\.0$/, '')} tok/s`.replace(/^(\d+) tok/, '$1 tok'));
+    // One decimal, none for a whole number: 51 → "51 tok/s", 51.04 → "51.0 tok/s".
+    const rate = record.tokens_per_s;
+    expect(tps).toBe(rate === null ? '—' : `${Number.isInteger(rate) ? rate : rate.toFixed(1)} tok/s`);
 
     // Everything at once: no measurable generation window.
     await ui.send('Quick [[scenario:normal text="All at once."]]');
@@ -158,6 +154,45 @@ describe.skipIf(!haveBrowser)('the rebuilt UI', () => {
     await eventually(() => ui.testId('run-detail').getAttribute('data-run-id')).toBe(runId);
     await eventually(() => ui.testId('run-detail-transcript').textContent()).toContain('Edited answer.');
     await ui.testId('run-detail-close').click();
+  });
+
+  it('settings tried in the chat apply to its messages without changing the saved agent, until Save; Revert puts the saved ones back', async () => {
+    await ui.testId('session-new').click();
+    await ui.createAgent({ name: 'Tryout', model: MODEL, temperature: 0.7 });
+    const tryoutId = (await page.locator('[data-testid="agent-item"]', { hasText: 'Tryout' }).getAttribute('data-agent-id'))!;
+    const savedTemperature = async () => (await api(`${lab.url}/api/agents/${tryoutId}`)).json.temperature as number;
+    const sentTemperature = () => (lab.provider.chatRequests().at(-1)!.body as { temperature: number }).temperature;
+    expect(await ui.testId('chat-unsaved').count()).toBe(0);
+
+    await ui.testId('temperature-input').fill('1.3');
+    await eventually(() => ui.testId('chat-unsaved').textContent()).toContain('unsaved changes');
+    await ui.send('Warmer [[scenario:normal text="Tried warmer."]]');
+    await ui.waitForAnswer();
+    expect(sentTemperature()).toBe(1.3);
+    expect(await savedTemperature()).toBe(0.7); // Send did not save it
+    expect(await ui.testId('chat-unsaved').textContent()).toContain('unsaved changes');
+    expect(await ui.testId('agent-state').textContent()).toMatch(/not saved to the agent/);
+    expect((await api(`${lab.url}/api/runs`)).json.runs.at(-1).agent_id).toBe(tryoutId); // the run still names the agent
+    await ui.screenshot('chat-unsaved-changes-1440-light');
+    await ui.send('Again [[scenario:normal text="Still warmer."]]');
+    await ui.waitForAnswer();
+    expect(sentTemperature()).toBe(1.3); // the tried settings stay for this chat's messages
+
+    await ui.testId('chat-revert').click();
+    expect(await ui.testId('temperature-input').inputValue()).toBe('0.7');
+    expect(await ui.testId('chat-unsaved').count()).toBe(0);
+    await ui.send('Back [[scenario:normal text="Saved settings."]]');
+    await ui.waitForAnswer();
+    expect(sentTemperature()).toBe(0.7);
+
+    await ui.testId('temperature-input').fill('0.2');
+    await ui.testId('chat-save').click();
+    await eventually(() => savedTemperature()).toBe(0.2);
+    await eventually(() => ui.testId('chat-unsaved').count()).toBe(0);
+    expect(await ui.testId('agent-state').textContent()).toBe('Saved');
+    await ui.testId('settings-close').click();
+    await ui.testId('agent-select').selectOption(agentId);
+    await ui.testId('session-new').click();
   });
 
   it('lists sessions by day with plain-text titles, and a bake-off’s sessions under its experiment with a badge — live, without a reload', async () => {
@@ -267,12 +302,9 @@ describe.skipIf(!haveBrowser)('the rebuilt UI', () => {
   }, 60_000);
 
   it('a view whose code cannot load says so, with Reload, and the rest of the page keeps working', async () => {
-    const fresh = await browser.newContext({ viewport: { width: 1440, height: 900 } });
-    const freshPage = await fresh.newPage();
-    const errors: string[] = [];
-    freshPage.on('pageerror', (error) => errors.push(error.message));
-    await freshPage.route(/\/assets\/evaluations-view-.*\.js$/, (route) => route.abort());
-    const freshUi = new LabPage(freshPage);
+    const fresh = await openLabPage({ browser: opened.browser, context: { viewport: { width: 1440, height: 900 } } });
+    const freshUi = fresh.ui;
+    await fresh.page.route(/\/assets\/evaluations-view-.*\.js$/, (route) => route.abort());
     await freshUi.open(lab.url);
     await freshUi.openView('evals');
     await freshUi.testId('view-load-error').waitFor();
@@ -281,7 +313,7 @@ describe.skipIf(!haveBrowser)('the rebuilt UI', () => {
     await freshUi.send('Still here? [[scenario:normal text="Yes."]]');
     await freshUi.waitForAnswer();
     expect(await freshUi.lastAnswer().textContent()).toContain('Yes.');
-    expect(errors).toEqual([]);
+    expect(fresh.pageErrors).toEqual([]);
     await fresh.close();
   });
 
@@ -303,10 +335,8 @@ describe.skipIf(!haveBrowser)('the rebuilt UI', () => {
     await eventually(() => page.evaluate(() => document.activeElement?.getAttribute('data-testid'))).toBe('chat-input');
     expect(await ui.testId('keyboard-hints').isVisible()).toBe(true);
 
-    const phone = await browser.newContext({ viewport: { width: 390, height: 844 }, hasTouch: true, isMobile: true });
-    const phonePage = await phone.newPage();
-    const phoneUi = new LabPage(phonePage);
-    await phoneUi.open(lab.url);
+    const phone = await openLabPage({ url: lab.url, browser: opened.browser, context: { viewport: { width: 390, height: 844 }, hasTouch: true, isMobile: true } });
+    const phoneUi = phone.ui;
     expect(await phoneUi.testId('keyboard-hints').isVisible()).toBe(false);
     expect(await phoneUi.testId('chat-input').getAttribute('placeholder')).not.toMatch(/Enter/);
     await phone.close();

@@ -1,9 +1,9 @@
-import { existsSync } from 'node:fs';
-import type { Browser, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { missing } from '../support/prerequisites.js';
 import { startLab, type RunningLab } from '../support/start-lab.js';
 import { api } from '../support/sse-client.js';
-import { CHROMIUM_PATH, eventually, LabPage, launchChromium } from './lab-page.js';
+import { CHROMIUM_PREREQUISITE, eventually, openLabPage, type LabPage, type OpenedLabPage } from './lab-page.js';
 
 /**
  * Verdicts in the browser: 👍/👎 on an answer, blind A/B votes and a judge in the bake-off,
@@ -13,15 +13,13 @@ import { CHROMIUM_PATH, eventually, LabPage, launchChromium } from './lab-page.j
  * rubric's quoted word).
  */
 
-const haveBrowser = existsSync(CHROMIUM_PATH);
-
-describe.skipIf(!haveBrowser)('evaluations in the browser', () => {
+describe.skipIf(missing(CHROMIUM_PREREQUISITE))('evaluations in the browser', () => {
   let lab: RunningLab;
-  let browser: Browser;
+  let opened: OpenedLabPage;
   let page: Page;
   let ui: LabPage;
+  let pageErrors: string[];
   const ids: Record<'good' | 'bad' | 'judge', string> = { good: '', bad: '', judge: '' };
-  const pageErrors: string[] = [];
 
   const scoresOf = async (runId: string) => (await api(`${lab.url}/api/scores?run_id=${runId}`)).json.scores as Array<{ kind: string; value: number | null; opponent_run_id: string }>;
 
@@ -30,14 +28,11 @@ describe.skipIf(!haveBrowser)('evaluations in the browser', () => {
     ids.good = (await api(`${lab.url}/api/agents`, { body: { name: 'Good', model: 'test/good', system_prompt: '' } })).json.id;
     ids.bad = (await api(`${lab.url}/api/agents`, { body: { name: 'Bad', model: 'test/bad', system_prompt: '' } })).json.id;
     ids.judge = (await api(`${lab.url}/api/agents`, { body: { name: 'Judge', model: 'test/judge-fair', system_prompt: '' } })).json.id;
-    browser = await launchChromium();
-    page = await (await browser.newContext({ viewport: { width: 1440, height: 900 } })).newPage();
-    page.on('pageerror', (error) => pageErrors.push(error.message));
-    ui = new LabPage(page);
-    await ui.open(lab.url);
+    opened = await openLabPage({ url: lab.url, context: { viewport: { width: 1440, height: 900 } } });
+    ({ page, ui, pageErrors } = opened);
   });
   afterAll(async () => {
-    await browser?.close();
+    await opened?.close();
     await lab?.close();
   });
 

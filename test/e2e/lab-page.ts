@@ -1,8 +1,9 @@
 import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
-import { chromium, type Browser, type Locator, type Page } from 'playwright-core';
+import type { Browser, BrowserContext, BrowserContextOptions, Locator, Page } from 'playwright-core';
 import { expect } from 'vitest';
+import { CHROMIUM_PATH, launchChromium } from '../support/chromium.js';
 import type { Prerequisite } from '../support/prerequisites.js';
 import { REPO_ROOT } from '../support/start-lab.js';
 
@@ -11,27 +12,61 @@ import { REPO_ROOT } from '../support/start-lab.js';
  * `data-testid`, so the tests read as what a user does.
  */
 
-export const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-
 /** What the browser tests need (test/support/prerequisites.ts: a failure in CI, a noted skip elsewhere). */
 export const CHROMIUM_PREREQUISITE: Prerequisite = {
   name: `Chromium at ${CHROMIUM_PATH}`,
   available: existsSync(CHROMIUM_PATH),
   install: 'apt-get install -y chromium (.ci/run installs it)',
 };
-export const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--no-first-run',
-];
 export const SCREENSHOT_DIR = path.join(REPO_ROOT, 'test-results', 'screenshots');
 
-export async function launchChromium(): Promise<Browser> {
-  return chromium.launch({ executablePath: CHROMIUM_PATH, args: CHROMIUM_ARGS, headless: true });
+/** A browser page on the lab, as every browser test starts one. */
+export interface OpenedLabPage {
+  browser: Browser;
+  context: BrowserContext;
+  page: Page;
+  ui: LabPage;
+  /** Uncaught errors in the page, as they happen (a test ends with `expect(pageErrors).toEqual([])`). */
+  pageErrors: string[];
+  /** The messages of dialogs the page opened (each dismissed). */
+  dialogs: string[];
+  /** ms from navigation to usable when `url` was given (LabPage.open), else null. */
+  usableMs: number | null;
+  /** Closes the context, and the browser when this call launched it. */
+  close(): Promise<void>;
+}
+
+/**
+ * Chromium (launched, or the `browser` given), a context with `context` options, a page that
+ * records its errors and dialogs, and the page object; opened on `url` when given (set routes
+ * first by leaving it out and calling `ui.open` yourself).
+ */
+export async function openLabPage(options: { url?: string; browser?: Browser; context?: BrowserContextOptions } = {}): Promise<OpenedLabPage> {
+  const browser = options.browser ?? (await launchChromium());
+  const context = await browser.newContext({ viewport: { width: 1280, height: 800 }, ...options.context });
+  const page = await context.newPage();
+  const pageErrors: string[] = [];
+  const dialogs: string[] = [];
+  page.on('pageerror', (error) => pageErrors.push(error.message));
+  page.on('dialog', (dialog) => {
+    dialogs.push(dialog.message());
+    void dialog.dismiss();
+  });
+  const ui = new LabPage(page);
+  const usableMs = options.url === undefined ? null : await ui.open(options.url);
+  return {
+    browser,
+    context,
+    page,
+    ui,
+    pageErrors,
+    dialogs,
+    usableMs,
+    close: async () => {
+      await context.close();
+      if (!options.browser) await browser.close();
+    },
+  };
 }
 
 export class LabPage {

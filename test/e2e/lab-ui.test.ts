@@ -1,44 +1,36 @@
 import { randomUUID } from 'node:crypto';
-import { existsSync } from 'node:fs';
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
+import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { missing } from '../support/prerequisites.js';
 import { REPO_ROOT, startLab, type RunningLab } from '../support/start-lab.js';
-import { CHROMIUM_PATH, eventually, LabPage, launchChromium } from './lab-page.js';
+import { CHROMIUM_PREREQUISITE, eventually, openLabPage, type LabPage, type OpenedLabPage } from './lab-page.js';
 
 /**
  * The lab in a real browser: Debian's Chromium driven by playwright-core against the built
  * lab and the OpenRouter-format test server. Each test is something a user does and sees.
  */
 
-const haveBrowser = existsSync(CHROMIUM_PATH);
 const MODEL = 'openai/gpt-4o-mini';
 
-describe.skipIf(!haveBrowser)('the lab in the browser', () => {
+describe.skipIf(missing(CHROMIUM_PREREQUISITE))('the lab in the browser', () => {
   let lab: RunningLab;
-  let browser: Browser;
+  let opened: OpenedLabPage;
   let context: BrowserContext;
   let page: Page;
   let ui: LabPage;
-  const pageErrors: string[] = [];
-  const dialogs: string[] = [];
+  let pageErrors: string[];
+  let dialogs: string[];
 
   beforeAll(async () => {
     lab = await startLab();
-    browser = await launchChromium();
-    context = await browser.newContext({ viewport: { width: 1280, height: 800 }, colorScheme: 'light', acceptDownloads: true });
-    page = await context.newPage();
-    page.on('pageerror', (error) => pageErrors.push(error.message));
-    page.on('dialog', (dialog) => {
-      dialogs.push(dialog.message());
-      void dialog.dismiss();
-    });
-    ui = new LabPage(page);
+    opened = await openLabPage({ context: { viewport: { width: 1280, height: 800 }, colorScheme: 'light', acceptDownloads: true } });
+    ({ context, page, ui, pageErrors, dialogs } = opened);
   });
 
   afterAll(async () => {
-    await browser?.close();
+    await opened?.close();
     await lab?.close();
   });
 
@@ -152,6 +144,8 @@ describe.skipIf(!haveBrowser)('the lab in the browser', () => {
     await ui.waitForAnswer();
     await ui.testId('temperature-input').fill('0.35');
     await ui.testId('system-prompt').fill('Answer briefly.');
+    await ui.testId('agent-save').click(); // Send alone would not save them (they would apply to this chat only)
+    await page.waitForFunction(() => document.querySelector('[data-testid="agent-state"]')?.textContent === 'Saved');
     await ui.send('[[scenario:normal text="Saved answer with **bold** and `code`."]] remember this');
     await ui.waitForAnswer();
     const transcript = await ui.transcriptTexts();

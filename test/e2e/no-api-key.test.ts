@@ -1,28 +1,25 @@
-import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { missing } from '../support/prerequisites.js';
 import { startLab, type RunningLab } from '../support/start-lab.js';
-import { CHROMIUM_PREREQUISITE, LabPage, launchChromium } from './lab-page.js';
+import { CHROMIUM_PREREQUISITE, openLabPage, type OpenedLabPage } from './lab-page.js';
 
 /** A lab started without OPENROUTER_API_KEY: the page says so and points at the local model. */
 describe.skipIf(missing(CHROMIUM_PREREQUISITE))('a lab without an API key', () => {
   let lab: RunningLab;
-  let browser: Browser;
+  let opened: OpenedLabPage | undefined;
 
   beforeAll(async () => {
     lab = await startLab({ env: { OPENROUTER_API_KEY: '' } });
-    browser = await launchChromium();
   });
 
   afterAll(async () => {
-    await browser?.close();
+    await opened?.close();
     await lab?.close();
   });
 
   it('shows the no-API-key banner naming the local model as the way on', async () => {
-    const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
-    const ui = new LabPage(page);
-    await ui.open(lab.url);
+    opened = await openLabPage({ url: lab.url });
+    const { ui } = opened;
     const banner = ui.testId('banner-no-api-key');
     await banner.waitFor({ timeout: 10_000 });
     expect(await banner.textContent()).toMatch(/local/i);
@@ -33,6 +30,6 @@ describe.skipIf(missing(CHROMIUM_PREREQUISITE))('a lab without an API key', () =
       await ui.openSettings();
       expect(await ui.testId('model-selected').getAttribute('data-model-id')).toBe(local.id);
     }
-    await page.close();
+    expect(opened.pageErrors).toEqual([]);
   });
 });

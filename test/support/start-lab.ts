@@ -110,7 +110,8 @@ export async function startLab(
     child,
     output: () => output,
     async close(closeOptions = {}) {
-      if (child.exitCode === null) {
+      // a child killed by a signal has no exit code, but a signal code
+      if (child.exitCode === null && child.signalCode === null) {
         const exited = new Promise((resolve) => child.once('exit', resolve));
         child.kill('SIGTERM');
         await Promise.race([exited, new Promise((resolve) => setTimeout(resolve, 12_000))]);

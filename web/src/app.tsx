@@ -7,6 +7,7 @@ import { TranscriptView } from './chat/transcript-view.js';
 import type { Turn } from './chat/turn.js';
 import { useChat, type ReplaceExchange } from './chat/use-chat.js';
 import { AgentPanel } from './components/agent-panel.js';
+import { UnsavedChanges } from './components/unsaved-changes.js';
 import { AuthPrompt } from './components/auth-prompt.js';
 import { Banners } from './components/banners.js';
 import { WebBadge, webBadgeState } from './components/web-badge.js';
@@ -129,7 +130,7 @@ export function App() {
   const onRunRecorded = useCallback((_run: RunRecord) => notifyLabChanged('runs', 'sessions', 'scores'), []);
 
   const chat = useChat({
-    ensureAgent: agents.ensureSaved,
+    agentForRequest: agents.forRequest,
     getTags: () => tags,
     onRunRecorded,
     announce: setAnnouncement,
@@ -273,7 +274,7 @@ export function App() {
             </button>
             <LiveWebBadge store={chat.live} fetchEnabled={agents.draft.tools.includes('fetch_url')} settledStatus={settledWebStatus ?? null} />
             <span className="spacer" />
-            {agents.dirty && <span className="pill pill-warn small">unsaved</span>}
+            <UnsavedChanges agents={agents} readOnly={readOnly} />
             <button type="button" className={settingsOpen ? 'small-button active' : 'small-button'} aria-expanded={settingsOpen} onClick={() => setSettingsOpen(!settingsOpen)} data-testid="settings-toggle">
               <Icon name="gear" size={14} /> Settings
             </button>

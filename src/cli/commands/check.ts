@@ -1,13 +1,17 @@
 import type { Command } from 'commander';
 import { checkData } from '../../recovery/check.js';
-import { displayPath, EXIT_CODES_HELP, runRecoveryCommand, withUsageExit, type CommandContext } from '../../recovery/cli-support.js';
+import { checkDatabase } from '../../recovery/database-check.js';
+import { displayPath, EXIT_CODES_HELP, runRecoveryCommand, withDatabase, withUsageExit, type CommandContext } from '../../recovery/cli-support.js';
 import { EXIT_CODES } from '../../recovery/recovery-error.js';
 
 /** `agent-lab check`: validate every session file, runs.csv, scores.csv and agents.json. */
 export function register(program: Command, context: CommandContext): void {
   const command = program
     .command('check')
-    .description('validate every session file, runs.csv and scores.csv (header, field counts, column types) and agents.json')
+    .description(
+      'validate every session file, runs.csv and scores.csv (header, field counts, column types) and agents.json; with DATABASE_URL, ' +
+        'the database: reachable, schema current, every agent and session document readable',
+    )
     .option('--json', 'print the result as JSON, for scripts')
     .addHelpText('after', `${EXIT_CODES_HELP}\n  (check changes nothing; 1 means damage was found.)`)
     .action(async (options: { json?: boolean }) => {
@@ -15,6 +19,20 @@ export function register(program: Command, context: CommandContext): void {
         context,
         json: Boolean(options.json),
         body: async ({ config, onProgress }) => {
+          const { databaseUrl } = config;
+          if (databaseUrl !== undefined) {
+            const report = await withDatabase({ databaseUrl, migrate: false, body: (db) => checkDatabase({ db, databaseUrl }) });
+            const lines = [
+              `Checked PostgreSQL ${report.database} (answered in ${report.ping_ms} ms)`,
+              `Schema: ${report.schema.applied.length} migration(s) applied${report.schema.pending.length > 0 ? `, ${report.schema.pending.length} pending` : ''}`,
+              `Rows: ${report.rows.agents} agents, ${report.rows.sessions} sessions, ${report.rows.runs} runs, ${report.rows.scores} scores`,
+            ];
+            for (const problem of report.problems.slice(0, 50)) lines.push(`  ${problem.table} ${problem.id}: ${problem.message}`);
+            if (report.problems.length > 50) lines.push(`  ... and ${report.problems.length - 50} more (--json lists all)`);
+            for (const warning of report.warnings) lines.push(`Warning: ${warning}`);
+            lines.push(report.ok ? 'No damage found.' : 'Damage found: restore the table from a backup (`agent-lab restore --type ... --date ...`).');
+            return { exitCode: report.ok ? EXIT_CODES.ok : EXIT_CODES.damage, text: lines.join('\n'), json: report };
+          }
           const report = await checkData({ dataDir: config.dataDir, onProgress });
           const lines = [
             `Checked ${displayPath(report.dataDir)}`,

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { displayPath, EXIT_CODES_HELP, runRecoveryCommand, withUsageExit, type CommandContext } from '../../recovery/cli-support.js';
+import { displayPath, EXIT_CODES_HELP, refuseInDatabaseMode, runRecoveryCommand, withUsageExit, type CommandContext } from '../../recovery/cli-support.js';
 import { quarantineData } from '../../recovery/quarantine.js';
 import { EXIT_CODES } from '../../recovery/recovery-error.js';
 
@@ -19,6 +19,7 @@ export function register(program: Command, context: CommandContext): void {
         context,
         json: Boolean(options.json),
         body: async ({ config, onProgress }) => {
+          refuseInDatabaseMode(config, 'quarantine', 'PostgreSQL keeps rows whole; `agent-lab check` names any unreadable agent or session, and `agent-lab restore --type ... --date ...` replaces the table from a backup');
           const result = await quarantineData({ dataDir: config.dataDir, dryRun: Boolean(options.dryRun), onProgress });
           const verb = result.dryRun ? 'Would move' : 'Moved';
           const lines: string[] = [];

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { displayPath, EXIT_CODES_HELP, runRecoveryCommand, withUsageExit, type CommandContext } from '../../recovery/cli-support.js';
+import { displayPath, EXIT_CODES_HELP, refuseInDatabaseMode, runRecoveryCommand, withUsageExit, type CommandContext } from '../../recovery/cli-support.js';
 import { rebuildRunsCsv } from '../../recovery/rebuild-csv.js';
 import { EXIT_CODES } from '../../recovery/recovery-error.js';
 
@@ -19,6 +19,7 @@ export function register(program: Command, context: CommandContext): void {
         context,
         json: Boolean(options.json),
         body: async ({ config, onProgress }) => {
+          refuseInDatabaseMode(config, 'rebuild-csv', 'runs live in the runs table; `agent-lab export --out runs.csv` writes runs.csv from it');
           const result = await rebuildRunsCsv({ dataDir: config.dataDir, dryRun: Boolean(options.dryRun), onProgress });
           const lines = [
             `runs.csv ${result.dryRun ? 'would hold' : 'rebuilt:'} ${result.rows} rows: ${result.fromSessions} from sessions, ` +

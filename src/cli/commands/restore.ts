@@ -1,7 +1,8 @@
 import type { Command } from 'commander';
-import { displayPath, EXIT_CODES_HELP, runRecoveryCommand, withUsageExit, type CommandContext } from '../../recovery/cli-support.js';
+import { displayPath, EXIT_CODES_HELP, runRecoveryCommand, withDatabase, withUsageExit, type CommandContext } from '../../recovery/cli-support.js';
 import { EXIT_CODES } from '../../recovery/recovery-error.js';
 import { restoreData } from '../../recovery/restore.js';
+import { restoreDatabase } from '../../recovery/database-backup.js';
 
 /** `agent-lab restore --type T --date YYYYMMDD`: bring files back from a verified snapshot. */
 export function register(program: Command, context: CommandContext): void {
@@ -9,7 +10,8 @@ export function register(program: Command, context: CommandContext): void {
     .command('restore')
     .description(
       'restore from the newest snapshot of a UTC day (or the one at --time): verifies every checksum first, copies what it ' +
-        'replaces to DATA_DIR/quarantined/pre-restore-<timestamp>/, restores missing and damaged files (all with --overwrite)',
+        'replaces to DATA_DIR/quarantined/pre-restore-<timestamp>/, restores missing and damaged files (all with --overwrite). ' +
+        'With DATABASE_URL: replaces the tables --type names with the dump\'s rows in one transaction, the old rows saved first',
     )
     .requiredOption('--type <type>', 'what to restore: sessions | telemetry (runs.csv) | scores (scores.csv) | agents | all')
     .requiredOption('--date <YYYYMMDD>', 'UTC day of the snapshot, e.g. $(date -u +%Y%m%d)')
@@ -23,6 +25,30 @@ export function register(program: Command, context: CommandContext): void {
         context,
         json: Boolean(options.json),
         body: async ({ config, onProgress }) => {
+          const { databaseUrl } = config;
+          if (databaseUrl !== undefined) {
+            const result = await withDatabase({
+              databaseUrl,
+              migrate: false,
+              body: (db) =>
+                restoreDatabase({
+                  databaseUrl,
+                  db,
+                  dataDir: config.dataDir,
+                  backupDir: config.backupDir,
+                  type: options.type,
+                  date: options.date,
+                  ...(options.time === undefined ? {} : { time: options.time }),
+                  dryRun: Boolean(options.dryRun),
+                }),
+            });
+            const lines = [
+              `Snapshot ${displayPath(result.snapshotDirectory)}: checksum verified`,
+              `${result.dryRun ? 'Would replace' : 'Replaced'} ${result.tables.map((table) => `${table.table} (${table.rows_before} rows → ${table.rows_after})`).join(', ')}${result.dryRun ? ' (dry run: nothing changed)' : ''}`,
+            ];
+            if (result.preRestoreFile) lines.push(`The replaced rows were saved to ${displayPath(result.preRestoreFile)} (pg_restore reads it)`);
+            return { exitCode: EXIT_CODES.ok, text: lines.join('\n'), json: result };
+          }
           const result = await restoreData({
             dataDir: config.dataDir,
             backupDir: config.backupDir,

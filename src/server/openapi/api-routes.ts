@@ -40,7 +40,7 @@ export const API_ROUTES: RouteDocs = {
     tag: 'chat',
     summary: 'Run one message through an agent',
     description:
-      'Answers with Server-Sent Events: run-start {run_id, session_id, agent_id, model}, text-delta {delta}, tool-call {id, name, args}, tool-result {id, name, result, web_status}, run-end {run}, error {code, message, retryable}. With stream=false, one JSON answer {run_id, session_id, text, tool_events, run}. Closing the connection stops the run (recorded with aborted=true).',
+      'Answers with Server-Sent Events: run-start {run_id, session_id, agent_id, model}, text-delta {delta}, tool-call {id, name, args}, tool-result {id, name, result, web_status}, run-end {run}, error {code, message, retryable}. With stream=false, one JSON answer {run_id, session_id, text, tool_events, run}. Closing the connection stops the run (recorded with aborted=true). agent_id with agent: this request runs with agent\'s settings as the saved agent (its id on the run), which is not changed.',
     body: chatRequestSchema,
     responses: { 200: { description: 'The event stream (or, with stream=false, the JSON answer)', mediaType: 'text/event-stream' } },
   },

@@ -1,5 +1,9 @@
 import type { FastifyRequest } from 'fastify';
 import { describe, expect, it } from 'vitest';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { RevokedSessionsFile } from '../../store/revoked-sessions-file.js';
 import { createAuth, DEFAULT_SESSION_SECONDS, SESSION_COOKIE } from './auth.js';
 import { createFailureLimiter } from './failure-limiter.js';
 
@@ -32,15 +36,48 @@ describe('session cookies', () => {
     expect(cookieValue(auth.sessionCookie({ secure: false }))).not.toBe(cookieValue(auth.sessionCookie({ secure: false })));
   });
 
-  it('are revoked by logout, and a token change signs everyone out', () => {
+  it('are revoked by logout, and a token change signs everyone out', async () => {
     const auth = createAuth({ token: TOKEN });
     const first = cookieValue(auth.sessionCookie({ secure: true }));
     const second = cookieValue(auth.sessionCookie({ secure: true }));
-    expect(auth.revoke(withCookie(first))).toBe(true);
+    expect(await auth.revoke(withCookie(first))).toBe(true);
     expect(auth.authorized(withCookie(first))).toBe(false);
     expect(auth.authorized(withCookie(second))).toBe(true);
-    expect(auth.revoke(withCookie('forged.1.x'))).toBe(false);
+    expect(await auth.revoke(withCookie('forged.1.x'))).toBe(false);
     expect(createAuth({ token: 'another-token-987654' }).authorized(withCookie(second))).toBe(false);
+  });
+
+  it('stay revoked after a restart and in another process on the same DATA_DIR (revoked-sessions.json)', async () => {
+    const dataDir = await mkdtemp(path.join(os.tmpdir(), 'agent-lab-revoked-'));
+    try {
+      let now = Date.UTC(2026, 11, 1);
+      const store = () => new RevokedSessionsFile({ dataDir, now: () => now });
+      const before = createAuth({ token: TOKEN, now: () => now, revocations: store() });
+      const other = createAuth({ token: TOKEN, now: () => now, revocations: store() });
+      const cookie = cookieValue(before.sessionCookie({ secure: false }));
+      const kept = cookieValue(before.sessionCookie({ secure: false }));
+      expect(await before.revoke(withCookie(cookie))).toBe(true);
+
+      const restarted = createAuth({ token: TOKEN, now: () => now, revocations: store() });
+      expect(restarted.authorized(withCookie(cookie))).toBe(true); // not read yet
+      await restarted.refreshRevocations();
+      expect(restarted.authorized(withCookie(cookie))).toBe(false);
+      expect(restarted.authorized(withCookie(kept))).toBe(true);
+      await other.refreshRevocations();
+      expect(other.authorized(withCookie(cookie))).toBe(false);
+
+      // Entries leave the file once the cookie would have expired anyway.
+      now += DEFAULT_SESSION_SECONDS * 1000;
+      expect(await createAuth({ token: TOKEN, now: () => now - 1000, revocations: store() }).revoke(withCookie(kept))).toBe(true);
+      const file = JSON.parse(await readFile(path.join(dataDir, 'revoked-sessions.json'), 'utf8')) as { revoked: Array<{ id: string }> };
+      expect(file.revoked.map((entry) => entry.id)).toEqual([kept.split('.')[0]]);
+
+      // A damaged list is reported (the server logs it) and replaced by the next logout.
+      await writeFile(path.join(dataDir, 'revoked-sessions.json'), '{"revoked": 5}');
+      await expect(store().load()).rejects.toThrow(/not a list of revoked sessions/);
+    } finally {
+      await rm(dataDir, { recursive: true, force: true });
+    }
   });
 });
 

@@ -15,11 +15,21 @@ import { routeKind } from './route-kind.js';
  * after sign-in by default) and an HMAC of both under a key derived from the token — never
  * the token itself. The server checks the MAC and the expiry (the browser's Max-Age is only a
  * courtesy); changing the token signs everyone out; `POST /api/auth/logout` revokes the id for
- * the rest of its life (in this process: a restart forgets revocations, not expiries).
+ * the rest of its life. Revocations are kept in a RevokedSessionStore (DATA_DIR's
+ * `revoked-sessions.json`, or PostgreSQL's `revoked_sessions` table), so a logout holds after
+ * a restart and, read again every few seconds, on every instance sharing the data.
  * Wrong bearer tokens count against the client like wrong sign-ins (429 past the limit).
  */
 export const SESSION_COOKIE = 'agent_lab_session';
 export const DEFAULT_SESSION_SECONDS = 7 * 24 * 3600;
+
+/** Where revoked sessions are kept, so a logout holds across restarts and instances. */
+export interface RevokedSessionStore {
+  /** The revoked session ids that have not expired yet, with their expiry (ms since the epoch). */
+  load(): Promise<Map<string, number>>;
+  /** Keep this revocation until its cookie would have expired anyway. */
+  add(id: string, expiresAt: number): Promise<void>;
+}
 
 export interface LabAuth {
   /** True when a token is configured. */
@@ -36,8 +46,10 @@ export interface LabAuth {
   sessionCookie(options: { secure: boolean }): string;
   /** The Set-Cookie value that signs it out. */
   clearedCookie(options: { secure: boolean }): string;
-  /** Revoke the session cookie the request carries (when it is a valid one); true when it was. */
-  revoke(request: FastifyRequest): boolean;
+  /** Revoke the session cookie the request carries (when it is a valid one), durably; true when it was. */
+  revoke(request: FastifyRequest): Promise<boolean>;
+  /** Read the revocations other processes stored (each instance does it every few seconds). */
+  refreshRevocations(): Promise<void>;
 }
 
 /** Equal strings in constant time (hashing first makes the lengths equal). */
@@ -68,8 +80,8 @@ export function parseCookies(header: string | undefined): Record<string, string>
 
 const SESSION_VALUE = /^([A-Za-z0-9_-]{22})\.(\d{1,12})\.([A-Za-z0-9_-]{43})$/;
 
-export function createAuth(options: { token: string | undefined; sessionSeconds?: number; now?: () => number }): LabAuth {
-  const { token, sessionSeconds = DEFAULT_SESSION_SECONDS, now = Date.now } = options;
+export function createAuth(options: { token: string | undefined; sessionSeconds?: number; now?: () => number; revocations?: RevokedSessionStore }): LabAuth {
+  const { token, sessionSeconds = DEFAULT_SESSION_SECONDS, now = Date.now, revocations } = options;
   const key = token ? createHmac('sha256', token).update('agent-lab-session-v2').digest() : undefined;
   const mac = (id: string, expires: string) => createHmac('sha256', key!).update(`${id}.${expires}`).digest('base64url');
   /** Revoked session ids and when each would have expired (ms), oldest expiry first. */
@@ -115,14 +127,19 @@ export function createAuth(options: { token: string | undefined; sessionSeconds?
       return `${SESSION_COOKIE}=${id}.${expires}.${mac(id, expires)}; Max-Age=${sessionSeconds}; ${cookieAttributes(secure)}`;
     },
     clearedCookie: ({ secure }) => `${SESSION_COOKIE}=; Max-Age=0; ${cookieAttributes(secure)}`,
-    revoke(request) {
+    async revoke(request) {
       const valid = session(cookie(request));
       if (!valid) return false;
       // Forget revocations whose cookies have expired anyway: the list stays as small as the live sessions.
       const at = now();
       for (const [id, expiresAt] of revoked) if (expiresAt <= at) revoked.delete(id);
       revoked.set(valid.id, valid.expiresAt);
+      await revocations?.add(valid.id, valid.expiresAt);
       return true;
+    },
+    async refreshRevocations() {
+      if (!revocations || !key) return;
+      for (const [id, expiresAt] of await revocations.load()) revoked.set(id, expiresAt);
     },
   };
 }

@@ -13,7 +13,7 @@ import { registerHealthRoutes } from '../routes/health.js';
 import { registerMetricsRoutes } from '../routes/metrics.js';
 import { registerStatusRoute } from '../routes/status.js';
 import { registerStreamTestRoute } from '../routes/stream-test.js';
-import { createAuth, registerAuthGuard } from './auth.js';
+import { createAuth, registerAuthGuard, type LabAuth, type RevokedSessionStore } from './auth.js';
 import { createFailureLimiter } from './failure-limiter.js';
 import { createProxyTrust } from './client-address.js';
 import { registerInjectionDetector } from './injection-detector.js';
@@ -30,7 +30,7 @@ import { registerMaintenanceGuard, registerReadOnlyGuard } from './service-modes
  * and the health, metrics, status, stream-test and sign-in routes.
  */
 
-export { createAuth, constantTimeEqual, parseCookies, SESSION_COOKIE, type LabAuth } from './auth.js';
+export { createAuth, constantTimeEqual, parseCookies, SESSION_COOKIE, type LabAuth, type RevokedSessionStore } from './auth.js';
 export { createProxyTrust, type ProxyTrust } from './client-address.js';
 export { READ_ONLY_MESSAGE, MAINTENANCE_MESSAGE, MAINTENANCE_RETRY_AFTER_SECONDS } from './service-modes.js';
 export { CONTENT_SECURITY_POLICY } from './security-headers.js';
@@ -86,6 +86,8 @@ export async function registerOperations(
     webDir?: string | undefined;
     /** Defaults to a file at `config.accessLog`. */
     accessLog?: AccessLog;
+    /** Where logouts are kept (shared by every instance on the same data); in memory only when absent. */
+    revocations?: RevokedSessionStore;
   },
 ): Promise<Operations> {
   const { sources, flags, metrics, health } = options;
@@ -94,7 +96,8 @@ export async function registerOperations(
   const ownsAccessLog = options.accessLog === undefined;
   const accessLog = options.accessLog ?? createAccessLog({ file: config.accessLog });
   const https = config.publicUrl.startsWith('https:');
-  const auth = createAuth({ token: config.labAuthToken });
+  const auth = createAuth({ token: config.labAuthToken, ...(options.revocations ? { revocations: options.revocations } : {}) });
+  await watchRevocations(app, { auth, logger: sources.logger });
 
   registerRequestContext(app, { accessLog, metrics, proxyTrust, securityHeaders: securityHeaders({ https }) });
   registerInjectionDetector(app);
@@ -113,4 +116,29 @@ export async function registerOperations(
 
   if (ownsAccessLog) app.addHook('onClose', async () => accessLog.close());
   return { accessLog };
+}
+
+/** How often an instance reads the logouts other instances stored. */
+const REVOCATION_REFRESH_MS = 5_000;
+
+/**
+ * Read the stored logouts now (start-up) and every few seconds after, so a cookie revoked on one
+ * instance stops working on all of them. An unreadable store is logged, never fatal.
+ */
+async function watchRevocations(app: FastifyInstance, options: { auth: LabAuth; logger: Logger }): Promise<void> {
+  if (!options.auth.required) return;
+  let failing = false;
+  const refresh = async () => {
+    try {
+      await options.auth.refreshRevocations();
+      failing = false;
+    } catch (error) {
+      if (!failing) options.logger.error({ err: error }, 'Could not read the revoked sign-in sessions; logouts made elsewhere are not enforced until it can');
+      failing = true;
+    }
+  };
+  await refresh();
+  const timer = setInterval(() => void refresh(), REVOCATION_REFRESH_MS);
+  timer.unref();
+  app.addHook('onClose', async () => clearInterval(timer));
 }

@@ -50,7 +50,7 @@ export function registerAuthRoutes(
 
     scope.post('/api/auth/logout', async (request: FastifyRequest, reply: FastifyReply) => {
       // The cookie stops working here, not only in this browser: a copy of it is refused too.
-      if (auth.revoke(request)) request.log.info({ route: '/api/auth/logout' }, 'Signed out: session revoked');
+      if (await auth.revoke(request)) request.log.info({ route: '/api/auth/logout' }, 'Signed out: session revoked');
       return reply.header('set-cookie', auth.clearedCookie({ secure: secure(request) })).header('cache-control', 'no-store').status(204).send();
     });
   });

@@ -105,6 +105,8 @@ export interface RunTags {
 /** `POST /api/chat` body. */
 export interface ChatRequest {
   agent_id: string;
+  /** The chat's unsaved settings: used for this request only, the saved agent left as it is. */
+  agent?: AgentInput;
   session_id?: string;
   message: string;
   tags: RunTags;

@@ -1,10 +1,9 @@
 import { useState } from 'react';
 import { api } from '../api/client.js';
 import { notifyLabChanged } from '../state/lab-events.js';
+import { laneLetter } from './lane-letter.js';
+import { finishedLanes, LanePairPicker } from './lane-pair-picker.js';
 import type { LaneState } from './use-bakeoff.js';
-
-/** A lane's letter: A, B, C… */
-export const laneLetter = (lane: number): string => String.fromCharCode(65 + lane);
 
 /**
  * A person's vote between two lanes' latest answers: A better, tie, B better, saved as a
@@ -12,7 +11,7 @@ export const laneLetter = (lane: number): string => String.fromCharCode(65 + lan
  * mode the names show once the vote is in.
  */
 export function VotePanel(props: { lanes: LaneState[]; onVoted: (pair: [number, number], text: string) => void }) {
-  const finished = props.lanes.filter((lane) => lane.status === 'done' && lane.turns.at(-1)?.run?.run_id);
+  const finished = finishedLanes(props.lanes);
   const [first, setFirst] = useState(0);
   const [second, setSecond] = useState(1);
   const [saving, setSaving] = useState(false);
@@ -37,24 +36,19 @@ export function VotePanel(props: { lanes: LaneState[]; onVoted: (pair: [number, 
       .catch((caught: unknown) => setMessage({ text: caught instanceof Error ? caught.message : String(caught), error: true }))
       .finally(() => setSaving(false));
   };
-  const options = props.lanes.map((lane) => (
-    <option key={lane.lane} value={lane.lane} disabled={!finished.includes(lane)}>
-      {laneLetter(lane.lane)}
-    </option>
-  ));
   return (
     <section className="card vote-panel" aria-label="Vote" data-testid="vote-panel">
       <h3>Which answer is better?</h3>
-      {props.lanes.length > 2 && (
-        <div className="inline vote-pair">
-          <label>
-            Left <select value={first} onChange={(event) => setFirst(Number(event.target.value))} data-testid="vote-first">{options}</select>
-          </label>
-          <label>
-            Right <select value={second} onChange={(event) => setSecond(Number(event.target.value))} data-testid="vote-second">{options}</select>
-          </label>
-        </div>
-      )}
+      <LanePairPicker
+        lanes={props.lanes}
+        finished={finished}
+        pair={[first, second]}
+        onChange={([left, right]) => {
+          setFirst(left);
+          setSecond(right);
+        }}
+        testIdPrefix="vote"
+      />
       <div className="inline vote-buttons">
         <button type="button" onClick={() => vote('A')} disabled={saving || first === second} data-testid="vote-a">
           {laneLetter(first)} is better

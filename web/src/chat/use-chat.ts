@@ -1,7 +1,7 @@
 import { useCallback, useMemo, useRef, useState } from 'react';
 import { api, ApiError } from '../api/client.js';
 import { streamChat } from '../api/chat-stream.js';
-import type { ChatEvent, RunRecord, RunTags, Session } from '../api/types.js';
+import type { ChatEvent, ChatRequest, RunRecord, RunTags, Session } from '../api/types.js';
 import { LiveMessageStore } from './live-message-store.js';
 import { errorFromRecord, nextKey, transcriptToTurns, type Turn, type TurnError } from './turn.js';
 
@@ -79,7 +79,8 @@ function toTurnError(error: unknown): TurnError {
 }
 
 export function useChat(options: {
-  ensureAgent: () => Promise<string>;
+  /** The agent this message runs as (and its unsaved settings, sent with the request). */
+  agentForRequest: () => Promise<Pick<ChatRequest, 'agent_id' | 'agent'>>;
   getTags: () => RunTags;
   onRunRecorded: (run: RunRecord) => void;
   announce: (message: string) => void;
@@ -200,9 +201,8 @@ export function useChat(options: {
       };
 
       try {
-        const agentId = await callbacks.current.ensureAgent();
         const request = {
-          agent_id: agentId,
+          ...(await callbacks.current.agentForRequest()),
           ...(sessionRef.current ? { session_id: sessionRef.current } : {}),
           message,
           tags: callbacks.current.getTags(),

@@ -113,8 +113,13 @@ export function AgentPanel(props: {
           <button type="submit" className="primary" disabled={agents.saving || readOnly} data-testid="agent-save">
             {agents.saving ? 'Saving…' : agents.selectedId ? 'Update agent' : 'Create agent'}
           </button>
+          {agents.dirty && agents.selectedId && (
+            <button type="button" onClick={agents.revert} disabled={agents.saving} data-testid="agent-revert">
+              Revert
+            </button>
+          )}
           <span className="muted small" data-testid="agent-state">
-            {agents.dirty ? 'Unsaved changes (saved on Send)' : 'Saved'}
+            {!agents.dirty ? 'Saved' : agents.selectedId ? 'Unsaved changes: used for this chat, not saved to the agent' : 'Not saved yet (created on Send)'}
           </span>
         </div>
         {agents.error && (

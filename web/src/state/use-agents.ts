@@ -1,13 +1,18 @@
 import { useCallback, useEffect, useRef, useState } from 'react';
 import { api } from '../api/client.js';
-import type { Agent, AgentInput } from '../api/types.js';
+import type { Agent, AgentInput, ChatRequest } from '../api/types.js';
 import { defaultDraft, sameDraft, toDraft } from './agent-draft.js';
 import { notifyLabChanged } from './lab-events.js';
 import { messageOf } from './use-models.js';
 
+/** Who a chat request runs as: the saved agent, and the settings on screen when they differ from it (not saved). */
+export type AgentForRequest = Pick<ChatRequest, 'agent_id' | 'agent'>;
+
 /**
- * The agents list and the form being edited. `ensureSaved` is what Send calls: the run
- * always uses the config on screen, saved first (created or updated) when it changed.
+ * The agents list and the form being edited. `forRequest` is what Send calls: the run always
+ * uses the config on screen. Unsaved changes to a saved agent apply to this chat's requests
+ * only (sent inline with the agent's id) until the user saves or reverts them; a new agent is
+ * created first, since runs and sessions need its id.
  */
 export interface AgentsState {
   agents: Agent[];
@@ -21,7 +26,9 @@ export interface AgentsState {
   select: (id: string) => void;
   startNew: () => void;
   save: () => Promise<Agent | null>;
-  ensureSaved: () => Promise<string>;
+  /** Puts the selected agent's saved settings back on the form. */
+  revert: () => void;
+  forRequest: () => Promise<AgentForRequest>;
   /** Puts a session's config on the form (selecting its agent when it still exists). */
   restore: (config: (Partial<Agent> & { agent_id?: unknown }) | null) => void;
   /** A saved copy of an agent ("<name> (copy)"), selected. */
@@ -114,12 +121,18 @@ export function useAgents(options: { defaultModel: string }): AgentsState {
     }
   }, []);
 
-  const ensureSaved = useCallback(async (): Promise<string> => {
+  const revert = useCallback(() => {
+    const { saved: savedValues } = latest.current;
+    if (savedValues) setDraftState(savedValues);
+    setError(null);
+  }, []);
+
+  const forRequest = useCallback(async (): Promise<AgentForRequest> => {
     const { draft: values, saved: savedValues, selectedId: id } = latest.current;
-    if (id && savedValues && sameDraft(values, savedValues)) return id;
+    if (id && savedValues) return sameDraft(values, savedValues) ? { agent_id: id } : { agent_id: id, agent: values };
     const agent = await save();
     if (!agent) throw new Error('The agent could not be saved.');
-    return agent.id;
+    return { agent_id: agent.id };
   }, [save]);
 
   const restore = useCallback(
@@ -166,5 +179,5 @@ export function useAgents(options: { defaultModel: string }): AgentsState {
   }, []);
 
   const dirty = saved === null || !sameDraft(draft, saved);
-  return { agents, loaded, selectedId, draft, dirty, saving, error, setDraft, select, startNew, save, ensureSaved, restore, duplicate, remove };
+  return { agents, loaded, selectedId, draft, dirty, saving, error, setDraft, select, startNew, save, revert, forRequest, restore, duplicate, remove };
 }

@@ -1,0 +1,183 @@
+import path from 'node:path';
+import { stat } from 'node:fs/promises';
+import type { Agent } from '../domain/agent.js';
+import { RUN_COLUMNS } from '../domain/run.js';
+import { SCORE_COLUMNS, parseScoreRow } from '../domain/score.js';
+import { AgentStore } from '../store/agent-store.js';
+import { checkRunRow, parseRunRow } from '../store/run-row.js';
+import { SessionStore } from '../store/session-store.js';
+import { agentRow, runRow, scoreRow, sessionRow, type Database } from '../store/postgres/index.js';
+import { readCsvFileRows } from './csv-file-rows.js';
+import type { ProgressCallback } from './progress.js';
+import { noProgress } from './progress.js';
+import { RecoveryError } from './recovery-error.js';
+
+/**
+ * `agent-lab import DIR`: load a files data directory (agents.json, sessions/*.json,
+ * runs.csv, scores.csv; docs/data-files.md) into the PostgreSQL database of DATABASE_URL.
+ * Idempotent: a record whose id is already in the database is skipped, so an interrupted
+ * import is finished by running it again. Runs and scores go in file order, so the database
+ * keeps the files' order. Nothing unreadable is imported: each such record is a problem in
+ * the report, with its file and line.
+ */
+
+/** Rows sent to the database in one INSERT. */
+const BATCH_SIZE = 500;
+
+export interface ImportCounts {
+  /** Records read from the files. */
+  read: number;
+  /** Records added to the database. */
+  imported: number;
+  /** Records already in the database (same id), left as they are there. */
+  skipped: number;
+}
+
+export interface ImportProblem {
+  file: string;
+  line?: number;
+  message: string;
+}
+
+export interface ImportReport {
+  sourceDir: string;
+  agents: ImportCounts;
+  sessions: ImportCounts;
+  runs: ImportCounts;
+  scores: ImportCounts;
+  /** Records left out because they could not be read. */
+  problems: ImportProblem[];
+  durationMs: number;
+}
+
+const emptyCounts = (): ImportCounts => ({ read: 0, imported: 0, skipped: 0 });
+
+export async function importDataDirectory(options: { sourceDir: string; db: Database; onProgress?: ProgressCallback }): Promise<ImportReport> {
+  const started = performance.now();
+  const sourceDir = path.resolve(options.sourceDir);
+  const onProgress = options.onProgress ?? noProgress;
+  const isDirectory = await stat(sourceDir).then(
+    (entry) => entry.isDirectory(),
+    () => false,
+  );
+  if (!isDirectory) {
+    throw new RecoveryError('not_found:data', `${sourceDir} is not a directory`, { hint: 'give the files data directory to import (the DATA_DIR of a files-mode lab)' });
+  }
+
+  const problems: ImportProblem[] = [];
+  const report: ImportReport = {
+    sourceDir,
+    agents: emptyCounts(),
+    sessions: emptyCounts(),
+    runs: emptyCounts(),
+    scores: emptyCounts(),
+    problems,
+    durationMs: 0,
+  };
+  const { db } = options;
+
+  // Agents: agents.json as the files engine reads it (a damaged file is one problem).
+  let agents: Agent[] = [];
+  try {
+    agents = await new AgentStore({ dataDir: sourceDir }).list();
+  } catch (error) {
+    problems.push({ file: 'agents.json', message: `not imported: ${(error as Error).message}` });
+  }
+  report.agents = await insertInBatches({
+    items: agents,
+    insert: async (batch) => countInserted(await db.insertInto('agents').values(batch.map(agentRow)).onConflict((conflict) => conflict.column('id').doNothing()).execute()),
+  });
+
+  // Sessions: every readable file; a damaged one is a problem (`agent-lab check` names why).
+  const sessionStore = new SessionStore({ dataDir: sourceDir });
+  const summaries = await sessionStore.list();
+  const sessionIds: string[] = [];
+  for (const summary of summaries) {
+    if (summary.damaged) problems.push({ file: `sessions/${summary.id}.json`, message: `not imported: ${summary.error}` });
+    else sessionIds.push(summary.id);
+  }
+  // Oldest first, so the database's order matches the files' creation order.
+  sessionIds.reverse();
+  let sessionsDone = 0;
+  report.sessions = await insertInBatches({
+    items: sessionIds,
+    insert: async (batch) => {
+      const sessions = [];
+      for (const id of batch) {
+        try {
+          sessions.push(await sessionStore.get(id));
+        } catch (error) {
+          problems.push({ file: `sessions/${id}.json`, message: `not imported: ${(error as Error).message}` });
+        }
+      }
+      sessionsDone += batch.length;
+      onProgress({ phase: 'sessions', done: sessionsDone, total: sessionIds.length });
+      if (sessions.length === 0) return 0;
+      return countInserted(await db.insertInto('sessions').values(sessions.map(sessionRow)).onConflict((conflict) => conflict.column('id').doNothing()).execute());
+    },
+  });
+  report.sessions.read = sessionIds.length;
+
+  // runs.csv: rows through the same row schema `agent-lab check` uses.
+  const runsFile = await readCsvFileRows(path.join(sourceDir, 'runs.csv'));
+  const runs = [];
+  if (runsFile.exists) {
+    if (!RUN_COLUMNS.every((column, index) => runsFile.columns[index] === column)) {
+      problems.push({ file: 'runs.csv', line: 1, message: 'not imported: the header is not the runs.csv header (run `agent-lab check` on it, or start the lab on it once to migrate an older file)' });
+    } else {
+      for (const problem of runsFile.problems) problems.push({ file: 'runs.csv', ...problem });
+      for (const { line, row } of runsFile.rows) {
+        const rowProblems = checkRunRow(row);
+        if (rowProblems.length > 0) problems.push({ file: 'runs.csv', line, message: `not imported: ${rowProblems.join('; ')}` });
+        else runs.push(parseRunRow(row));
+      }
+    }
+  }
+  let runsDone = 0;
+  report.runs = await insertInBatches({
+    items: runs,
+    insert: async (batch) => {
+      const inserted = countInserted(await db.insertInto('runs').values(batch.map(runRow)).onConflict((conflict) => conflict.column('run_id').doNothing()).execute());
+      runsDone += batch.length;
+      onProgress({ phase: 'runs', done: runsDone, total: runs.length });
+      return inserted;
+    },
+  });
+
+  // scores.csv: rows the lab can read as scores.
+  const scoresFile = await readCsvFileRows(path.join(sourceDir, 'scores.csv'));
+  const scores = [];
+  if (scoresFile.exists) {
+    if (!SCORE_COLUMNS.every((column, index) => scoresFile.columns[index] === column)) {
+      problems.push({ file: 'scores.csv', line: 1, message: 'not imported: the header is not the scores.csv header' });
+    } else {
+      for (const problem of scoresFile.problems) problems.push({ file: 'scores.csv', ...problem });
+      for (const { line, row } of scoresFile.rows) {
+        const score = parseScoreRow(row);
+        if (score) scores.push(score);
+        else problems.push({ file: 'scores.csv', line, message: 'not imported: not a score (kind or value out of range)' });
+      }
+    }
+  }
+  report.scores = await insertInBatches({
+    items: scores,
+    insert: async (batch) =>
+      countInserted(await db.insertInto('scores').values(batch.map(scoreRow)).onConflict((conflict) => conflict.column('score_id').doNothing()).execute()),
+  });
+
+  report.durationMs = Math.round(performance.now() - started);
+  return report;
+}
+
+/** Insert items in batches; `insert` returns how many rows of its batch were new. */
+async function insertInBatches<T>(options: { items: readonly T[]; insert: (batch: T[]) => Promise<number> }): Promise<ImportCounts> {
+  let imported = 0;
+  for (let index = 0; index < options.items.length; index += BATCH_SIZE) {
+    imported += await options.insert(options.items.slice(index, index + BATCH_SIZE));
+  }
+  return { read: options.items.length, imported, skipped: options.items.length - imported };
+}
+
+function countInserted(results: ReadonlyArray<{ numInsertedOrUpdatedRows?: bigint | undefined }>): number {
+  return results.reduce((sum, result) => sum + Number(result.numInsertedOrUpdatedRows ?? 0n), 0);
+}

@@ -1,0 +1,181 @@
+import { sql, type Expression, type ExpressionBuilder, type Insertable, type Selectable, type SqlBool } from 'kysely';
+import type { RunFilter, RunHistory, RunsSummary } from '../../domain/history.js';
+import type { ModelListSource, RunRecord, WebStatus } from '../../domain/run.js';
+import { compareModelSummaries, summariseModel } from '../../domain/run-summary.js';
+import { databaseCall, withoutNulCharacters } from './database-error.js';
+import { atOrAfter, timeOf } from './time-columns.js';
+import type { Database, LabDatabase, RunsTable } from './database.js';
+
+/**
+ * Runs in the `runs` table. Every filter is a WHERE on an indexed column, "the last N" reads
+ * the (column, seq) index backwards, and the summary is computed by aggregates in the
+ * database, so a query costs what it returns, not the size of the history. The answers equal
+ * the reference meaning in src/domain/history.ts (`applyRunFilter`, `summariseFiltered`).
+ */
+export class PostgresRunHistory implements RunHistory {
+  readonly #db: Database;
+
+  constructor(options: { db: Database }) {
+    this.#db = options.db;
+  }
+
+  /** Insert the run; resolves once the row is committed. The same run_id twice is stored once. */
+  async append(run: RunRecord): Promise<void> {
+    await databaseCall('recording a run', () =>
+      this.#db
+        .insertInto('runs')
+        .values(runRow(run))
+        .onConflict((conflict) => conflict.column('run_id').doNothing())
+        .execute(),
+    );
+  }
+
+  async findRuns(filter: RunFilter): Promise<RunRecord[]> {
+    const rows = await databaseCall('reading runs', () => {
+      const query = this.#db.selectFrom('runs').selectAll().where((builder) => runConditions(builder, filter));
+      return filter.limit ? query.orderBy('seq', 'desc').limit(filter.limit).execute() : query.orderBy('seq').execute();
+    });
+    if (filter.limit) rows.reverse();
+    return rows.map(toRunRecord);
+  }
+
+  async getRun(runId: string): Promise<RunRecord | undefined> {
+    const row = await databaseCall('reading a run', () => this.#db.selectFrom('runs').selectAll().where('run_id', '=', runId).executeTakeFirst());
+    return row ? toRunRecord(row) : undefined;
+  }
+
+  /**
+   * Per-model figures in one query: nearest-rank percentiles are `percentile_disc` (the first
+   * value whose rank reaches ceil(fraction × n), as `percentile` computes), floating-point sums
+   * are added in file order (seq) as `summariseRuns` adds them, and the rounding is the
+   * domain's own (`summariseModel`).
+   */
+  async summarise(filter: RunFilter): Promise<RunsSummary> {
+    const rows = await databaseCall('summarising runs', () => {
+      let matched = this.#db
+        .selectFrom('runs')
+        .select(['seq', 'model', 'latency_ms', 'ttft_ms', 'tokens_per_s', 'cost_usd', 'prompt_tokens', 'completion_tokens', 'total_tokens', 'error', 'aborted'])
+        .where((builder) => runConditions(builder, filter));
+      if (filter.limit) matched = matched.orderBy('seq', 'desc').limit(filter.limit);
+      const clean = sql`not aborted and error = ''`;
+      const finite = (column: string) => sql`${sql.ref(column)} not in ('NaN'::float8, 'Infinity'::float8, '-Infinity'::float8)`;
+      const percentileOf = (fraction: number, column: string) =>
+        sql<number | null>`percentile_disc(${sql.lit(fraction)}) within group (order by ${sql.ref(column)}) filter (where ${clean} and ${finite(column)})`;
+      return this.#db
+        .with('matched', () => matched)
+        .selectFrom('matched')
+        .select([
+          'model',
+          sql<number>`count(*)`.as('count'),
+          percentileOf(0.5, 'latency_ms').as('latency_p50'),
+          percentileOf(0.95, 'latency_ms').as('latency_p95'),
+          percentileOf(0.5, 'ttft_ms').as('ttft_p50'),
+          percentileOf(0.95, 'ttft_ms').as('ttft_p95'),
+          percentileOf(0.5, 'tokens_per_s').as('speed_p50'),
+          sql<number | null>`sum(tokens_per_s order by seq) filter (where ${clean} and ${finite('tokens_per_s')})`.as('speed_sum'),
+          sql<number>`count(*) filter (where ${clean} and ${finite('tokens_per_s')})`.as('speed_count'),
+          sql<number | null>`sum(cost_usd order by seq)`.as('cost_total'),
+          sql<number>`count(cost_usd)`.as('priced_count'),
+          sql<number>`sum(prompt_tokens)`.as('prompt_tokens'),
+          sql<number>`sum(completion_tokens)`.as('completion_tokens'),
+          sql<number>`sum(total_tokens)`.as('total_tokens'),
+          sql<number>`count(*) filter (where error <> '' and not aborted)`.as('errors'),
+          sql<number>`count(*) filter (where aborted)`.as('aborts'),
+        ])
+        .groupBy('model')
+        .execute();
+    });
+    const models = rows
+      .map((row) =>
+        summariseModel({
+          model: row.model,
+          count: row.count,
+          latency: { p50: row.latency_p50, p95: row.latency_p95 },
+          ttft: { p50: row.ttft_p50, p95: row.ttft_p95 },
+          tokensPerSecond: { sum: row.speed_sum ?? 0, count: row.speed_count, p50: row.speed_p50 },
+          pricedCount: row.priced_count,
+          totalCost: row.cost_total ?? 0,
+          tokens: { prompt: row.prompt_tokens, completion: row.completion_tokens, total: row.total_tokens },
+          errorCount: row.errors,
+          abortCount: row.aborts,
+        }),
+      )
+      .sort(compareModelSummaries);
+    return { count: models.reduce((sum, model) => sum + model.count, 0), models };
+  }
+}
+
+/** The WHERE of a RunFilter (without `limit`): the reference meaning of `applyRunFilter`. */
+export function runConditions(builder: ExpressionBuilder<LabDatabase, 'runs'>, filter: RunFilter): Expression<SqlBool> {
+  const conditions: Array<Expression<SqlBool>> = [];
+  if (filter.experiment_id !== undefined) conditions.push(builder('experiment_id', '=', filter.experiment_id));
+  if (filter.task_label !== undefined) conditions.push(builder('task_label', '=', filter.task_label));
+  if (filter.model !== undefined) conditions.push(builder('model', '=', filter.model));
+  if (filter.agent !== undefined) conditions.push(builder.or([builder('agent_name', '=', filter.agent), builder('agent_id', '=', filter.agent)]));
+  if (filter.session_id !== undefined) conditions.push(builder('session_id', '=', filter.session_id));
+  if (filter.bakeoff_id !== undefined) conditions.push(builder('bakeoff_id', '=', filter.bakeoff_id));
+  if (filter.since !== undefined) conditions.push(atOrAfter('started_at', filter.since));
+  return builder.and(conditions);
+}
+
+/** A run as a row of `runs` (for appending, and for `agent-lab import`). */
+export function runRow(run: RunRecord): Insertable<RunsTable> {
+  const clean = withoutNulCharacters(run);
+  return {
+    run_id: clean.run_id,
+    ts: clean.ts,
+    started_at: timeOf(clean.ts),
+    agent_name: clean.agent_name,
+    model: clean.model,
+    prompt_tokens: clean.prompt_tokens,
+    completion_tokens: clean.completion_tokens,
+    total_tokens: clean.total_tokens,
+    latency_ms: clean.latency_ms,
+    cost_usd: clean.cost_usd,
+    experiment_id: clean.experiment_id,
+    task_label: clean.task_label,
+    run_notes: clean.run_notes,
+    streaming: clean.streaming,
+    model_list_source: clean.model_list_source,
+    tool_web_enabled: clean.tool_web_enabled,
+    web_status: clean.web_status,
+    aborted: clean.aborted,
+    session_id: clean.session_id,
+    agent_id: clean.agent_id,
+    ttft_ms: clean.ttft_ms,
+    tokens_per_s: clean.tokens_per_s,
+    finish_reason: clean.finish_reason,
+    error: clean.error,
+    bakeoff_id: clean.bakeoff_id,
+  };
+}
+
+/** A row of `runs` → the run record the API returns. */
+export function toRunRecord(row: Selectable<RunsTable>): RunRecord {
+  return {
+    run_id: row.run_id,
+    session_id: row.session_id,
+    agent_id: row.agent_id,
+    agent_name: row.agent_name,
+    model: row.model,
+    ts: row.ts,
+    prompt_tokens: row.prompt_tokens,
+    completion_tokens: row.completion_tokens,
+    total_tokens: row.total_tokens,
+    latency_ms: row.latency_ms,
+    ttft_ms: row.ttft_ms,
+    tokens_per_s: row.tokens_per_s,
+    cost_usd: row.cost_usd,
+    experiment_id: row.experiment_id,
+    task_label: row.task_label,
+    run_notes: row.run_notes,
+    streaming: row.streaming,
+    model_list_source: row.model_list_source as ModelListSource,
+    tool_web_enabled: row.tool_web_enabled,
+    web_status: row.web_status as WebStatus,
+    aborted: row.aborted,
+    finish_reason: row.finish_reason,
+    error: row.error,
+    bakeoff_id: row.bakeoff_id,
+  };
+}

@@ -1,0 +1,2 @@
+/** A lane's letter: A, B, C… */
+export const laneLetter = (lane: number): string => String.fromCharCode(65 + lane);
