@@ -35,8 +35,9 @@ export interface SyncedIndex<Index extends CsvRowIndex> {
   prefixHash: Hash;
   /** The bytes just before coveredBytes (up to TAIL_CHECK_BYTES), to tell an append from a rewrite. */
   tail: Buffer;
-  /** The stat the index was last checked against. */
+  /** The stat the index was last checked against, and the file's size then. */
   statKey: string;
+  size: number;
   /** The last record scanned: where it is and whether it had the header's field count. */
   lastRecord: { start: number; end: number; whole: boolean } | undefined;
 }
@@ -104,11 +105,15 @@ export class IndexedCsv<Index extends CsvRowIndex, Row> {
       await handle.close();
     }
     synced.statKey = statKey(info);
+    synced.size = info.size;
     this.#synced = synced;
-    const last = synced.lastRecord;
-    if (info.size > synced.coveredBytes) return { synced, tornFrom: synced.coveredBytes, size: info.size };
-    if (last && !last.whole && last.end === info.size) return { synced, tornFrom: last.start, size: info.size };
-    return { synced, size: info.size };
+    return { synced, ...tornTail(synced) };
+  }
+
+  /** Bring the index in step with the file, and say where a torn last record starts, if there is one. */
+  async tornTail(): Promise<{ tornFrom?: number; size: number }> {
+    const synced = await this.current();
+    return synced ? tornTail(synced) : { size: 0 };
   }
 
   /** Forget the index (the next query rebuilds it). */
@@ -166,6 +171,7 @@ export class IndexedCsv<Index extends CsvRowIndex, Row> {
       await handle.close();
     }
     synced.statKey = key;
+    synced.size = info.size;
     this.#synced = synced;
     this.#options.onSynced?.(synced, { rebuilt, ms: performance.now() - started });
     return synced;
@@ -181,7 +187,7 @@ export class IndexedCsv<Index extends CsvRowIndex, Row> {
     }
     // Room for the rows of a small file; a large one reserves room once its first chunk is read.
     const index = this.#options.createIndex({ columns: header?.fields ?? [...this.#options.defaultColumns], expectedRows: Math.min(65_536, Math.ceil(size / this.#options.averageRowBytes)) });
-    const synced: SyncedIndex<Index> = { index, ino, coveredBytes: 0, prefixHash: createHash('sha256'), tail: Buffer.alloc(0), statKey: '', lastRecord: undefined };
+    const synced: SyncedIndex<Index> = { index, ino, coveredBytes: 0, prefixHash: createHash('sha256'), tail: Buffer.alloc(0), statKey: '', size: 0, lastRecord: undefined };
     if (!header) return synced;
     synced.prefixHash.update(await readRange(handle, 0, header.end));
     synced.coveredBytes = header.end;
@@ -280,6 +286,14 @@ export class IndexedCsv<Index extends CsvRowIndex, Row> {
     if (mismatch || end !== bytes.length + 1 || parsed.length !== rows.length) throw new StaleIndexError(`${this.path} changed under its index`);
     return parsed;
   }
+}
+
+/** Bytes after the whole records (an incomplete record), or a last record with the wrong field count: torn. */
+function tornTail<Index extends CsvRowIndex>(synced: SyncedIndex<Index>): { tornFrom?: number; size: number } {
+  const { size, coveredBytes, lastRecord } = synced;
+  if (size > coveredBytes) return { tornFrom: coveredBytes, size };
+  if (lastRecord && !lastRecord.whole && lastRecord.end === size) return { tornFrom: lastRecord.start, size };
+  return { size };
 }
 
 export function statKey(info: { ino: number; size: number; mtimeMs: number }): string {

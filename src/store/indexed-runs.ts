@@ -85,6 +85,11 @@ export class IndexedRuns {
     return opened.tornFrom !== undefined ? { tornFrom: opened.tornFrom, size: opened.size } : { size: opened.size };
   }
 
+  /** Under the data lock at start-up: bring the index in step (a short scan after open()) and say where a torn last record starts. */
+  async tornTail(): Promise<{ tornFrom?: number; size: number }> {
+    return this.#file.tornTail();
+  }
+
   /** After start-up (and its repair): bring the index in step and snapshot it when the pass added many rows. */
   async settle(options: { rebuild: boolean }): Promise<void> {
     if (options.rebuild) this.#file.forget();
@@ -169,6 +174,6 @@ export class IndexedRuns {
       await handle.close();
     }
     const index = new RunIndex({ columns: snapshot.state.columns, state: snapshot.state });
-    return { index, ino: info.ino, coveredBytes: snapshot.coveredBytes, prefixHash, tail, statKey: '', lastRecord: undefined };
+    return { index, ino: info.ino, coveredBytes: snapshot.coveredBytes, prefixHash, tail, statKey: '', size: 0, lastRecord: undefined };
   }
 }

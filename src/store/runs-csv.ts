@@ -90,6 +90,10 @@ export class RunsCsv implements RunHistory {
   async init(): Promise<RunsCsvInitResult> {
     const sessions = path.join(this.dataDir, 'sessions');
     await mkdir(sessions, { recursive: true });
+    // The long part (loading the index's snapshot, or a pass over a large file) only reads,
+    // so it runs before the data lock is taken; under it, only what changed meanwhile is read.
+    const header = await readFirstRecord(this.path);
+    if (header?.terminated && classifyHeader(header.fields) === 'current') await this.#history.open();
     return withDataLock(this.dataDir, async () => {
       const result = await this.#initLocked();
       const removed = [
@@ -117,9 +121,9 @@ export class RunsCsv implements RunHistory {
     }
     if (kind === 'legacy' || !header.terminated) return this.#initWholeFile(kind);
 
-    // The usual start: the index (from its snapshot plus what was appended since) finds
-    // where the whole records end; only a torn tail after them is read and moved aside.
-    const opened = await this.#history.open();
+    // The usual start: the index (opened before the lock, brought in step now) finds where
+    // the whole records end; only a torn tail after them is read and moved aside.
+    const opened = await this.#history.tornTail();
     const result: RunsCsvInitResult = { created: false, repairedTornRecord: false };
     if (opened.tornFrom !== undefined) {
       const fragment = await readTail(this.path, { start: opened.tornFrom, end: opened.size });
