@@ -32,7 +32,7 @@ export interface IndexSnapshot extends SnapshotCoverage {
   state: RunIndexState;
 }
 
-const ARRAY_TYPES = { Float64Array, Uint32Array, Uint8Array, Int32Array } as const;
+const ARRAY_TYPES = { Float64Array, Uint32Array, Uint16Array, Uint8Array, Int32Array } as const;
 type ArrayTypeName = keyof typeof ARRAY_TYPES;
 
 const metaSchema = z.object({
@@ -58,13 +58,13 @@ export function indexSnapshotPath(dataDir: string): string {
   return path.join(dataDir, INDEX_SNAPSHOT_NAME);
 }
 
-function namedArrays(arrays: RunIndexArrays): Array<[string, Float64Array | Uint32Array | Uint8Array | Int32Array]> {
+function namedArrays(arrays: RunIndexArrays): Array<[string, Float64Array | Uint32Array | Uint16Array | Uint8Array | Int32Array]> {
   return [
     ['offsets', arrays.offsets],
     ['lengths', arrays.lengths],
     ['flags', arrays.flags],
     ['runIdHashes', arrays.runIdHashes],
-    ...CODED_COLUMNS.map((column): [string, Int32Array] => [`codes.${column}`, arrays.codes[column]]),
+    ...CODED_COLUMNS.map((column): [string, WholeNumbers] => [`codes.${column}`, arrays.codes[column]]),
     ...FIGURE_COLUMNS.map((column): [string, Float64Array | WholeNumbers] => [`figures.${column}`, arrays.figures[column]]),
   ];
 }
@@ -180,7 +180,7 @@ export async function readIndexSnapshot(file: string): Promise<IndexSnapshot> {
     await read(Buffer.alloc((8 - (position % 8)) % 8), { hashed: true });
     const dataStart = position;
     const capacity = meta.rowCount + Math.max(1024, Math.ceil(meta.rowCount / 8));
-    const arraysByName = new Map<string, Float64Array | Uint32Array | Uint8Array | Int32Array>();
+    const arraysByName = new Map<string, Float64Array | Uint32Array | Uint16Array | Uint8Array | Int32Array>();
     for (const entry of meta.arrays) {
       if (entry.length !== meta.rowCount || dataStart + entry.offset !== position) throw new IndexSnapshotUnusableError(`array ${entry.name} is not where its description says`);
       const array = new ARRAY_TYPES[entry.type](capacity);
@@ -198,18 +198,18 @@ export async function readIndexSnapshot(file: string): Promise<IndexSnapshot> {
     /** Whole numbers are kept in 4 bytes, or 8 once one did not fit. */
     const whole = (name: string): WholeNumbers => {
       const found = arraysByName.get(name);
-      if (!(found instanceof Uint32Array || found instanceof Float64Array)) throw new IndexSnapshotUnusableError(`array ${name} is missing`);
+      if (!(found instanceof Uint16Array || found instanceof Uint32Array || found instanceof Float64Array)) throw new IndexSnapshotUnusableError(`array ${name} is missing`);
       return found;
     };
     const dictionaries = meta.dictionaries as Partial<Record<CodedColumn, string[]>>;
     const arrays: RunIndexArrays = {
       offsets: whole('offsets'),
-      lengths: array('lengths', Uint32Array),
+      lengths: whole('lengths'),
       flags: array('flags', Uint8Array),
       runIdHashes: array('runIdHashes', Int32Array),
       codes: Object.fromEntries(
         CODED_COLUMNS.map((column) => {
-          const codes = array(`codes.${column}`, Int32Array);
+          const codes = whole(`codes.${column}`);
           const known = dictionaries[column]?.length ?? 0;
           for (let row = 0; row < meta.rowCount; row++) {
             const code = codes[row] as number;
@@ -217,7 +217,7 @@ export async function readIndexSnapshot(file: string): Promise<IndexSnapshot> {
           }
           return [column, codes];
         }),
-      ) as Record<CodedColumn, Int32Array>,
+      ) as Record<CodedColumn, WholeNumbers>,
       figures: Object.fromEntries(
         FIGURE_COLUMNS.map((column) => [column, column.endsWith('_tokens') ? whole(`figures.${column}`) : array(`figures.${column}`, Float64Array)]),
       ) as RunIndexArrays['figures'],

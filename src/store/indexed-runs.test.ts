@@ -272,3 +272,30 @@ describe('run index whole numbers', () => {
     }
   });
 });
+
+describe('run index codes', () => {
+  it('finds runs by any of more than 65,536 distinct sessions (the 2-byte codes widen), before and after a snapshot', async () => {
+    const { dataDir, cleanup } = await temporaryDataDir();
+    try {
+      const runs = new RunsCsv({ dataDir });
+      await runs.init();
+      const count = 70_000;
+      // The last row is over 65,535 bytes (three 10,000-character tags of 3-byte characters): its length widens too.
+      const long = '€'.repeat(10_000);
+      const rows = Array.from({ length: count }, (_, index) =>
+        runToCsvFields(sampleRun({ run_id: `run-${index}`, session_id: `session-${index}`, ...(index === count - 1 ? { run_notes: long, task_label: long, experiment_id: long } : {}) })),
+      );
+      await appendFile(runs.path, encodeCsvRecords(rows));
+      for (const current of [runs, new RunsCsv({ dataDir })]) {
+        await current.init();
+        const last = await current.findRuns({ session_id: `session-${count - 1}` });
+        expect(last.map((run) => run.run_id)).toEqual([`run-${count - 1}`]);
+        expect(last[0]?.run_notes).toBe(long);
+        expect((await current.findRuns({ session_id: 'session-65536' })).map((run) => run.run_id)).toEqual(['run-65536']);
+        expect((await current.getRun('run-12345'))?.session_id).toBe('session-12345');
+      }
+    } finally {
+      await cleanup();
+    }
+  });
+});

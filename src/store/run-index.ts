@@ -30,18 +30,19 @@ const ERRORED = 2;
 const NONE = -1;
 
 /**
- * Whole numbers (byte offsets, token counts): 4 bytes each while they fit, widened to 8 when
- * one does not (a runs.csv over 4 GiB, a count over 4 billion).
+ * Whole numbers (byte offsets and lengths, token counts, dictionary codes) in the fewest bytes
+ * that hold them: 2 or 4 bytes each while they fit, widened (4, then 8) when one does not
+ * (more than 65,536 sessions, a runs.csv over 4 GiB, a count over 4 billion).
  */
-export type WholeNumbers = Uint32Array | Float64Array;
+export type WholeNumbers = Uint16Array | Uint32Array | Float64Array;
 
 /** The index's per-row arrays, as a snapshot stores them (their length may exceed the row count: room to grow). */
 export interface RunIndexArrays {
   offsets: WholeNumbers;
-  lengths: Uint32Array;
+  lengths: WholeNumbers;
   flags: Uint8Array;
   runIdHashes: Int32Array;
-  codes: Record<CodedColumn, Int32Array>;
+  codes: Record<CodedColumn, WholeNumbers>;
   figures: Record<FigureColumn, Float64Array | WholeNumbers>;
 }
 
@@ -106,7 +107,7 @@ class Dictionary {
 const RESTORED_ROOM = 65_536;
 const COUNT_COLUMNS = new Set<FigureColumn>(['prompt_tokens', 'completion_tokens', 'total_tokens']);
 
-function grown<T extends Float64Array | Uint32Array | Uint8Array | Int32Array>(array: T, capacity: number): T {
+function grown<T extends Float64Array | Uint32Array | Uint16Array | Uint8Array | Int32Array>(array: T, capacity: number): T {
   const next = new (array.constructor as new (length: number) => T)(capacity);
   next.set(array);
   return next;
@@ -137,13 +138,13 @@ export class RunIndex implements CsvRowIndex {
       this.#skipped = state.skipped;
       // Arrays with room to grow are taken as they are; others are copied into such.
       const capacity = state.rowCount + RESTORED_ROOM;
-      const copy = <T extends Float64Array | Uint32Array | Uint8Array | Int32Array>(array: T): T => (array.length > state.rowCount ? array : grown(array, capacity));
+      const copy = <T extends Float64Array | Uint32Array | Uint16Array | Uint8Array | Int32Array>(array: T): T => (array.length > state.rowCount ? array : grown(array, capacity));
       this.#arrays = {
         offsets: copy(state.arrays.offsets),
         lengths: copy(state.arrays.lengths),
         flags: copy(state.arrays.flags),
         runIdHashes: copy(state.arrays.runIdHashes),
-        codes: Object.fromEntries(CODED_COLUMNS.map((column) => [column, copy(state.arrays.codes[column])])) as Record<CodedColumn, Int32Array>,
+        codes: Object.fromEntries(CODED_COLUMNS.map((column) => [column, copy(state.arrays.codes[column])])) as Record<CodedColumn, WholeNumbers>,
         figures: Object.fromEntries(FIGURE_COLUMNS.map((column) => [column, copy(state.arrays.figures[column])])) as RunIndexArrays['figures'],
       };
       this.#dictionaries = Object.fromEntries(CODED_COLUMNS.map((column) => [column, new Dictionary([...state.dictionaries[column]])])) as Record<CodedColumn, Dictionary>;
@@ -151,10 +152,10 @@ export class RunIndex implements CsvRowIndex {
       const capacity = Math.max(1024, options.expectedRows ?? 0);
       this.#arrays = {
         offsets: new Uint32Array(capacity),
-        lengths: new Uint32Array(capacity),
+        lengths: new Uint16Array(capacity),
         flags: new Uint8Array(capacity),
         runIdHashes: new Int32Array(capacity),
-        codes: Object.fromEntries(CODED_COLUMNS.map((column) => [column, new Int32Array(capacity)])) as Record<CodedColumn, Int32Array>,
+        codes: Object.fromEntries(CODED_COLUMNS.map((column) => [column, new Uint16Array(capacity)])) as Record<CodedColumn, WholeNumbers>,
         figures: Object.fromEntries(FIGURE_COLUMNS.map((column) => [column, COUNT_COLUMNS.has(column) ? new Uint32Array(capacity) : new Float64Array(capacity)])) as RunIndexArrays['figures'],
       };
       this.#dictionaries = Object.fromEntries(CODED_COLUMNS.map((column) => [column, new Dictionary()])) as Record<CodedColumn, Dictionary>;
@@ -184,7 +185,7 @@ export class RunIndex implements CsvRowIndex {
         lengths: arrays.lengths.subarray(0, rows),
         flags: arrays.flags.subarray(0, rows),
         runIdHashes: arrays.runIdHashes.subarray(0, rows),
-        codes: Object.fromEntries(CODED_COLUMNS.map((column) => [column, arrays.codes[column].subarray(0, rows)])) as Record<CodedColumn, Int32Array>,
+        codes: Object.fromEntries(CODED_COLUMNS.map((column) => [column, arrays.codes[column].subarray(0, rows)])) as Record<CodedColumn, WholeNumbers>,
         figures: Object.fromEntries(FIGURE_COLUMNS.map((column) => [column, arrays.figures[column].subarray(0, rows)])) as RunIndexArrays['figures'],
       },
       dictionaries: Object.fromEntries(CODED_COLUMNS.map((column) => [column, this.#dictionaries[column].values])) as Record<CodedColumn, string[]>,
@@ -199,15 +200,15 @@ export class RunIndex implements CsvRowIndex {
     }
     const row = this.#rowCount;
     if (row >= this.#arrays.offsets.length) this.#grow();
-    const { lengths, codes, figures, flags, runIdHashes } = this.#arrays;
+    const { codes, figures, flags, runIdHashes } = this.#arrays;
     const positions = this.#positions;
     this.#setWhole(this.#arrays, 'offsets', row, record.start);
-    lengths[row] = record.end - record.start;
+    this.#setWhole(this.#arrays, 'lengths', row, record.end - record.start);
     for (let index = 0; index < CODED_COLUMNS.length; index++) {
       const column = CODED_COLUMNS[index] as CodedColumn;
       const dictionary = this.#dictionaries[column];
       const code = dictionary.intern(fieldOf(record, positions[index] as number));
-      codes[column][row] = code;
+      this.#setWhole(codes, column, row, code);
       this.#chains[column][row] = dictionary.last[code] as number;
       dictionary.last[code] = row;
       dictionary.counts[code] = (dictionary.counts[code] as number) + 1;
@@ -226,15 +227,19 @@ export class RunIndex implements CsvRowIndex {
     this.#rowCount = row + 1;
   }
 
-  /** Store a whole number, widening its array to 8 bytes a number when it does not fit in 4. */
+  /** Store a whole number, widening its array (2 → 4 → 8 bytes a number) when it does not fit. */
   #setWhole<Key extends string>(arrays: Record<Key, Float64Array | WholeNumbers>, key: Key, row: number, value: number): void {
-    const array = arrays[key];
-    if (array instanceof Uint32Array && !(Number.isInteger(value) && value >= 0 && value <= 0xffff_ffff)) {
+    let array = arrays[key];
+    const fits = (limit: number) => Number.isInteger(value) && value >= 0 && value <= limit;
+    if (array instanceof Uint16Array && !fits(0xffff)) {
+      const wide = fits(0xffff_ffff) ? new Uint32Array(array.length) : new Float64Array(array.length);
+      wide.set(array);
+      arrays[key] = array = wide;
+    }
+    if (array instanceof Uint32Array && !fits(0xffff_ffff)) {
       const wide = new Float64Array(array.length);
       wide.set(array);
-      arrays[key] = wide;
-      wide[row] = value;
-      return;
+      arrays[key] = array = wide;
     }
     array[row] = value;
   }
@@ -462,7 +467,7 @@ export class RunIndex implements CsvRowIndex {
       lengths: grown(arrays.lengths, capacity),
       flags: grown(arrays.flags, capacity),
       runIdHashes: grown(arrays.runIdHashes, capacity),
-      codes: Object.fromEntries(CODED_COLUMNS.map((column) => [column, grown(arrays.codes[column], capacity)])) as Record<CodedColumn, Int32Array>,
+      codes: Object.fromEntries(CODED_COLUMNS.map((column) => [column, grown(arrays.codes[column], capacity)])) as Record<CodedColumn, WholeNumbers>,
       figures: Object.fromEntries(FIGURE_COLUMNS.map((column) => [column, grown(arrays.figures[column], capacity)])) as RunIndexArrays['figures'],
     };
     this.#chains = Object.fromEntries(CODED_COLUMNS.map((column) => [column, grown(this.#chains[column], capacity)])) as Record<CodedColumn, Int32Array>;
