@@ -1,4 +1,4 @@
-import { copyFile, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -8,11 +8,23 @@ import { REPO_ROOT } from '../support/start-lab.js';
 
 /**
  * bench/run.ts with some sections: only their blocks and goal rows change in RESULTS.md. Run
- * on a temp copy of the real file, with made-up section reports (no benchmark runs).
+ * on a RESULTS.md written by a made-up full run (not the live file, which every bench run
+ * changes), with made-up section reports (no benchmark runs).
  */
 
 const ORDER = ['streaming', 'stop', 'storage', 'serving', 'memory', 'ui', 'local-model', 'openai-endpoint', 'evals', 'profile'];
 const HEADER = ['- Date: 2030-01-01T00:00:00.000Z', '- Machine: 64 CPUs (`nproc`), test, 1.0 GiB memory', '- Sections run this time: stop (3 s)'];
+const FULL_RUN_HEADER = ['- Date: 2029-06-01T00:00:00.000Z', '- Machine: 2 CPUs (`nproc`), full run, 24 GiB memory', '- Sections run this time: all'];
+/** The goals each section of the made-up full run reported. */
+const FULL_RUN_GOALS: Record<string, SectionReport['goals']> = {
+  streaming: [
+    { goal: 'Added TTFT p50 ≤ 1 ms', met: false, detail: '+19 ms' },
+    { goal: 'Added TTFT p99 ≤ 5 ms', met: false, detail: '+149 ms' },
+  ],
+  stop: [{ goal: 'Stop p95 ≤ 50 ms', met: true, detail: 'client gone → upstream closed, p50 | 2.15 ms' }],
+  serving: [{ goal: '/health ≥ 0.7× bare Fastify', met: true, detail: '0.81' }],
+  'openai-endpoint': [{ goal: '/v1 added TTFT ≤ 1 ms', met: false, detail: '+2.48 ms' }],
+};
 
 function report(id: string, figure: string, goals: SectionReport['goals']): SectionReport {
   return { id, title: `Re-run ${id}`, method: 'Made up for the test.', rows: [{ figure, value: '9 ms', baseline: '1 ms', ratio: '9.00×', goal: '', range: '' }], notes: [], goals, seconds: 3 };
@@ -25,8 +37,18 @@ describe('RESULTS.md after a run of some sections', () => {
   beforeEach(async () => {
     directory = await mkdtemp(path.join(tmpdir(), 'agent-lab-bench-'));
     file = path.join(directory, 'RESULTS.md');
-    await copyFile(path.join(REPO_ROOT, 'bench', 'RESULTS.md'), file);
-    original = await readFile(file, 'utf8');
+    original = composeResults({
+      previous: null,
+      order: ORDER,
+      header: FULL_RUN_HEADER,
+      ran: ORDER.map((id) => {
+        const section = report(id, `${id} full-run figure`, FULL_RUN_GOALS[id] ?? []);
+        return { id, block: renderSection(section), goals: section.goals };
+      }),
+      full: true,
+      rerunNote: 'unused',
+    });
+    await writeFile(file, original);
   });
   afterEach(async () => rm(directory, { recursive: true, force: true }));
 
@@ -55,7 +77,7 @@ describe('RESULTS.md after a run of some sections', () => {
       expect(after.blocks.get(id), id).toBe(block); // byte for byte
     }
     expect(after.blocks.get('stop')).toContain('made-up stop figure');
-    expect(text).not.toContain('client gone → upstream closed, p50 | 2.15 ms');
+    expect(text).not.toContain('stop full-run figure');
     expect([...after.blocks.keys()]).toEqual([...before.blocks.keys()]);
 
     // The full run's header is kept, with the re-run named; none of this run's header lines replace it.
@@ -98,5 +120,14 @@ describe('RESULTS.md after a run of some sections', () => {
     expect(parseResults(text).header).toEqual(HEADER);
     expect(text.startsWith('# Agent Lab benchmarks\n')).toBe(true);
     expect(text).toContain('fresh');
+  });
+});
+
+describe('the live bench/RESULTS.md', () => {
+  it('is in the format a single-section run can update: a header, known section blocks, goal rows naming their section', async () => {
+    const live = parseResults(await readFile(path.join(REPO_ROOT, 'bench', 'RESULTS.md'), 'utf8'));
+    expect(live.header.some((line) => line.startsWith('- Date: '))).toBe(true);
+    expect(live.blocks.size).toBeGreaterThan(5);
+    for (const row of live.goals) expect([...live.blocks.keys()], row.line).toContain(row.section);
   });
 });
