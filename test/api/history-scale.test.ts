@@ -7,6 +7,8 @@ import { encodeCsvRecord, encodeCsvRecords } from '../../src/store/index.js';
 import { sampleRun } from '../../src/store/test-support.js';
 import { startLab, type RunningLab } from '../support/start-lab.js';
 import { api } from '../support/sse-client.js';
+import { missing } from '../support/prerequisites.js';
+import { CHROMIUM_PREREQUISITE, openLabPage } from '../e2e/lab-page.js';
 
 /**
  * A lab started on a history larger than one `/api/runs` answer: the run index is built at
@@ -63,5 +65,21 @@ describe('a history larger than one answer', () => {
     lab = await startLab({ cwd });
     expect(await readFile(lab.logFile, 'utf8')).toMatch(/Loaded the run index from its snapshot \{.*"rows":12000/);
     expect((await api(`${lab.url}/api/runs?model=rare/model&limit=1`)).json.runs[0].run_id).toBe(`run-${ROWS - 100}`);
+  });
+
+  it.skipIf(missing(CHROMIUM_PREREQUISITE))('the Runs view says it shows only the newest 10,000, and a filter that matches fewer says nothing', async () => {
+    lab ??= await startLab({ cwd });
+    const opened = await openLabPage({ url: lab.url });
+    try {
+      await opened.ui.openView('runs');
+      await expect.poll(() => opened.ui.testId('runs-truncated').textContent(), { timeout: 15_000 }).toContain('the newest 10,000 shown');
+      expect(await opened.ui.testId('runs-count').textContent()).toContain('10000 runs');
+      await opened.page.getByLabel('Model').fill('rare/model');
+      await expect.poll(() => opened.ui.testId('runs-count').textContent(), { timeout: 15_000 }).toContain(`${ROWS / 100} runs`);
+      expect(await opened.ui.testId('runs-truncated').count()).toBe(0);
+      expect(opened.pageErrors).toEqual([]);
+    } finally {
+      await opened.close();
+    }
   });
 });

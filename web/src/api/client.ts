@@ -104,7 +104,7 @@ function unwrapObject<T>(value: unknown, key: string): T {
   return value as T;
 }
 
-export function filtersToQuery(filters: Partial<RunFilters>): string {
+export function filtersToQuery(filters: Partial<RunFilters> & { limit?: string }): string {
   const params = new URLSearchParams();
   for (const [key, value] of Object.entries(filters)) {
     if (typeof value === 'string' && value.trim() !== '') params.set(key, value.trim());
@@ -140,8 +140,19 @@ export const api = {
     ),
   deleteSession: (id: string): Promise<void> => json(`/api/sessions/${encodeURIComponent(id)}`, { method: 'DELETE' }),
 
-  listRuns: async (filters: Partial<RunFilters> = {}, signal?: AbortSignal): Promise<RunRecord[]> =>
-    unwrapList<RunRecord>(await json(`/api/runs${filtersToQuery(filters)}`, signal ? { signal } : {}), 'runs'),
+  /** `limit`: only the last N matching runs (without it the server answers the newest 10,000). */
+  listRuns: async (filters: Partial<RunFilters> & { limit?: string } = {}, signal?: AbortSignal): Promise<RunRecord[]> =>
+    (await api.listRunsPage(filters, signal)).runs,
+  /** The runs and whether the server cut the answer to the newest `limit` (a long history). */
+  listRunsPage: async (
+    filters: Partial<RunFilters> & { limit?: string } = {},
+    signal?: AbortSignal,
+  ): Promise<{ runs: RunRecord[]; truncated: boolean; limit: number | null }> => {
+    const body = await json(`/api/runs${filtersToQuery(filters)}`, signal ? { signal } : {});
+    const cut = body !== null && typeof body === 'object' && (body as { truncated?: unknown }).truncated === true;
+    const limit = cut ? Number((body as { limit?: unknown }).limit) : Number.NaN;
+    return { runs: unwrapList<RunRecord>(body, 'runs'), truncated: cut, limit: Number.isFinite(limit) ? limit : null };
+  },
   cancelRun: (runId: string): Promise<void> =>
     json(`/api/runs/${encodeURIComponent(runId)}/cancel`, { method: 'POST', body: '{}' }),
 

@@ -130,7 +130,8 @@ export function useChat(options: {
   const fetchRecordedRun = useCallback(async (runId: string) => {
     for (const delay of [150, 400, 1000, 2000, 4000]) {
       await new Promise((resolve) => setTimeout(resolve, delay));
-      const runs = await api.listRuns({}).catch(() => [] as RunRecord[]);
+      // The run was recorded moments ago: it is among the newest, so only those are fetched.
+      const runs = await api.listRuns({ limit: '500' }).catch(() => [] as RunRecord[]);
       const record = runs.find((candidate) => candidate.run_id === runId);
       if (record) {
         const outcome = outcomeOf(record);

@@ -63,6 +63,11 @@ export function RunsView({ runs, agents }: { runs: RunsState; agents: Agent[] })
             {runs.runs.length} {runs.runs.length === 1 ? 'run' : 'runs'}
             {active ? ' match' : ''}
           </span>
+          {runs.truncatedAt !== null ? (
+            <span className="muted small" data-testid="runs-truncated">
+              the newest {runs.truncatedAt.toLocaleString('en-US')} shown: filter, or download runs.csv for all of them
+            </span>
+          ) : null}
           <span className="spacer" />
           <a
             className="button-link"

@@ -22,6 +22,8 @@ export interface RunsState {
   filters: RunsFilters;
   setFilters: (update: (filters: RunsFilters) => RunsFilters) => void;
   runs: RunRecord[];
+  /** Set when the server answered only the newest N matching runs (a long history): N. */
+  truncatedAt: number | null;
   allRuns: RunRecord[];
   summary: RunsSummaryRow[];
   /** Scores by run id (empty when the lab has no scores API). */
@@ -62,6 +64,7 @@ function groupScores(scores: ScoreRecord[]): Map<string, ScoreRecord[]> {
 export function useRuns(): RunsState {
   const [filters, setFiltersState] = useState<RunsFilters>(EMPTY_FILTERS);
   const [filteredRuns, setFilteredRuns] = useState<RunRecord[]>([]);
+  const [truncatedAt, setTruncatedAt] = useState<number | null>(null);
   const [allRuns, setAllRuns] = useState<RunRecord[]>([]);
   const [summary, setSummary] = useState<RunsSummaryRow[]>([]);
   const [scores, setScores] = useState<Map<string, ScoreRecord[]>>(new Map());
@@ -86,9 +89,10 @@ export function useRuns(): RunsState {
     const unfiltered = Object.values(query).every((value) => value === '');
     // Debounced so typing in a filter box sends one request.
     const timer = setTimeout(() => {
-      Promise.all([api.listRuns(query, controller.signal), api.runsSummaryFor(query, controller.signal)])
-        .then(([list, rows]) => {
+      Promise.all([api.listRunsPage(query, controller.signal), api.runsSummaryFor(query, controller.signal)])
+        .then(([{ runs: list, truncated, limit }, rows]) => {
           setFilteredRuns(list);
+          setTruncatedAt(truncated ? (limit ?? list.length) : null);
           if (unfiltered) setAllRuns(list);
           setSummary(rows);
           setError(null);
@@ -132,5 +136,5 @@ export function useRuns(): RunsState {
     [filteredRuns, filters.score, scores],
   );
 
-  return { filters, setFilters, runs, allRuns, summary, scores, loading, error, reload };
+  return { filters, setFilters, runs, truncatedAt, allRuns, summary, scores, loading, error, reload };
 }
