@@ -115,6 +115,13 @@ describe.skipIf(missing(postgresPrerequisite()))('PostgreSQL run and score histo
     expect(await storage.runs.findRuns(filter)).toEqual(reference);
   });
 
+  it.each(RUN_FILTERS.map((filter) => [JSON.stringify(filter), filter] as const))('findRunPages(%s) pages through what findRuns returns', async (_name, filter) => {
+    const pages: RunRecord[][] = [];
+    for await (const page of storage.runs.findRunPages(filter, { pageSize: 97 })) pages.push(page);
+    expect(pages.every((page) => page.length > 0 && page.length <= 97)).toBe(true);
+    expect(pages.flat()).toEqual(await storage.runs.findRuns(filter));
+  });
+
   it.each(RUN_FILTERS.map((filter) => [JSON.stringify(filter), filter] as const))('summarise(%s) equals summariseRuns exactly', async (_name, filter) => {
     const reference = summariseFiltered(await inStoredOrder(), filter);
     const summary = await storage.runs.summarise(filter);

@@ -39,6 +39,32 @@ export class PostgresRunHistory implements RunHistory {
     return rows.map(toRunRecord);
   }
 
+  /** The runs `findRuns` returns, a page at a time in recording order (keyset on seq), for downloads. */
+  async *findRunPages(filter: RunFilter, options: { pageSize: number }): AsyncIterable<RunRecord[]> {
+    if (filter.limit) {
+      // "The last N" is at most 100,000 rows: read them as findRuns does, hand them out in pages.
+      const runs = await this.findRuns(filter);
+      for (let from = 0; from < runs.length; from += options.pageSize) yield runs.slice(from, from + options.pageSize);
+      return;
+    }
+    let after = 0;
+    for (;;) {
+      const rows = await databaseCall('reading runs', () =>
+        this.#db
+          .selectFrom('runs')
+          .selectAll()
+          .where((builder) => runConditions(builder, filter))
+          .where('seq', '>', after)
+          .orderBy('seq')
+          .limit(options.pageSize)
+          .execute(),
+      );
+      if (rows.length > 0) yield rows.map(toRunRecord);
+      if (rows.length < options.pageSize) return;
+      after = rows[rows.length - 1]!.seq;
+    }
+  }
+
   async getRun(runId: string): Promise<RunRecord | undefined> {
     const row = await databaseCall('reading a run', () => this.#db.selectFrom('runs').selectAll().where('run_id', '=', runId).executeTakeFirst());
     return row ? toRunRecord(row) : undefined;
