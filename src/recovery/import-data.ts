@@ -119,20 +119,17 @@ export async function importDataDirectory(options: { sourceDir: string; db: Data
   report.sessions.read = sessionIds.length;
 
   // runs.csv: rows through the same row schema `agent-lab check` uses.
-  const runsFile = await readCsvFileRows(path.join(sourceDir, 'runs.csv'));
-  const runs = [];
-  if (runsFile.exists) {
-    if (!RUN_COLUMNS.every((column, index) => runsFile.columns[index] === column)) {
-      problems.push({ file: 'runs.csv', line: 1, message: 'not imported: the header is not the runs.csv header (run `agent-lab check` on it, or start the lab on it once to migrate an older file)' });
-    } else {
-      for (const problem of runsFile.problems) problems.push({ file: 'runs.csv', ...problem });
-      for (const { line, row } of runsFile.rows) {
-        const rowProblems = checkRunRow(row);
-        if (rowProblems.length > 0) problems.push({ file: 'runs.csv', line, message: `not imported: ${rowProblems.join('; ')}` });
-        else runs.push(parseRunRow(row));
-      }
-    }
-  }
+  const runs = await readRecords({
+    file: 'runs.csv',
+    sourceDir,
+    columns: RUN_COLUMNS,
+    headerHint: ' (run `agent-lab check` on it, or start the lab on it once to migrate an older file)',
+    problems,
+    toRecord: (row) => {
+      const rowProblems = checkRunRow(row);
+      return rowProblems.length > 0 ? rowProblems.join('; ') : parseRunRow(row);
+    },
+  });
   let runsDone = 0;
   report.runs = await insertInBatches({
     items: runs,
@@ -145,20 +142,14 @@ export async function importDataDirectory(options: { sourceDir: string; db: Data
   });
 
   // scores.csv: rows the lab can read as scores.
-  const scoresFile = await readCsvFileRows(path.join(sourceDir, 'scores.csv'));
-  const scores = [];
-  if (scoresFile.exists) {
-    if (!SCORE_COLUMNS.every((column, index) => scoresFile.columns[index] === column)) {
-      problems.push({ file: 'scores.csv', line: 1, message: 'not imported: the header is not the scores.csv header' });
-    } else {
-      for (const problem of scoresFile.problems) problems.push({ file: 'scores.csv', ...problem });
-      for (const { line, row } of scoresFile.rows) {
-        const score = parseScoreRow(row);
-        if (score) scores.push(score);
-        else problems.push({ file: 'scores.csv', line, message: 'not imported: not a score (kind or value out of range)' });
-      }
-    }
-  }
+  const scores = await readRecords({
+    file: 'scores.csv',
+    sourceDir,
+    columns: SCORE_COLUMNS,
+    headerHint: '',
+    problems,
+    toRecord: (row) => parseScoreRow(row) ?? 'not a score (kind or value out of range)',
+  });
   report.scores = await insertInBatches({
     items: scores,
     insert: async (batch) =>
@@ -167,6 +158,35 @@ export async function importDataDirectory(options: { sourceDir: string; db: Data
 
   report.durationMs = Math.round(performance.now() - started);
   return report;
+}
+
+/**
+ * The records of a data directory's CSV file, in file order; each record that cannot be read
+ * (torn, wrong field count, or refused by `toRecord`, which returns why) is a problem instead.
+ */
+async function readRecords<T>(options: {
+  file: 'runs.csv' | 'scores.csv';
+  sourceDir: string;
+  columns: readonly string[];
+  headerHint: string;
+  problems: ImportProblem[];
+  toRecord: (row: Record<string, string>) => T | string;
+}): Promise<T[]> {
+  const { file, problems } = options;
+  const content = await readCsvFileRows(path.join(options.sourceDir, file));
+  if (!content.exists) return [];
+  if (!options.columns.every((column, index) => content.columns[index] === column)) {
+    problems.push({ file, line: 1, message: `not imported: the header is not the ${file} header${options.headerHint}` });
+    return [];
+  }
+  for (const problem of content.problems) problems.push({ file, ...problem });
+  const records: T[] = [];
+  for (const { line, row } of content.rows) {
+    const record = options.toRecord(row);
+    if (typeof record === 'string') problems.push({ file, line, message: `not imported: ${record}` });
+    else records.push(record);
+  }
+  return records;
 }
 
 /** Insert items in batches; `insert` returns how many rows of its batch were new. */
