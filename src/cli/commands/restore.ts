@@ -26,6 +26,15 @@ export function register(program: Command, context: CommandContext): void {
         json: Boolean(options.json),
         body: async ({ config, onProgress }) => {
           const { databaseUrl } = config;
+          // What both engines restore: which snapshot, which data, and whether only to report.
+          const choice = {
+            dataDir: config.dataDir,
+            backupDir: config.backupDir,
+            type: options.type,
+            date: options.date,
+            ...(options.time === undefined ? {} : { time: options.time }),
+            dryRun: Boolean(options.dryRun),
+          };
           if (databaseUrl !== undefined) {
             const result = await withDatabase({
               databaseUrl,
@@ -34,12 +43,7 @@ export function register(program: Command, context: CommandContext): void {
                 restoreDatabase({
                   databaseUrl,
                   db,
-                  dataDir: config.dataDir,
-                  backupDir: config.backupDir,
-                  type: options.type,
-                  date: options.date,
-                  ...(options.time === undefined ? {} : { time: options.time }),
-                  dryRun: Boolean(options.dryRun),
+                  ...choice,
                 }),
             });
             const lines = [
@@ -50,12 +54,7 @@ export function register(program: Command, context: CommandContext): void {
             return { exitCode: EXIT_CODES.ok, text: lines.join('\n'), json: result };
           }
           const result = await restoreData({
-            dataDir: config.dataDir,
-            backupDir: config.backupDir,
-            type: options.type,
-            date: options.date,
-            ...(options.time === undefined ? {} : { time: options.time }),
-            dryRun: Boolean(options.dryRun),
+            ...choice,
             overwrite: Boolean(options.overwrite),
             onProgress,
           });
