@@ -179,8 +179,8 @@ describe.skipIf(missing(CHROMIUM_PREREQUISITE))('the rebuilt UI', () => {
     expect(sentTemperature()).toBe(1.3); // the tried settings stay for this chat's messages
 
     await ui.testId('chat-revert').click();
-    expect(await ui.testId('temperature-input').inputValue()).toBe('0.7');
-    expect(await ui.testId('chat-unsaved').count()).toBe(0);
+    await eventually(() => ui.testId('temperature-input').inputValue()).toBe('0.7');
+    await eventually(() => ui.testId('chat-unsaved').count()).toBe(0);
     await ui.send('Back [[scenario:normal text="Saved settings."]]');
     await ui.waitForAnswer();
     expect(sentTemperature()).toBe(0.7);

@@ -1,4 +1,4 @@
-import { useEffect, useId, useState } from 'react';
+import { useId, useState } from 'react';
 
 /** A range slider paired with a number input; both edit the same value, kept within its range. */
 export function SliderField(props: {
@@ -13,8 +13,10 @@ export function SliderField(props: {
 }) {
   const { label, value, min, max, step, testId, onChange, integer = false } = props;
   const id = useId();
-  const [typed, setTyped] = useState(String(value));
-  useEffect(() => setTyped(String(value)), [value]);
+  // What the user is typing, kept while the box has focus so "1." or "" can be typed through;
+  // otherwise the box shows the value itself, so a change from outside (Revert, another agent)
+  // appears in the same render rather than one effect later.
+  const [typed, setTyped] = useState<string | null>(null);
 
   const commit = (raw: string): void => {
     const parsed = Number(raw);
@@ -43,12 +45,12 @@ export function SliderField(props: {
           min={min}
           max={integer ? undefined : max}
           step={step}
-          value={typed}
+          value={typed ?? String(value)}
           onChange={(event) => {
             setTyped(event.target.value);
             commit(event.target.value);
           }}
-          onBlur={() => setTyped(String(value))}
+          onBlur={() => setTyped(null)}
           data-testid={`${testId}-input`}
         />
       </div>
