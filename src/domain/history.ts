@@ -33,6 +33,21 @@ export interface ScoreFilter {
   limit?: number | undefined;
 }
 
+/** What `GET /api/experiments` asks: the newest `limit` experiments, their ids containing `q` (A–Z matched in either case). */
+export interface ExperimentQuery {
+  q?: string | undefined;
+  limit: number;
+}
+
+/** One experiment of the history: every run tagged with its id (judge calls included). */
+export interface ExperimentRecord {
+  experiment_id: string;
+  runs: number;
+  /** The time (ISO) of its first and of its most recently recorded run; null when that run's `ts` is not a time. */
+  first_run_at: string | null;
+  last_run_at: string | null;
+}
+
 /** `GET /api/runs/summary`'s answer. */
 export interface RunsSummary {
   count: number;
@@ -45,6 +60,13 @@ export interface RunHistory {
   append(run: RunRecord): Promise<void>;
   /** The runs matching the filter, oldest first (`limit`: the last N). */
   findRuns(filter: RunFilter): Promise<RunRecord[]>;
+  /** The ids of the runs `findRuns` would return, in the same order (no run records read back). */
+  findRunIds(filter: RunFilter): Promise<string[]>;
+  /**
+   * Every experiment_id of the whole history (not the empty one), the most recently recorded
+   * first, at most `limit`: `experimentsOf` over every run, answered without reading runs.
+   */
+  listExperiments(query: ExperimentQuery): Promise<ExperimentRecord[]>;
   /** One run by id, or undefined. */
   getRun(runId: string): Promise<RunRecord | undefined>;
   /** Per-model figures over the runs matching the filter (`limit` applies first). */
@@ -98,6 +120,37 @@ export function applyScoreFilter(scores: readonly ScoreRecord[], filter: ScoreFi
       (since === undefined || Date.parse(score.ts) >= since),
   );
   return filter.limit ? matched.slice(-filter.limit) : matched;
+}
+
+/** Whether an experiment id matches `q`: a substring, with A–Z and a–z alike (the same in every engine, whatever the database's locale). */
+export function experimentMatches(experimentId: string, q: string | undefined): boolean {
+  return q === undefined || foldAsciiCase(experimentId).includes(foldAsciiCase(q));
+}
+
+/** Only A–Z lowered: PostgreSQL's `lower()` depends on the database's locale, `translate()` does not. */
+export function foldAsciiCase(text: string): string {
+  return text.replace(/[A-Z]+/g, (letters) => letters.toLowerCase());
+}
+
+/** A run's `ts` as the ISO time `GET /api/experiments` shows (null when it is not a time). */
+export function runTimeIso(timestamp: string | number): string | null {
+  const time = typeof timestamp === 'number' ? timestamp : Date.parse(timestamp);
+  return Number.isFinite(time) ? new Date(time).toISOString() : null;
+}
+
+/** The reference meaning of `listExperiments` over runs in file order (engines must agree with it). */
+export function experimentsOf(runs: readonly RunRecord[], query: ExperimentQuery): ExperimentRecord[] {
+  const found = new Map<string, { runs: number; first: RunRecord; last: RunRecord; lastIndex: number }>();
+  runs.forEach((run, index) => {
+    if (run.experiment_id === '' || !experimentMatches(run.experiment_id, query.q)) return;
+    const known = found.get(run.experiment_id);
+    if (known) Object.assign(known, { runs: known.runs + 1, last: run, lastIndex: index });
+    else found.set(run.experiment_id, { runs: 1, first: run, last: run, lastIndex: index });
+  });
+  return [...found.entries()]
+    .sort(([, a], [, b]) => b.lastIndex - a.lastIndex)
+    .slice(0, query.limit)
+    .map(([experimentId, entry]) => ({ experiment_id: experimentId, runs: entry.runs, first_run_at: runTimeIso(entry.first.ts), last_run_at: runTimeIso(entry.last.ts) }));
 }
 
 /** The reference summary: per-model figures of the filtered runs. */

@@ -243,6 +243,25 @@ export class IndexedCsv<Index extends CsvRowIndex, Row> {
    * there are not the records the index saw.
    */
   async readRows(synced: SyncedIndex<Index>, rows: ArrayLike<number>): Promise<Row[]> {
+    const columns = synced.index.columns;
+    return this.#scanRows(synced, rows, (record) => {
+      const row: Record<string, string> = {};
+      for (let column = 0; column < columns.length; column++) row[columns[column] as string] = record.field(column);
+      return this.#options.parseRow(row);
+    });
+  }
+
+  /**
+   * One text column of the rows at `rows`, as the row schema reads a text column (the field
+   * as it is), without parsing the rest of each row: a run's id, which the index does not keep.
+   */
+  async readColumn(synced: SyncedIndex<Index>, rows: ArrayLike<number>, column: string): Promise<string[]> {
+    const position = synced.index.columns.indexOf(column);
+    if (position === -1) return Array.from({ length: rows.length }, () => '');
+    return this.#scanRows(synced, rows, (record) => record.field(position));
+  }
+
+  async #scanRows<T>(synced: SyncedIndex<Index>, rows: ArrayLike<number>, read: (record: ScannedRecord) => T): Promise<T[]> {
     if (rows.length === 0) return [];
     const { index } = synced;
     const spans: Array<{ start: number; end: number; rows: Array<{ start: number; end: number }> }> = [];
@@ -269,22 +288,20 @@ export class IndexedCsv<Index extends CsvRowIndex, Row> {
       await handle.close();
     }
     const bytes = pieces.length === 1 ? (pieces[0] as Buffer) : Buffer.concat(pieces);
-    const columns = index.columns;
-    const parsed: Row[] = [];
+    const fieldCount = index.columns.length;
+    const values: T[] = [];
     let mismatch = false;
     const { end } = scanCsvRecords({
       bytes,
       base: 1, // not the file's start: a BOM there would be data here
       final: true,
       onRecord: (record) => {
-        if (record.fieldCount !== columns.length) mismatch = true;
-        const row: Record<string, string> = {};
-        for (let column = 0; column < columns.length; column++) row[columns[column] as string] = record.field(column);
-        parsed.push(this.#options.parseRow(row));
+        if (record.fieldCount !== fieldCount) mismatch = true;
+        values.push(read(record));
       },
     });
-    if (mismatch || end !== bytes.length + 1 || parsed.length !== rows.length) throw new StaleIndexError(`${this.path} changed under its index`);
-    return parsed;
+    if (mismatch || end !== bytes.length + 1 || values.length !== rows.length) throw new StaleIndexError(`${this.path} changed under its index`);
+    return values;
   }
 }
 

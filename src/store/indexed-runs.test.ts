@@ -1,7 +1,7 @@
 import { appendFile, readFile, rename, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { applyRunFilter, summariseFiltered, type RunFilter } from '../domain/history.js';
+import { applyRunFilter, experimentsOf, summariseFiltered, type ExperimentQuery, type RunFilter } from '../domain/history.js';
 import { RUN_COLUMNS, runToCsvFields, type RunRecord } from '../domain/run.js';
 import { encodeCsvRecord, encodeCsvRecords } from './csv-codec.js';
 import { indexSnapshotPath } from './index-snapshot.js';
@@ -42,7 +42,7 @@ function variedRuns(count: number, seed = 7): RunRecord[] {
       ttft_ms: random() < 0.3 ? null : Math.round(random() * 9_000) / 10,
       tokens_per_s: random() < 0.3 ? null : Math.round(random() * 10_000) / 100,
       cost_usd: random() < 0.2 ? null : Math.round(random() * 1e8) / 1e10,
-      experiment_id: pick(['exp-a', 'exp-b', '', 'exp\r\nc']),
+      experiment_id: pick(['exp-a', 'exp-b', '', 'exp\r\nc', `Exp-${index % 13}`]),
       task_label: pick(['qa', 'judge', '']),
       aborted,
       error: !aborted && random() < 0.15 ? 'Provider error: 500' : random() < 0.05 ? 'aborted with an error' : '',
@@ -54,6 +54,8 @@ function variedRuns(count: number, seed = 7): RunRecord[] {
 function csvOf(runs: readonly RunRecord[]): string {
   return encodeCsvRecord(RUN_COLUMNS) + (runs.length > 0 ? encodeCsvRecords(runs.map(runToCsvFields)) : '');
 }
+
+const EXPERIMENT_QUERIES: ExperimentQuery[] = [{ limit: 500 }, { limit: 3 }, { limit: 1 }, { q: 'exp-1', limit: 500 }, { q: 'EXP-', limit: 4 }, { q: '\r\n', limit: 10 }, { q: 'none', limit: 10 }, { q: '', limit: 2 }];
 
 const FILTERS: RunFilter[] = [
   {},
@@ -103,8 +105,11 @@ describe('RunsCsv through its run index', () => {
     expect(all.length).toBe(301);
     for (const filter of FILTERS) {
       expect(await runs.findRuns(filter), JSON.stringify(filter)).toEqual(applyRunFilter(all, filter));
+      expect(await runs.findRunIds(filter), JSON.stringify(filter)).toEqual(applyRunFilter(all, filter).map((run) => run.run_id));
       expect(await runs.summarise(filter), JSON.stringify(filter)).toEqual(summariseFiltered(all, filter));
     }
+    for (const query of EXPERIMENT_QUERIES) expect(await runs.listExperiments(query), JSON.stringify(query)).toEqual(experimentsOf(all, query));
+    expect((await runs.listExperiments({ limit: 500 })).length).toBe(17); // 3 + 13 named above, and the appended sample run's `exp`
     expect(await runs.getRun('run-17')).toEqual(all.find((run) => run.run_id === 'run-17'));
     expect((await runs.getRun('relaxed'))?.task_label).toBe('"qa"x');
     expect(await runs.getRun('absent')).toBeUndefined();
@@ -121,7 +126,9 @@ describe('RunsCsv through its run index', () => {
       for (const filter of FILTERS) {
         expect(await indexed.findRuns(filter), `${chunkBytes}: ${JSON.stringify(filter)}`).toEqual(applyRunFilter(all, filter));
         expect(await indexed.summarise(filter)).toEqual(summariseFiltered(all, filter));
+        expect(await indexed.findRunIds(filter)).toEqual(applyRunFilter(all, filter).map((run) => run.run_id));
       }
+      expect(await indexed.listExperiments({ limit: 100 })).toEqual(experimentsOf(all, { limit: 100 }));
     }
   });
 
@@ -130,8 +137,10 @@ describe('RunsCsv through its run index', () => {
     await runs.init();
     await runs.append(sampleRun({ run_id: 'first', model: 'm' }));
     expect((await runs.findRuns({ model: 'm' })).map((run) => run.run_id)).toEqual(['first']);
-    await runs.append(sampleRun({ run_id: 'second', model: 'm' }));
+    await runs.append(sampleRun({ run_id: 'second', model: 'm', experiment_id: 'new-exp', ts: '2026-12-01T10:00:00.000Z' }));
     expect((await runs.findRuns({ model: 'm' })).map((run) => run.run_id)).toEqual(['first', 'second']);
+    expect(await runs.findRunIds({ model: 'm' })).toEqual(['first', 'second']);
+    expect((await runs.listExperiments({ limit: 1 }))[0]).toEqual({ experiment_id: 'new-exp', runs: 1, first_run_at: '2026-12-01T10:00:00.000Z', last_run_at: '2026-12-01T10:00:00.000Z' });
     expect((await runs.summarise({ model: 'm' })).count).toBe(2);
   });
 
@@ -186,6 +195,7 @@ describe('RunsCsv through its run index', () => {
       expect(events[0]).toMatchObject({ kind: 'loaded', rows: 1_501, tailRows: 1 });
       const all = await runs.readRuns();
       for (const filter of FILTERS) expect(await runs.summarise(filter)).toEqual(summariseFiltered(all, filter));
+      for (const query of EXPERIMENT_QUERIES) expect(await runs.listExperiments(query)).toEqual(experimentsOf(all, query));
       expect((await runs.findRuns({ model: 'anthropic/claude', limit: 1 }))[0]?.run_id).toBe('after-snapshot');
     });
 

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { open, stat } from 'node:fs/promises';
 import { RUN_COLUMNS, type RunRecord } from '../domain/run.js';
-import type { RunFilter, RunsSummary } from '../domain/history.js';
+import type { ExperimentQuery, ExperimentRecord, RunFilter, RunsSummary } from '../domain/history.js';
 import { IndexSnapshotUnusableError, readIndexSnapshot, writeIndexSnapshot } from './index-snapshot.js';
 import { IndexedCsv, readRange, TAIL_CHECK_BYTES, type SyncedIndex } from './indexed-csv.js';
 import { RunIndex } from './run-index.js';
@@ -99,6 +99,16 @@ export class IndexedRuns {
 
   async findRuns(filter: RunFilter): Promise<RunRecord[]> {
     return this.#file.query([], (synced) => this.#file.readRows(synced, synced.index.match(filter)));
+  }
+
+  /** The ids of the runs `findRuns` returns: the rows from the index, only their run_id field read back. */
+  async findRunIds(filter: RunFilter): Promise<string[]> {
+    return this.#file.query([], (synced) => this.#file.readColumn(synced, synced.index.match(filter), 'run_id'));
+  }
+
+  /** The experiments, from the index alone (no row of runs.csv read). */
+  async listExperiments(query: ExperimentQuery): Promise<ExperimentRecord[]> {
+    return this.#file.query([], (synced) => synced.index.listExperiments(query));
   }
 
   /** The runs `findRuns` returns, `pageSize` at a time (read as they are sent). */

@@ -1,6 +1,6 @@
 import { nearestRank, selectInPlace } from '../domain/order-statistics.js';
 import { compareModelSummaries, summariseModel, type ModelSummary, type Percentiles } from '../domain/run-summary.js';
-import type { RunFilter } from '../domain/history.js';
+import { experimentMatches, runTimeIso, type ExperimentQuery, type ExperimentRecord, type RunFilter } from '../domain/history.js';
 import type { ScannedRecord } from './csv-scan.js';
 import type { CsvRowIndex } from './indexed-csv.js';
 import { readRunField } from './run-row.js';
@@ -69,7 +69,8 @@ export function hashRunId(runId: string): number {
 class Dictionary {
   readonly values: string[];
   readonly #codes = new Map<string, number>();
-  /** Per code: its newest row and its row count. */
+  /** Per code: its oldest row, its newest row and its row count. */
+  first: Int32Array;
   last: Int32Array;
   counts: Int32Array;
 
@@ -77,8 +78,18 @@ class Dictionary {
     this.values = values;
     values.forEach((value, code) => this.#codes.set(value, code));
     const capacity = Math.max(16, values.length);
+    this.first = new Int32Array(capacity).fill(NONE);
     this.last = new Int32Array(capacity).fill(NONE);
     this.counts = new Int32Array(capacity);
+  }
+
+  /** Record that `row` (the newest so far) holds `code`; returns the previous row with it (its posting chain's link). */
+  addRow(code: number, row: number): number {
+    const previous = this.last[code] as number;
+    if (previous === NONE) this.first[code] = row;
+    this.last[code] = row;
+    this.counts[code] = (this.counts[code] as number) + 1;
+    return previous;
   }
 
   code(value: string): number | undefined {
@@ -92,6 +103,9 @@ class Dictionary {
     this.values.push(value);
     this.#codes.set(value, code);
     if (code >= this.last.length) {
+      const first = new Int32Array(this.first.length * 2).fill(NONE);
+      first.set(this.first);
+      this.first = first;
       const last = new Int32Array(this.last.length * 2).fill(NONE);
       last.set(this.last);
       this.last = last;
@@ -209,9 +223,7 @@ export class RunIndex implements CsvRowIndex {
       const dictionary = this.#dictionaries[column];
       const code = dictionary.intern(fieldOf(record, positions[index] as number));
       this.#setWhole(codes, column, row, code);
-      this.#chains[column][row] = dictionary.last[code] as number;
-      dictionary.last[code] = row;
-      dictionary.counts[code] = (dictionary.counts[code] as number) + 1;
+      this.#chains[column][row] = dictionary.addRow(code, row);
     }
     figures.ts[row] = timestampOf(fieldOf(record, positions.ts));
     figures.latency_ms[row] = readRunField('latency_ms', fieldOf(record, positions.latency_ms));
@@ -327,6 +339,29 @@ export class RunIndex implements CsvRowIndex {
       for (let row = this.#rowCount - 1; row >= 0; row--) if (!collect(row)) break;
     }
     return found.subarray(free);
+  }
+
+  /**
+   * The experiments as `experimentsOf` lists them, from the experiment_id dictionary alone:
+   * each value's row count and its first and last rows (their times from the ts column), so
+   * the cost follows the number of experiments, not of runs.
+   */
+  listExperiments(query: ExperimentQuery): ExperimentRecord[] {
+    const dictionary = this.#dictionaries.experiment_id;
+    const times = this.#arrays.figures.ts;
+    const codes: number[] = [];
+    dictionary.values.forEach((value, code) => {
+      if (value !== '' && (dictionary.counts[code] as number) > 0 && experimentMatches(value, query.q)) codes.push(code);
+    });
+    return codes
+      .sort((a, b) => (dictionary.last[b] as number) - (dictionary.last[a] as number))
+      .slice(0, query.limit)
+      .map((code) => ({
+        experiment_id: dictionary.values[code] as string,
+        runs: dictionary.counts[code] as number,
+        first_run_at: runTimeIso(times[dictionary.first[code] as number] as number),
+        last_run_at: runTimeIso(times[dictionary.last[code] as number] as number),
+      }));
   }
 
   /**
@@ -479,12 +514,7 @@ export class RunIndex implements CsvRowIndex {
       const dictionary = this.#dictionaries[column];
       const codes = this.#arrays.codes[column];
       const chain = this.#chains[column];
-      for (let row = from; row < this.#rowCount; row++) {
-        const code = codes[row] as number;
-        chain[row] = dictionary.last[code] as number;
-        dictionary.last[code] = row;
-        dictionary.counts[code] = (dictionary.counts[code] as number) + 1;
-      }
+      for (let row = from; row < this.#rowCount; row++) chain[row] = dictionary.addRow(codes[row] as number, row);
     }
   }
 }

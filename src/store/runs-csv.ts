@@ -4,7 +4,7 @@ import path from 'node:path';
 import { LabError } from '../domain/errors.js';
 import { RUN_COLUMNS, SEED_COLUMNS, runToCsvFields } from '../domain/run.js';
 import type { RunRecord } from '../domain/run.js';
-import type { RunFilter, RunHistory, RunsSummary } from '../domain/history.js';
+import type { ExperimentQuery, ExperimentRecord, RunFilter, RunHistory, RunsSummary } from '../domain/history.js';
 import { AppendOnlyCsv, fileStamp, readFirstRecord, readTail, uniquePath, type CsvFileContent, type OpenFile } from './append-only-csv.js';
 import { fsyncPath, removeStaleTemporaryFiles, writeFileAtomic } from './atomic-file.js';
 import { decodeCsvRecords, encodeCsvRecords, type CsvRecord } from './csv-codec.js';
@@ -210,6 +210,14 @@ export class RunsCsv implements RunHistory {
 
   async getRun(runId: string): Promise<RunRecord | undefined> {
     return this.#history.getRun(runId);
+  }
+
+  async findRunIds(filter: RunFilter): Promise<string[]> {
+    return this.#history.findRunIds(filter);
+  }
+
+  async listExperiments(query: ExperimentQuery): Promise<ExperimentRecord[]> {
+    return this.#history.listExperiments(query);
   }
 
   findRunPages(filter: RunFilter, options: { pageSize: number }): AsyncIterable<RunRecord[]> {

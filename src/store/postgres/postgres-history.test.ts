@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { applyRunFilter, applyScoreFilter, summariseFiltered, type RunFilter, type ScoreFilter } from '../../domain/history.js';
+import { applyRunFilter, applyScoreFilter, experimentsOf, summariseFiltered, type RunFilter, type ScoreFilter } from '../../domain/history.js';
 import type { RunRecord } from '../../domain/run.js';
 import type { ScoreRecord } from '../../domain/score.js';
 import { missing } from '../../../test/support/prerequisites.js';
@@ -19,7 +19,7 @@ function randomSource(seed: number): () => number {
 }
 
 const MODELS = ['openai/gpt-4o-mini', 'anthropic/claude-3.5-haiku', 'local/agent-lab-tiny', 'meta/llama-3-8b', 'b-model', 'B-model'];
-const EXPERIMENTS = ['', 'exp-1', 'exp-2', 'bake-3'];
+const EXPERIMENTS = ['', 'exp-1', 'exp-2', 'bake-3', 'Exp-Upper', 'éxp-ünïcode', 'exp-%_'];
 
 /** A history with every case the summary distinguishes: aborted, failed, unpriced, unmeasurable, ties, odd timestamps. */
 function variedHistory(count: number): RunRecord[] {
@@ -113,6 +113,17 @@ describe.skipIf(missing(postgresPrerequisite()))('PostgreSQL run and score histo
   it.each(RUN_FILTERS.map((filter) => [JSON.stringify(filter), filter] as const))('findRuns(%s) equals the reference filter', async (_name, filter) => {
     const reference = applyRunFilter(await inStoredOrder(), filter);
     expect(await storage.runs.findRuns(filter)).toEqual(reference);
+  });
+
+  it.each(RUN_FILTERS.map((filter) => [JSON.stringify(filter), filter] as const))('findRunIds(%s) equals the reference filter\'s ids', async (_name, filter) => {
+    expect(await storage.runs.findRunIds(filter)).toEqual(applyRunFilter(await inStoredOrder(), filter).map((run) => run.run_id));
+  });
+
+  it('lists experiments as the reference does: newest first, limit, q as a substring with A-Z in either case', async () => {
+    const stored = await inStoredOrder();
+    const queries = [{ limit: 500 }, { limit: 2 }, { q: 'exp', limit: 500 }, { q: 'EXP-u', limit: 500 }, { q: '%_', limit: 500 }, { q: 'ÜNÏ', limit: 500 }, { q: 'ünï', limit: 500 }, { q: 'none', limit: 5 }];
+    for (const query of queries) expect(await storage.runs.listExperiments(query), JSON.stringify(query)).toEqual(experimentsOf(stored, query));
+    expect((await storage.runs.listExperiments({ limit: 500 })).map((experiment) => experiment.experiment_id).sort()).toEqual(EXPERIMENTS.filter((id) => id !== '').sort());
   });
 
   it.each(RUN_FILTERS.map((filter) => [JSON.stringify(filter), filter] as const))('findRunPages(%s) pages through what findRuns returns', async (_name, filter) => {

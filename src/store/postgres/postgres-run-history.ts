@@ -1,5 +1,5 @@
 import { sql, type Expression, type ExpressionBuilder, type Insertable, type Selectable, type SqlBool } from 'kysely';
-import type { RunFilter, RunHistory, RunsSummary } from '../../domain/history.js';
+import { foldAsciiCase, runTimeIso, type ExperimentQuery, type ExperimentRecord, type RunFilter, type RunHistory, type RunsSummary } from '../../domain/history.js';
 import type { ModelListSource, RunRecord, WebStatus } from '../../domain/run.js';
 import { compareModelSummaries, summariseModel } from '../../domain/run-summary.js';
 import { databaseCall, withoutNulCharacters } from './database-error.js';
@@ -37,6 +37,42 @@ export class PostgresRunHistory implements RunHistory {
     });
     if (filter.limit) rows.reverse();
     return rows.map(toRunRecord);
+  }
+
+  async findRunIds(filter: RunFilter): Promise<string[]> {
+    const rows = await databaseCall('reading run ids', () => {
+      const query = this.#db.selectFrom('runs').select('run_id').where((builder) => runConditions(builder, filter));
+      return filter.limit ? query.orderBy('seq', 'desc').limit(filter.limit).execute() : query.orderBy('seq').execute();
+    });
+    if (filter.limit) rows.reverse();
+    return rows.map((row) => row.run_id);
+  }
+
+  /**
+   * One GROUP BY over the (experiment_id, seq) index (count, first and last seq per
+   * experiment: an index-only scan), then the two runs at those seqs for their times.
+   */
+  async listExperiments(query: ExperimentQuery): Promise<ExperimentRecord[]> {
+    const rows = await databaseCall('listing experiments', () =>
+      this.#db
+        .with('experiments', (db) => {
+          let grouped = db
+            .selectFrom('runs')
+            .select(['experiment_id', sql<number>`count(*)::int`.as('runs'), sql<string>`min(seq)`.as('first_seq'), sql<string>`max(seq)`.as('last_seq')])
+            .where('experiment_id', '<>', '');
+          if (query.q !== undefined) {
+            grouped = grouped.where(sql<SqlBool>`strpos(translate(experiment_id, 'ABCDEFGHIJKLMNOPQRSTUVWXYZ', 'abcdefghijklmnopqrstuvwxyz'), ${foldAsciiCase(query.q)}) > 0`);
+          }
+          return grouped.groupBy('experiment_id').orderBy('last_seq', 'desc').limit(query.limit);
+        })
+        .selectFrom('experiments')
+        .innerJoin('runs as first_run', 'first_run.seq', 'experiments.first_seq')
+        .innerJoin('runs as last_run', 'last_run.seq', 'experiments.last_seq')
+        .select(['experiments.experiment_id', 'experiments.runs', 'first_run.ts as first_ts', 'last_run.ts as last_ts'])
+        .orderBy('experiments.last_seq', 'desc')
+        .execute(),
+    );
+    return rows.map((row) => ({ experiment_id: row.experiment_id, runs: row.runs, first_run_at: runTimeIso(row.first_ts), last_run_at: runTimeIso(row.last_ts) }));
   }
 
   /** The runs `findRuns` returns, a page at a time in recording order (keyset on seq), for downloads. */
