@@ -21,6 +21,7 @@ import { modelRoutes, type ModelsPort } from './routes/models.js';
 import { openAiRoutes, type OpenAiCatalogPort } from './routes/openai.js';
 import type { RunHistory } from '../domain/history.js';
 import { runRoutes } from './routes/runs.js';
+import { experimentRoutes } from './routes/experiments.js';
 import { sessionRoutes, type SessionsPort } from './routes/sessions.js';
 import { LAB_VERSION } from './version.js';
 
@@ -66,6 +67,7 @@ export async function buildApp(dependencies: AppDependencies): Promise<FastifyIn
   bakeoffRoutes(app, { chat: dependencies.chat });
   sessionRoutes(app, { sessions: dependencies.sessions });
   runRoutes(app, { runs: dependencies.runs });
+  experimentRoutes(app, { runs: dependencies.runs });
   compareRoutes(app, { runs: dependencies.runs });
   modelRoutes(app, { catalog: dependencies.catalog });
   openAiRoutes(app, { chat: dependencies.chat, agents: dependencies.agents, catalog: dependencies.catalog });

@@ -14,9 +14,12 @@ import { CHROMIUM_PREREQUISITE, openLabPage } from '../e2e/lab-page.js';
  * A lab started on a history larger than one `/api/runs` answer: the run index is built at
  * start-up (and logged), `/api/runs` without `limit` answers the newest 10,000 and says it
  * was cut, filters still find old runs, and the next start reuses the index's snapshot.
+ * `/api/experiments` and the Evaluations view list experiments of the whole history.
  */
 
 const ROWS = 12_000;
+/** `old-exp` (runs 0–99), then `exp-0` … `exp-11`, a thousand runs each (exp-0 without the first 100). */
+const experimentOf = (index: number) => (index < 100 ? 'old-exp' : `exp-${Math.floor(index / 1000)}`);
 let cwd: string;
 let lab: RunningLab | undefined;
 
@@ -24,7 +27,15 @@ beforeAll(async () => {
   cwd = await mkdtemp(path.join(os.tmpdir(), 'agent-lab-history-'));
   await mkdir(path.join(cwd, 'data', 'sessions'), { recursive: true });
   const runs = Array.from({ length: ROWS }, (_, index) =>
-    runToCsvFields(sampleRun({ run_id: `run-${index}`, model: index % 100 === 0 ? 'rare/model' : 'common/model', ts: new Date(Date.UTC(2026, 0, 1) + index * 1000).toISOString() })),
+    runToCsvFields(
+      sampleRun({
+        run_id: `run-${index}`,
+        model: index % 100 === 0 ? 'rare/model' : 'common/model',
+        ts: new Date(Date.UTC(2026, 0, 1) + index * 1000).toISOString(),
+        // The first 100 runs are an experiment older than the newest 10,000 runs.
+        experiment_id: experimentOf(index),
+      }),
+    ),
   );
   await writeFile(path.join(cwd, 'data', 'runs.csv'), encodeCsvRecord(RUN_COLUMNS) + encodeCsvRecords(runs));
 });
@@ -65,6 +76,58 @@ describe('a history larger than one answer', () => {
     lab = await startLab({ cwd });
     expect(await readFile(lab.logFile, 'utf8')).toMatch(/Loaded the run index from its snapshot \{.*"rows":12000/);
     expect((await api(`${lab.url}/api/runs?model=rare/model&limit=1`)).json.runs[0].run_id).toBe(`run-${ROWS - 100}`);
+  });
+
+  it('lists every experiment of the whole history, newest first, however old; the unfiltered leaderboard is capped like /api/runs', async () => {
+    lab ??= await startLab({ cwd });
+    const all = await api(`${lab.url}/api/experiments`);
+    expect(all.status).toBe(200);
+    expect(all.json.count).toBe(13);
+    expect(all.json.truncated).toBeUndefined();
+    expect(all.json.experiments.map((experiment: { experiment_id: string }) => experiment.experiment_id)).toEqual([
+      ...Array.from({ length: 12 }, (_, index) => `exp-${11 - index}`),
+      'old-exp',
+    ]);
+    expect(all.json.experiments[0]).toEqual({ experiment_id: 'exp-11', runs: 1000, first_run_at: '2026-01-01T03:03:20.000Z', last_run_at: '2026-01-01T03:19:59.000Z' });
+    expect(all.json.experiments.at(-1)).toEqual({ experiment_id: 'old-exp', runs: 100, first_run_at: '2026-01-01T00:00:00.000Z', last_run_at: '2026-01-01T00:01:39.000Z' });
+
+    expect((await api(`${lab.url}/api/experiments?limit=2`)).json).toMatchObject({ count: 2, truncated: true, limit: 2, experiments: [{ experiment_id: 'exp-11' }, { experiment_id: 'exp-10' }] });
+    expect((await api(`${lab.url}/api/experiments?q=OLD`)).json).toEqual({ count: 1, experiments: [expect.objectContaining({ experiment_id: 'old-exp' })] });
+    for (const bad of ['limit=0', 'limit=ten', 'limit=10001', 'sort=name']) {
+      const refused = await api(`${lab.url}/api/experiments?${bad}`);
+      expect(refused.status, bad).toBe(400);
+      expect(refused.json.error.message, bad).toMatch(/^Invalid query: (limit|unknown field)/);
+    }
+
+    const board = await api(`${lab.url}/api/leaderboard`);
+    expect(board.json).toMatchObject({ runs: 10_000, truncated: true, limit: 10_000 });
+    const old = await api(`${lab.url}/api/leaderboard?experiment_id=old-exp`);
+    expect(old.json).toMatchObject({ experiment_id: 'old-exp', runs: 100 });
+    expect(old.json.truncated).toBeUndefined();
+  });
+
+  it.skipIf(missing(CHROMIUM_PREREQUISITE))('the Evaluations view lists an experiment older than the newest 10,000 runs, and finds it by search', async () => {
+    lab ??= await startLab({ cwd });
+    const opened = await openLabPage({ url: lab.url });
+    try {
+      await opened.ui.openView('evals');
+      const old = opened.page.locator('[data-testid="experiment-item"][data-experiment-id="old-exp"]');
+      await expect.poll(() => old.count(), { timeout: 15_000 }).toBe(1);
+      expect(await old.textContent()).toContain('100 runs');
+      expect(await opened.page.locator('[data-testid="experiment-item"]').count()).toBe(13);
+      await old.click();
+      // Its leaderboard: run 0 is on rare/model, runs 1–99 on common/model.
+      const rows = opened.page.locator('[data-testid="evals-leaderboard"] [data-testid="leaderboard-row"]');
+      await expect.poll(() => rows.evaluateAll((found) => found.map((row) => `${row.children[2]?.textContent} ${row.children[3]?.textContent}`).sort()), { timeout: 15_000 }).toEqual(['common/model 99', 'rare/model 1']);
+
+      await opened.ui.testId('experiment-search').fill('exp-1');
+      await expect
+        .poll(() => opened.page.locator('[data-testid="experiment-item"]').evaluateAll((items) => items.map((item) => item.getAttribute('data-experiment-id'))), { timeout: 15_000 })
+        .toEqual(['exp-11', 'exp-10', 'exp-1']);
+      expect(opened.pageErrors).toEqual([]);
+    } finally {
+      await opened.close();
+    }
   });
 
   it.skipIf(missing(CHROMIUM_PREREQUISITE))('the Runs view says it shows only the newest 10,000, and a filter that matches fewer says nothing', async () => {

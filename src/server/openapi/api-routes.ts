@@ -7,6 +7,7 @@ import { loginSchema } from '../routes/auth.js';
 import { bakeoffRequestSchema } from '../routes/bakeoff.js';
 import { runIdParams } from '../routes/chat.js';
 import { compareQuerySchema } from '../routes/compare.js';
+import { experimentQuerySchema } from '../routes/experiments.js';
 import { evalFileSchema } from '../../domain/eval-file.js';
 import { judgeRequestSchema } from '../routes/judge.js';
 import { scoreFilterSchema, scoreRequestSchema, scoreRunParams } from '../routes/scores.js';
@@ -55,6 +56,13 @@ export const API_ROUTES: RouteDocs = {
   'GET /api/runs': { tag: 'runs', summary: 'List runs (filtered)', query: runFilterSchema, responses: { 200: { description: '`{count, runs: [run record]}`, oldest first; without `limit` the newest 10,000 matching runs, with `truncated: true` and `limit` when there were more' } } },
   'GET /api/runs.csv': { tag: 'runs', summary: 'Download runs.csv (filtered)', query: runFilterSchema, responses: { 200: { description: 'RFC 4180 CSV with the runs.csv header', mediaType: 'text/csv' } } },
   'GET /api/runs/summary': { tag: 'runs', summary: 'Per-model summary: count, p50/p95 latency and TTFT, tokens/s, cost, error and abort rates', query: runFilterSchema },
+  'GET /api/experiments': {
+    tag: 'runs',
+    summary: 'List the experiments of the whole history, the most recently recorded first',
+    description: 'Every experiment_id any run carries (judge calls included), with its run count and the times of its first and last recorded runs. q keeps ids containing it (A-Z matched in either case); limit (1-10,000, default 500).',
+    query: experimentQuerySchema,
+    responses: { 200: { description: '`{count, experiments: [{experiment_id, runs, first_run_at, last_run_at}]}`; `truncated: true` and `limit` when there were more' } },
+  },
   'GET /api/compare': { tag: 'runs', summary: 'Compare two experiments (a, b) or two agents (agent_a, agent_b): per-model deltas', query: compareQuerySchema },
 
   // evaluations
@@ -88,7 +96,7 @@ export const API_ROUTES: RouteDocs = {
     tag: 'evaluations',
     summary: 'Per agent and model: pass rate (95% Wilson interval), mean judge score, win rate, Bradley-Terry rating (bootstrap 95% interval), p50 latency, TTFT, tokens/s and cost',
     query: runFilterSchema,
-    responses: { 200: { description: '`{experiment_id?, runs, scores, entries: [...ranked], judges: [{judge, pairwise, disagreements}], unmatched_scores}`' } },
+    responses: { 200: { description: '`{experiment_id?, runs, scores, entries: [...ranked], judges: [{judge, pairwise, disagreements}], unmatched_scores}`; without a filter or limit, over the newest 10,000 runs, with `truncated: true` and `limit` when there were more' } },
   },
 
   // sessions

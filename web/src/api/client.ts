@@ -11,7 +11,7 @@ import type {
   Session,
   SessionListItem,
 } from './types.js';
-import type { HumanScoreInput, JudgeRequest, Leaderboard, ScoreRecord } from './eval-types.js';
+import type { ExperimentRecord, HumanScoreInput, JudgeRequest, Leaderboard, ScoreRecord } from './eval-types.js';
 
 /**
  * The lab's HTTP API as functions. Every call goes through `request`, which turns an error
@@ -164,6 +164,13 @@ export const api = {
   addScore: async (runId: string, score: HumanScoreInput): Promise<ScoreRecord> =>
     unwrapObject<ScoreRecord>(await json(`/api/runs/${encodeURIComponent(runId)}/scores`, { method: 'POST', body: JSON.stringify(score) }), 'score'),
   judge: (request: JudgeRequest): Promise<Record<string, unknown>> => json('/api/judge', { method: 'POST', body: JSON.stringify(request) }),
+  /** The experiments of the whole history, newest first; `truncated` when there were more than the server's limit (narrow them with `q`). */
+  listExperiments: async (query: { q?: string } = {}, signal?: AbortSignal): Promise<{ experiments: ExperimentRecord[]; truncated: boolean }> => {
+    const search = query.q ? `?${new URLSearchParams({ q: query.q }).toString()}` : '';
+    const body = await json(`/api/experiments${search}`, signal ? { signal } : {});
+    const cut = body !== null && typeof body === 'object' && (body as { truncated?: unknown }).truncated === true;
+    return { experiments: unwrapList<ExperimentRecord>(body, 'experiments'), truncated: cut };
+  },
   leaderboard: (experimentId: string): Promise<Leaderboard> => json(`/api/leaderboard${filtersToQuery({ experiment_id: experimentId })}`),
 
   status: (): Promise<LabStatus> => json('/api/status'),

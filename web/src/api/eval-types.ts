@@ -1,10 +1,11 @@
 /**
  * The wire types of the evaluations API (`/api/runs/:run_id/scores`, `/api/scores`,
- * `/api/judge`, `/api/leaderboard`). Scores and the leaderboard are the server's own types
+ * `/api/judge`, `/api/leaderboard`, `/api/experiments`). Scores and the leaderboard are the server's own types
  * (type-only imports: nothing bundled); the request bodies are the UI's side of the contract.
  */
 export type { ScoreKind, ScoreRecord } from '../../../src/domain/score.js';
 export type { Leaderboard, LeaderboardEntry } from '../../../src/domain/leaderboard.js';
+export type { ExperimentRecord } from '../../../src/domain/history.js';
 
 /** `POST /api/runs/:run_id/scores` for a person's verdict: thumbs (1/0), or an A/B/tie vote against another run. */
 export type HumanScoreInput =

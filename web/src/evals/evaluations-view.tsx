@@ -1,6 +1,6 @@
 import { lazy, Suspense, useEffect, useMemo, useState } from 'react';
 import { api } from '../api/client.js';
-import type { RunRecord } from '../api/types.js';
+import type { ExperimentRecord } from '../api/eval-types.js';
 import { formatDateTime } from '../lib/format.js';
 import { useLabChanged } from '../state/lab-events.js';
 import { LeaderboardTable, useLeaderboard } from './leaderboard-panel.js';
@@ -8,42 +8,47 @@ import { paretoPoints } from './quality.js';
 
 const ParetoChart = lazy(() => import('./pareto-chart.js'));
 
-interface ExperimentRow {
-  id: string;
-  runs: number;
-  models: number;
-  last: string;
-}
-
-function experimentsOf(runs: RunRecord[]): ExperimentRow[] {
-  const byId = new Map<string, { runs: number; models: Set<string>; last: string }>();
-  for (const run of runs) {
-    if (!run.experiment_id || run.task_label === 'judge') continue;
-    const row = byId.get(run.experiment_id) ?? { runs: 0, models: new Set<string>(), last: '' };
-    row.runs += 1;
-    row.models.add(run.model);
-    if (run.ts > row.last) row.last = run.ts;
-    byId.set(run.experiment_id, row);
-  }
-  return [...byId.entries()].map(([id, row]) => ({ id, runs: row.runs, models: row.models.size, last: row.last })).sort((a, b) => b.last.localeCompare(a.last));
-}
+/** How long typing pauses before the search asks the server. */
+const SEARCH_DELAY_MS = 250;
 
 /**
- * The Evaluations view: every experiment, and the chosen one's leaderboard (pass rate, judge
- * score, Bradley–Terry rating with intervals, cost, latency) with a quality-vs-cost chart.
+ * The Evaluations view: every experiment of the whole history (`GET /api/experiments`,
+ * searchable when there are more than one answer holds), and the chosen one's leaderboard
+ * (pass rate, judge score, Bradley–Terry rating with intervals, cost, latency) with a
+ * quality-vs-cost chart.
  */
 export default function EvaluationsView({ active }: { active: boolean }) {
-  const [runs, setRuns] = useState<RunRecord[]>([]);
+  const [experiments, setExperiments] = useState<ExperimentRecord[]>([]);
+  const [truncated, setTruncated] = useState(false);
+  const [search, setSearch] = useState('');
   const [error, setError] = useState<string | null>(null);
   const [selected, setSelected] = useState<string | null>(null);
   const [generation, setGeneration] = useState(0);
   useLabChanged(['runs'], () => setGeneration((value) => value + 1));
   useEffect(() => {
     if (!active) return;
-    api.listRuns({}).then(setRuns, (caught: unknown) => setError(caught instanceof Error ? caught.message : String(caught)));
-  }, [active, generation]);
-  const experiments = useMemo(() => experimentsOf(runs), [runs]);
-  const current = selected ?? experiments[0]?.id ?? null;
+    const controller = new AbortController();
+    const timer = setTimeout(
+      () => {
+        api.listExperiments(search.trim() === '' ? {} : { q: search.trim() }, controller.signal).then(
+          (listed) => {
+            setExperiments(listed.experiments);
+            setTruncated(listed.truncated);
+            setError(null);
+          },
+          (caught: unknown) => {
+            if (!controller.signal.aborted) setError(caught instanceof Error ? caught.message : String(caught));
+          },
+        );
+      },
+      search === '' ? 0 : SEARCH_DELAY_MS,
+    );
+    return () => {
+      clearTimeout(timer);
+      controller.abort();
+    };
+  }, [active, generation, search]);
+  const current = selected ?? experiments[0]?.experiment_id ?? null;
   const { board, error: boardError, missing } = useLeaderboard(current);
   const points = useMemo(() => paretoPoints(board?.entries ?? []), [board]);
 
@@ -51,27 +56,43 @@ export default function EvaluationsView({ active }: { active: boolean }) {
     <div className="view evals-view" data-testid="evals-view">
       <section className="card experiments-card" aria-label="Experiments">
         <h2>Experiments</h2>
+        <input
+          type="search"
+          className="experiment-search"
+          placeholder="Search experiments"
+          aria-label="Search experiments"
+          value={search}
+          onChange={(event) => setSearch(event.target.value)}
+          data-testid="experiment-search"
+        />
         {error && <p className="field-error">{error}</p>}
-        {experiments.length === 0 && <p className="muted">No experiments yet: run a bake-off, a batch or an eval, or tag chat runs with an experiment id.</p>}
+        {experiments.length === 0 && !error && (
+          <p className="muted">{search.trim() === '' ? 'No experiments yet: run a bake-off, a batch or an eval, or tag chat runs with an experiment id.' : `No experiment id contains “${search.trim()}”.`}</p>
+        )}
         <ul className="experiment-list" data-testid="experiment-list">
           {experiments.map((experiment) => (
-            <li key={experiment.id}>
+            <li key={experiment.experiment_id}>
               <button
                 type="button"
-                className={experiment.id === current ? 'link-button experiment-item current' : 'link-button experiment-item'}
-                aria-current={experiment.id === current ? 'true' : undefined}
-                onClick={() => setSelected(experiment.id)}
+                className={experiment.experiment_id === current ? 'link-button experiment-item current' : 'link-button experiment-item'}
+                aria-current={experiment.experiment_id === current ? 'true' : undefined}
+                onClick={() => setSelected(experiment.experiment_id)}
                 data-testid="experiment-item"
-                data-experiment-id={experiment.id}
+                data-experiment-id={experiment.experiment_id}
               >
-                <span className="mono">{experiment.id}</span>
+                <span className="mono">{experiment.experiment_id}</span>
                 <span className="muted small">
-                  {experiment.runs} runs · {experiment.models} model{experiment.models === 1 ? '' : 's'} · {formatDateTime(experiment.last)}
+                  {experiment.runs} run{experiment.runs === 1 ? '' : 's'} · {experiment.last_run_at ? formatDateTime(experiment.last_run_at) : 'time unknown'}
                 </span>
               </button>
             </li>
           ))}
         </ul>
+        {truncated && (
+          <p className="muted small" data-testid="experiments-truncated">
+            The {experiments.length} most recent shown: search to find older ones.
+          </p>
+        )}
       </section>
       <section className="card leaderboard-card" aria-label="Leaderboard" data-testid="evals-leaderboard">
         <h2>
