@@ -18,7 +18,7 @@ import { findRunAnswer, type RunAnswer } from './run-answer.js';
 
 /** The storage scoring needs (src/store). */
 export interface ScoreStores {
-  runs: Pick<RunHistory, 'findRuns' | 'getRun'>;
+  runs: Pick<RunHistory, 'findRuns' | 'findRunIds' | 'getRun'>;
   scores: ScoreHistory;
   sessions: { get(id: string): Promise<Session> };
   agents: { get(id: string): Promise<Agent>; list(): Promise<Agent[]> };

@@ -69,7 +69,7 @@ export function scoreRoutes(app: FastifyInstance, options: { service: ScoreServi
   app.get('/api/scores', async (request) => {
     const filter = parseOrThrow(scoreFilterSchema, request.query, 'filter');
     const { run_id: runId, kind, limit, since, experiment_id: experimentId, ...runFilter } = filter;
-    const runIds = hasRunCriteria(runFilter) ? (await service.stores.runs.findRuns(runFilter)).map((run) => run.run_id) : undefined;
+    const runIds = hasRunCriteria(runFilter) ? await service.stores.runs.findRunIds(runFilter) : undefined;
     const scores = await service.stores.scores.findScores({
       run_ids: runId !== undefined ? (runIds === undefined || runIds.includes(runId) ? [runId] : []) : runIds,
       kind,
