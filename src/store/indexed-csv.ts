@@ -279,10 +279,14 @@ export class IndexedCsv<Index extends CsvRowIndex, Row> {
       for (let first = 0; first < spans.length; first += PARALLEL_READS) {
         const batch = spans.slice(first, first + PARALLEL_READS);
         const read = await Promise.all(batch.map((span) => readRange(handle, span.start, span.end)));
+        const batchPieces: Buffer[] = [];
         batch.forEach((span, spanIndex) => {
           const bytes = read[spanIndex] as Buffer;
-          for (const row of span.rows) pieces.push(bytes.subarray(row.start - span.start, row.end - span.start));
+          for (const row of span.rows) batchPieces.push(bytes.subarray(row.start - span.start, row.end - span.start));
         });
+        // The rows' bytes copied out batch by batch, so the spans read (rows and the gaps between
+        // them: the whole file, for a common model) are garbage before the next batch, not all held at once.
+        pieces.push(batchPieces.length === 1 ? (batchPieces[0] as Buffer) : Buffer.concat(batchPieces));
       }
     } finally {
       await handle.close();
