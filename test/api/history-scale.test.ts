@@ -106,7 +106,7 @@ describe('a history larger than one answer', () => {
     expect(old.json.truncated).toBeUndefined();
   });
 
-  it.skipIf(missing(CHROMIUM_PREREQUISITE))('the Evaluations view lists an experiment older than the newest 10,000 runs, and finds it by search', async () => {
+  it.skipIf(missing(CHROMIUM_PREREQUISITE))('the Evaluations view lists an experiment older than the newest 10,000 runs and finds it by search; the bake-off pickers suggest it', async () => {
     lab ??= await startLab({ cwd });
     const opened = await openLabPage({ url: lab.url });
     try {
@@ -124,6 +124,10 @@ describe('a history larger than one answer', () => {
       await expect
         .poll(() => opened.page.locator('[data-testid="experiment-item"]').evaluateAll((items) => items.map((item) => item.getAttribute('data-experiment-id'))), { timeout: 15_000 })
         .toEqual(['exp-11', 'exp-10', 'exp-1']);
+
+      // The bake-off view's experiment pickers suggest it too.
+      await opened.ui.openView('bakeoff');
+      await expect.poll(() => opened.page.locator('[data-testid="experiment-summary"] datalist option[value="old-exp"]').count(), { timeout: 15_000 }).toBe(1);
       expect(opened.pageErrors).toEqual([]);
     } finally {
       await opened.close();

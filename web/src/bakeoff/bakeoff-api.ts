@@ -1,5 +1,5 @@
 import { createParser } from 'eventsource-parser';
-import { labFetch } from '../api/client.js';
+import { api, labFetch } from '../api/client.js';
 import type { BakeoffEvent, BakeoffRequest, Comparison, ModelSummary } from './wire-types.js';
 
 /** The bake-off's HTTP calls: the multiplexed stream, the experiment summary and the comparison. */
@@ -52,9 +52,7 @@ export async function fetchComparison(options: { by: 'experiment' | 'agent'; a: 
   return (await response.json()) as Comparison;
 }
 
-/** Experiment ids seen in recent runs, newest first (suggestions for the pickers). */
+/** Experiment ids of the whole history, the most recently used first (suggestions for the pickers). */
 export async function fetchExperimentIds(): Promise<string[]> {
-  const response = await labFetch('/api/runs?limit=5000', { headers: { accept: 'application/json' } });
-  const body = (await response.json()) as { runs?: Array<{ experiment_id?: string }> };
-  return [...new Set((body.runs ?? []).map((run) => run.experiment_id ?? '').filter(Boolean).reverse())];
+  return (await api.listExperiments()).experiments.map((experiment) => experiment.experiment_id);
 }
