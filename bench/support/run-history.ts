@@ -1,5 +1,6 @@
 import { open } from 'node:fs/promises';
 import { RUN_COLUMNS, runToCsvFields, type RunRecord } from '../../src/domain/run.js';
+import { SCORE_COLUMNS, scoreToCsvFields, type ScoreRecord } from '../../src/domain/score.js';
 import { encodeCsvRecord, encodeCsvRecords } from '../../src/store/index.js';
 
 /**
@@ -74,19 +75,56 @@ export function historyRun(index: number, shape: RunHistoryShape, random: () => 
   };
 }
 
-/** Write `shape.rows` runs to `file` (replacing it), header first. */
-export async function writeRunHistory(file: string, shape: RunHistoryShape): Promise<void> {
+/** Every this many runs, one is scored (when a scores file is asked for). */
+export const SCORED_EVERY_RUNS = 10;
+
+/** A check score on `run` (pass for a run that did not fail). */
+function historyScore(run: RunRecord, index: number): ScoreRecord {
+  const passed = run.error === '' && !run.aborted;
+  return {
+    ts: run.ts,
+    score_id: `score-${index.toString(16)}`,
+    run_id: run.run_id,
+    experiment_id: run.experiment_id,
+    agent_id: run.agent_id,
+    model: run.model,
+    scorer: 'icontains',
+    kind: 'check',
+    value: passed ? 1 : 0,
+    pass: passed,
+    reason: passed ? '' : 'the run failed',
+    judge_run_id: '',
+    opponent_run_id: '',
+    eval_case: run.task_label,
+    rater: '',
+  };
+}
+
+/**
+ * Write `shape.rows` runs to `file` (replacing it), header first; with `scoresFile`, a check
+ * score on every SCORED_EVERY_RUNS-th run there too (replacing it).
+ */
+export async function writeRunHistory(file: string, shape: RunHistoryShape & { scoresFile?: string }): Promise<void> {
   const random = generator(shape.rows);
   const handle = await open(file, 'w');
+  const scoresHandle = shape.scoresFile ? await open(shape.scoresFile, 'w') : undefined;
   try {
     await handle.write(encodeCsvRecord(RUN_COLUMNS));
+    await scoresHandle?.write(encodeCsvRecord(SCORE_COLUMNS));
     const chunk = 10_000;
     for (let start = 0; start < shape.rows; start += chunk) {
       const records: string[][] = [];
-      for (let index = start; index < Math.min(shape.rows, start + chunk); index++) records.push(runToCsvFields(historyRun(index, shape, random)));
+      const scores: string[][] = [];
+      for (let index = start; index < Math.min(shape.rows, start + chunk); index++) {
+        const run = historyRun(index, shape, random);
+        records.push(runToCsvFields(run));
+        if (index % SCORED_EVERY_RUNS === 0) scores.push(scoreToCsvFields(historyScore(run, index)));
+      }
       await handle.write(encodeCsvRecords(records));
+      if (scoresHandle && scores.length > 0) await scoresHandle.write(encodeCsvRecords(scores));
     }
   } finally {
     await handle.close();
+    await scoresHandle?.close();
   }
 }
