@@ -85,6 +85,10 @@ const QUERIES: Query[] = [
   { figure: `summary of ${FIXED_EXPERIMENT} (${FIXED_RUNS} runs)`, fixed: true, run: (storage) => storage.runs.summarise({ experiment_id: FIXED_EXPERIMENT }) },
   { figure: 'summary of one experiment (1/50 of the history)', fixed: false, run: (storage) => storage.runs.summarise({ experiment_id: 'exp-7' } satisfies RunFilter) },
   { figure: 'summary of the whole history', fixed: false, run: (storage) => storage.runs.summarise({}) },
+  // `/api/experiments`: one GROUP BY over the (experiment_id, seq) index, which reads every entry.
+  { figure: 'the experiments list (limit 500)', fixed: false, run: (storage) => storage.runs.listExperiments({ limit: 500 }) },
+  // `/api/scores?model=X`: the run ids of one model (1/20 of the history).
+  { figure: 'run ids of one model (1/20 of the history)', fixed: false, run: (storage) => storage.runs.findRunIds({ model: 'vendor/model-3' }) },
 ];
 
 async function time(storage: PostgresStorage, query: Query, size: number, repeats: number): Promise<number[]> {
