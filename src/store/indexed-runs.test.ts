@@ -99,17 +99,20 @@ describe('RunsCsv through its run index', () => {
     // and a quoted field the codec reads in its relaxed way.
     await appendFile(runs.path, 'only,three,fields\n\n');
     await appendFile(runs.path, encodeCsvRecord(runToCsvFields(sampleRun({ run_id: 'relaxed' }))).replace(',qa,', ',"qa"x,'));
+    // An experiment whose first run has a legacy time and whose last has none.
+    await appendFile(runs.path, encodeCsvRecords([sampleRun({ run_id: 'odd-1', experiment_id: 'odd-time', ts: '2026-11-03 04:05:06.123456+00:00' }), sampleRun({ run_id: 'odd-2', experiment_id: 'odd-time', ts: 'not a date' })].map(runToCsvFields)));
     for (const run of variedRuns(100, 11).map((run) => ({ ...run, run_id: `late-${run.run_id}` }))) await runs.append(run);
 
     const all = await runs.readRuns();
-    expect(all.length).toBe(301);
+    expect(all.length).toBe(303);
     for (const filter of FILTERS) {
       expect(await runs.findRuns(filter), JSON.stringify(filter)).toEqual(applyRunFilter(all, filter));
       expect(await runs.findRunIds(filter), JSON.stringify(filter)).toEqual(applyRunFilter(all, filter).map((run) => run.run_id));
       expect(await runs.summarise(filter), JSON.stringify(filter)).toEqual(summariseFiltered(all, filter));
     }
     for (const query of EXPERIMENT_QUERIES) expect(await runs.listExperiments(query), JSON.stringify(query)).toEqual(experimentsOf(all, query));
-    expect((await runs.listExperiments({ limit: 500 })).length).toBe(17); // 3 + 13 named above, and the appended sample run's `exp`
+    expect((await runs.listExperiments({ limit: 500 })).length).toBe(18); // 3 + 13 named above, the appended sample run's `exp`, and odd-time
+    expect((await runs.listExperiments({ q: 'odd', limit: 1 }))[0]).toEqual({ experiment_id: 'odd-time', runs: 2, first_run_at: '2026-11-03T04:05:06.123Z', last_run_at: null });
     expect(await runs.getRun('run-17')).toEqual(all.find((run) => run.run_id === 'run-17'));
     expect((await runs.getRun('relaxed'))?.task_label).toBe('"qa"x');
     expect(await runs.getRun('absent')).toBeUndefined();
