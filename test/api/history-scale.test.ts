@@ -150,3 +150,37 @@ describe('a history larger than one answer', () => {
     }
   });
 });
+
+describe.skipIf(missing(CHROMIUM_PREREQUISITE))('more experiments than one answer', () => {
+  it('the Evaluations view says it shows the newest 500 experiments, and its search finds an older one', async () => {
+    const manyCwd = await mkdtemp(path.join(os.tmpdir(), 'agent-lab-experiments-'));
+    let manyLab: RunningLab | undefined;
+    try {
+      await mkdir(path.join(manyCwd, 'data', 'sessions'), { recursive: true });
+      // 501 experiments of one run each: many-0 is the oldest, the one a 500-experiment answer leaves out.
+      const runs = Array.from({ length: 501 }, (_, index) => runToCsvFields(sampleRun({ run_id: `many-run-${index}`, experiment_id: `many-${index}`, ts: new Date(Date.UTC(2026, 0, 1) + index * 1000).toISOString() })));
+      await writeFile(path.join(manyCwd, 'data', 'runs.csv'), encodeCsvRecord(RUN_COLUMNS) + encodeCsvRecords(runs));
+      manyLab = await startLab({ cwd: manyCwd });
+      const opened = await openLabPage({ url: manyLab.url });
+      try {
+        await opened.ui.openView('evals');
+        const items = opened.page.locator('[data-testid="experiment-item"]');
+        await expect.poll(() => opened.ui.testId('experiments-truncated').count(), { timeout: 15_000 }).toBe(1);
+        expect(await opened.ui.testId('experiments-truncated').textContent()).toContain('The 500 most recent shown');
+        expect(await items.count()).toBe(500);
+        expect(await items.first().getAttribute('data-experiment-id')).toBe('many-500');
+        expect(await opened.page.locator('[data-testid="experiment-item"][data-experiment-id="many-0"]').count()).toBe(0);
+
+        await opened.ui.testId('experiment-search').fill('MANY-0');
+        await expect.poll(() => items.evaluateAll((found) => found.map((item) => item.getAttribute('data-experiment-id'))), { timeout: 15_000 }).toEqual(['many-0']);
+        expect(await opened.ui.testId('experiments-truncated').count()).toBe(0);
+        expect(opened.pageErrors).toEqual([]);
+      } finally {
+        await opened.close();
+      }
+    } finally {
+      await manyLab?.close();
+      await rm(manyCwd, { recursive: true, force: true });
+    }
+  });
+});
