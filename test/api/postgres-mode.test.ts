@@ -125,6 +125,10 @@ describe.skipIf(missing(postgresPrerequisite()))('PostgreSQL mode (DATABASE_URL)
       [runs[1]!.run_id, 'check'],
     ]);
     expect((await api(`${lab.url}/api/scores?kind=human&experiment_id=pg-exp`)).json.scores).toHaveLength(1);
+    // A run filter selects the runs by id in the database (findRunIds).
+    expect((await api(`${lab.url}/api/scores?model=${encodeURIComponent(runs[0]!.model)}&agent=${encodeURIComponent(runs[0]!.agent_name)}`)).json.scores.map((score: { run_id: string }) => score.run_id)).toContain(runs[0]!.run_id);
+    const experiments = await api(`${lab.url}/api/experiments?q=PG-`);
+    expect(experiments.json.experiments).toEqual([expect.objectContaining({ experiment_id: 'pg-other', runs: 1 }), expect.objectContaining({ experiment_id: 'pg-exp', runs: runs.length })]);
     const leaderboard = await api(`${lab.url}/api/leaderboard?experiment_id=pg-exp`);
     expect(leaderboard.status).toBe(200);
     expect(JSON.stringify(leaderboard.json)).toContain('Echo');
