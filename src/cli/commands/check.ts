@@ -25,7 +25,7 @@ export function register(program: Command, context: CommandContext): void {
             const lines = [
               `Checked PostgreSQL ${report.database} (answered in ${report.ping_ms} ms)`,
               `Schema: ${report.schema.applied.length} migration(s) applied${report.schema.pending.length > 0 ? `, ${report.schema.pending.length} pending` : ''}`,
-              `Rows: ${report.rows.agents} agents, ${report.rows.sessions} sessions, ${report.rows.runs} runs, ${report.rows.scores} scores`,
+              `Rows: ${report.rows.agents} agents, ${report.rows.sessions} sessions, ${report.rows.runs} runs, ${report.rows.scores} scores, ${report.rows.revoked_sessions ?? 0} logouts`,
             ];
             for (const problem of report.problems.slice(0, 50)) lines.push(`  ${problem.table} ${problem.id}: ${problem.message}`);
             if (report.problems.length > 50) lines.push(`  ... and ${report.problems.length - 50} more (--json lists all)`);

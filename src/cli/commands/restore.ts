@@ -48,8 +48,19 @@ export function register(program: Command, context: CommandContext): void {
             });
             const lines = [
               `Snapshot ${displayPath(result.snapshotDirectory)}: checksum verified`,
-              `${result.dryRun ? 'Would replace' : 'Replaced'} ${result.tables.map((table) => `${table.table} (${table.rows_before} rows → ${table.rows_after})`).join(', ')}${result.dryRun ? ' (dry run: nothing changed)' : ''}`,
+              `${result.dryRun ? 'Would replace' : 'Replaced'} ${result.tables
+                .filter((table) => !('merged' in table))
+                .map((table) => `${table.table} (${table.rows_before} rows → ${table.rows_after})`)
+                .join(', ')}${result.dryRun ? ' (dry run: nothing changed)' : ''}`,
             ];
+            for (const table of result.tables) {
+              if (!('merged' in table)) continue;
+              const after = table.rows_after === undefined ? '' : ` → ${table.rows_after}`;
+              lines.push(
+                `${result.dryRun ? 'Would merge' : 'Merged'} the snapshot's ${table.snapshot_rows ?? 'unknown number of'} logouts into ${table.table} ` +
+                  `(${table.rows_before} rows${after}; logouts made since are kept, expired ones dropped)`,
+              );
+            }
             if (result.preRestoreFile) lines.push(`The replaced rows were saved to ${displayPath(result.preRestoreFile)} (pg_restore reads it)`);
             return { exitCode: EXIT_CODES.ok, text: lines.join('\n'), json: result };
           }
