@@ -8,8 +8,12 @@ import type { Session, TranscriptEntry } from './session.js';
  * missing sessions with `not_found:session`.
  */
 export interface SessionRepository {
-  /** Every session, newest first (the files engine also lists damaged files). */
-  list(): Promise<SessionSummary[]>;
+  /**
+   * Sessions newest first (the files engine also lists damaged files): every one, or the
+   * newest `limit`; with `search`, only those whose name, id or model contain every word of it
+   * (case-insensitive).
+   */
+  list(options?: SessionListOptions): Promise<SessionSummary[]>;
   get(id: string): Promise<Session>;
   /** Start a session with a new UUIDv7 id. */
   create(input?: SessionInput): Promise<Session>;
@@ -21,6 +25,23 @@ export interface SessionRepository {
    * several writers (instances) add turns to one session at once: every turn lands.
    */
   appendTurn(options: AppendTurnOptions): Promise<Session>;
+}
+
+export interface SessionListOptions {
+  limit?: number;
+  search?: string;
+}
+
+/** The words of a session-list search, lower-cased (none for a blank search). */
+export function searchWords(search: string | undefined): string[] {
+  return (search ?? '').toLowerCase().split(/\s+/).filter(Boolean);
+}
+
+/** Whether a listed session matches every search word (in its name, id or model). */
+export function matchesSearch(summary: SessionSummary, words: readonly string[]): boolean {
+  if (words.length === 0) return true;
+  const haystack = (summary.damaged ? summary.id : `${summary.name} ${summary.id} ${summary.model_id}`).toLowerCase();
+  return words.every((word) => haystack.includes(word));
 }
 
 /** A session in the list: enough to show and sort it without its transcript. */

@@ -14,8 +14,8 @@ import { fromFileSystemError } from './recovery-error.js';
 /**
  * `agent-lab export`: the history in the runs.csv (or scores.csv) format of
  * docs/data-files.md, whichever engine holds it. From PostgreSQL the rows are read in
- * recording order, a batch at a time (memory stays flat however long the history is); from a
- * files data directory the complete records of the file are copied field for field (a torn
+ * recording order a batch at a time, and from a files data directory a chunk of the file at a
+ * time (memory stays flat however long the history is), its complete records copied field for field (a torn
  * last record or a row with the wrong field count is left out, as `check` would report it).
  * Fields are written as stored: no spreadsheet escaping (that is the browser download's job).
  */
@@ -64,10 +64,14 @@ async function writeHistory(options: { source: ExportSource; type: ExportType; s
   const columns = options.type === 'runs' ? RUN_COLUMNS : SCORE_COLUMNS;
   await write(options.stream, encodeCsvRecords([[...columns]]));
   if (options.source.engine === 'files') {
-    const file = await readCsvFileRows(path.join(options.source.dataDir, `${options.type}.csv`));
-    const records = file.rows.map(({ row }) => columns.map((column) => row[column] ?? ''));
-    for (let index = 0; index < records.length; index += BATCH_SIZE) await write(options.stream, encodeCsvRecords(records.slice(index, index + BATCH_SIZE)));
-    return { rows: records.length, leftOut: file.problems.length };
+    let rows = 0;
+    let leftOut = 0;
+    for await (const batch of readCsvFileRows(path.join(options.source.dataDir, `${options.type}.csv`))) {
+      if (batch.rows.length > 0) await write(options.stream, encodeCsvRecords(batch.rows.map(({ row }) => columns.map((column) => row[column] ?? ''))));
+      rows += batch.rows.length;
+      leftOut += batch.problems.length;
+    }
+    return { rows, leftOut };
   }
   const { db } = options.source;
   let rows = 0;

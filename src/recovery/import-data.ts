@@ -119,39 +119,30 @@ export async function importDataDirectory(options: { sourceDir: string; db: Data
   report.sessions.read = sessionIds.length;
 
   // runs.csv: rows through the same row schema `agent-lab check` uses.
-  const runs = await readRecords({
+  report.runs = await importCsvFile({
     file: 'runs.csv',
     sourceDir,
     columns: RUN_COLUMNS,
     headerHint: ' (run `agent-lab check` on it, or start the lab on it once to migrate an older file)',
     problems,
+    onProgress,
     toRecord: (row) => {
       const rowProblems = checkRunRow(row);
       return rowProblems.length > 0 ? rowProblems.join('; ') : parseRunRow(row);
     },
-  });
-  let runsDone = 0;
-  report.runs = await insertInBatches({
-    items: runs,
-    insert: async (batch) => {
-      const inserted = countInserted(await db.insertInto('runs').values(batch.map(runRow)).onConflict((conflict) => conflict.column('run_id').doNothing()).execute());
-      runsDone += batch.length;
-      onProgress({ phase: 'runs', done: runsDone, total: runs.length });
-      return inserted;
-    },
+    insert: async (batch) =>
+      countInserted(await db.insertInto('runs').values(batch.map(runRow)).onConflict((conflict) => conflict.column('run_id').doNothing()).execute()),
   });
 
   // scores.csv: rows the lab can read as scores.
-  const scores = await readRecords({
+  report.scores = await importCsvFile({
     file: 'scores.csv',
     sourceDir,
     columns: SCORE_COLUMNS,
     headerHint: '',
     problems,
+    onProgress,
     toRecord: (row) => parseScoreRow(row) ?? 'not a score (kind or value out of range)',
-  });
-  report.scores = await insertInBatches({
-    items: scores,
     insert: async (batch) =>
       countInserted(await db.insertInto('scores').values(batch.map(scoreRow)).onConflict((conflict) => conflict.column('score_id').doNothing()).execute()),
   });
@@ -161,32 +152,41 @@ export async function importDataDirectory(options: { sourceDir: string; db: Data
 }
 
 /**
- * The records of a data directory's CSV file, in file order; each record that cannot be read
- * (torn, wrong field count, or refused by `toRecord`, which returns why) is a problem instead.
+ * Import a data directory's CSV file a chunk at a time, in file order (memory stays flat
+ * however long the history is); each record that cannot be read (torn, wrong field count, or
+ * refused by `toRecord`, which returns why) is a problem instead.
  */
-async function readRecords<T>(options: {
+async function importCsvFile<T>(options: {
   file: 'runs.csv' | 'scores.csv';
   sourceDir: string;
   columns: readonly string[];
   headerHint: string;
   problems: ImportProblem[];
+  onProgress: ProgressCallback;
   toRecord: (row: Record<string, string>) => T | string;
-}): Promise<T[]> {
+  insert: (batch: T[]) => Promise<number>;
+}): Promise<ImportCounts> {
   const { file, problems } = options;
-  const content = await readCsvFileRows(path.join(options.sourceDir, file));
-  if (!content.exists) return [];
-  if (!options.columns.every((column, index) => content.columns[index] === column)) {
-    problems.push({ file, line: 1, message: `not imported: the header is not the ${file} header${options.headerHint}` });
-    return [];
+  const counts = emptyCounts();
+  for await (const batch of readCsvFileRows(path.join(options.sourceDir, file))) {
+    if (!options.columns.every((column, index) => batch.columns[index] === column)) {
+      problems.push({ file, line: 1, message: `not imported: the header is not the ${file} header${options.headerHint}` });
+      break;
+    }
+    for (const problem of batch.problems) problems.push({ file, ...problem });
+    const records: T[] = [];
+    for (const { line, row } of batch.rows) {
+      const record = options.toRecord(row);
+      if (typeof record === 'string') problems.push({ file, line, message: `not imported: ${record}` });
+      else records.push(record);
+    }
+    const inserted = await insertInBatches({ items: records, insert: options.insert });
+    counts.read += inserted.read;
+    counts.imported += inserted.imported;
+    counts.skipped += inserted.skipped;
+    options.onProgress({ phase: `${file} KiB`, done: Math.ceil(batch.bytesRead / 1024), total: Math.ceil(batch.size / 1024) });
   }
-  for (const problem of content.problems) problems.push({ file, ...problem });
-  const records: T[] = [];
-  for (const { line, row } of content.rows) {
-    const record = options.toRecord(row);
-    if (typeof record === 'string') problems.push({ file, line, message: `not imported: ${record}` });
-    else records.push(record);
-  }
-  return records;
+  return counts;
 }
 
 /** Insert items in batches; `insert` returns how many rows of its batch were new. */

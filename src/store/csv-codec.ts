@@ -59,13 +59,15 @@ export const CSV_PROBLEMS = {
 /**
  * Split `bytes` into records, never throwing: a last record that csv-parse cannot finish (a
  * quote never closed) comes back with `openQuote` and its fields as far as they go. `limit`
- * stops after that many records (the header alone, for example).
+ * stops after that many records (the header alone, for example). `fileStart: false` says the
+ * bytes start mid-file (a chunk of a longer file), where a byte order mark is not one.
  */
-export function decodeCsvRecords(bytes: Buffer, options: { limit?: number } = {}): CsvRecord[] {
+export function decodeCsvRecords(bytes: Buffer, options: { limit?: number; fileStart?: boolean } = {}): CsvRecord[] {
   const records: CsvRecord[] = [];
   let end = 0;
   let line = 1;
-  const bomLength = bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf ? 3 : 0;
+  const fileStart = options.fileStart ?? true;
+  const bomLength = fileStart && bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf ? 3 : 0;
   const push = (fields: string[], next: { end: number; openQuote: boolean }) => {
     const start = end;
     const raw = bytes.subarray(start, next.end);
@@ -86,6 +88,7 @@ export function decodeCsvRecords(bytes: Buffer, options: { limit?: number } = {}
   try {
     parse(bytes, {
       ...PARSE_OPTIONS,
+      bom: fileStart,
       ...(options.limit !== undefined ? { to: options.limit } : {}),
       // With `info`, csv-parse hands each record over as `{ record, info }`.
       on_record: (entry: unknown) => {

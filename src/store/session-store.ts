@@ -5,7 +5,7 @@ import { LabError } from '../domain/errors.js';
 import { SESSION_ID_PATTERN, sessionRunSchema, sessionSchema, toSession } from '../domain/session.js';
 import type { Session } from '../domain/session.js';
 import { newSession, parseTranscript, startSession, toSessionDocument, toSessionListEntry, withChanges, withTurn, type SessionTurn } from '../domain/session-edit.js';
-import type { AppendTurnOptions, SessionInput, SessionRepository, SessionSummary } from '../domain/session-repository.js';
+import { matchesSearch, searchWords, type AppendTurnOptions, type SessionInput, type SessionListOptions, type SessionRepository, type SessionSummary } from '../domain/session-repository.js';
 import { DamagedFileError, fsyncDirectory, readJsonFile, writeFileAtomic } from './atomic-file.js';
 import { withDataLock } from './data-lock.js';
 import { GroupCommit } from './group-commit.js';
@@ -56,8 +56,8 @@ export class SessionStore implements SessionRepository {
     this.#turns = new GroupCommit(this.dataDir, (jobs) => this.#commitTurns(jobs));
   }
 
-  /** Every session, newest first; unreadable files are listed as damaged rather than thrown. */
-  async list(): Promise<SessionSummary[]> {
+  /** Sessions newest first (see SessionRepository.list); unreadable files are listed as damaged rather than thrown. */
+  async list(options: SessionListOptions = {}): Promise<SessionSummary[]> {
     let names: string[];
     try {
       names = await readdir(this.directory);
@@ -74,8 +74,10 @@ export class SessionStore implements SessionRepository {
     }
     const live = new Set(files.map((name) => name.slice(0, -'.json'.length)));
     for (const id of this.#summaries.keys()) if (!live.has(id)) this.#summaries.delete(id);
-    entries.sort((a, b) => b.time - a.time || (a.summary.id < b.summary.id ? 1 : a.summary.id > b.summary.id ? -1 : 0));
-    return entries.map((entry) => entry.summary);
+    const words = searchWords(options.search);
+    const matching = words.length === 0 ? entries : entries.filter((entry) => matchesSearch(entry.summary, words));
+    matching.sort((a, b) => b.time - a.time || (a.summary.id < b.summary.id ? 1 : a.summary.id > b.summary.id ? -1 : 0));
+    return matching.slice(0, options.limit ?? matching.length).map((entry) => entry.summary);
   }
 
   async #summarise(id: string): Promise<{ summary: SessionSummary; time: number } | undefined> {

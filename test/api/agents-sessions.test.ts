@@ -3,6 +3,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startLab, type RunningLab } from '../support/start-lab.js';
 import { api } from '../support/sse-client.js';
+import { checkSessionList } from '../support/session-list-checks.js';
 
 let lab: RunningLab;
 beforeAll(async () => {
@@ -72,6 +73,10 @@ describe('/api/sessions', () => {
     expect(list.json.sessions.some((session: { id: string }) => session.id === id)).toBe(true);
     expect((await api(`${lab.url}/api/sessions/${id}`, { method: 'DELETE' })).status).toBe(204);
     expect((await api(`${lab.url}/api/sessions/${id}`)).status).toBe(404);
+  });
+
+  it('lists the newest first, up to `limit` (saying when more are left), and finds sessions by every word of a search', async () => {
+    await checkSessionList(lab.url, 'filesmode');
   });
 
   it('rejects ids that could name a path with 400', async () => {

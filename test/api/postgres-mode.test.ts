@@ -9,6 +9,7 @@ import { waitFor } from '../support/lab-data.js';
 import { missing } from '../support/prerequisites.js';
 import { POSTGRES_TEST_PASSWORD, postgresPrerequisite, startPostgres, type PostgresCluster } from '../support/postgres.js';
 import { api, postSse } from '../support/sse-client.js';
+import { checkSessionList } from '../support/session-list-checks.js';
 import { CLI_ENTRY, startLab, type RunningLab } from '../support/start-lab.js';
 import { runAsync } from '../deploy/support.js';
 
@@ -54,6 +55,10 @@ describe.skipIf(missing(postgresPrerequisite()))('PostgreSQL mode (DATABASE_URL)
     expect((await api(`${lab.url}/api/agents`)).json.agents.map((agent: { name: string }) => agent.name)).toContain('Echo');
     expect((await api(`${lab.url}/api/agents`, { body: { name: '' } })).status).toBe(400);
     expect(existsSync(path.join(lab.dataDir, 'agents.json'))).toBe(false);
+  });
+
+  it('lists sessions newest first, up to `limit`, and finds them by every word of a search, as in files mode', async () => {
+    await checkSessionList(lab.url, 'pgmode');
   });
 
   it('streams chats and records each run and its session in the database', async () => {

@@ -11,7 +11,7 @@ import { evalFileSchema } from '../../domain/eval-file.js';
 import { judgeRequestSchema } from '../routes/judge.js';
 import { scoreFilterSchema, scoreRequestSchema, scoreRunParams } from '../routes/scores.js';
 import { runFilterSchema } from '../routes/runs.js';
-import { sessionBodySchema, sessionIdParams } from '../routes/sessions.js';
+import { sessionBodySchema, sessionIdParams, sessionListQuerySchema } from '../routes/sessions.js';
 import type { RouteDocs } from './route-doc.js';
 
 /**
@@ -92,7 +92,12 @@ export const API_ROUTES: RouteDocs = {
   },
 
   // sessions
-  'GET /api/sessions': { tag: 'sessions', summary: 'List sessions (newest first)' },
+  'GET /api/sessions': {
+    tag: 'sessions',
+    summary: 'List sessions (newest first)',
+    query: sessionListQuerySchema,
+    responses: { 200: { description: '`{sessions: [session summary]}`: the newest 500 (or `limit`) matching `search`, with `truncated: true` and `limit` when more are left' } },
+  },
   'POST /api/sessions': { tag: 'sessions', summary: 'Create a session', body: sessionBodySchema, responses: { 201: { description: 'The session' } } },
   'GET /api/sessions/:id': { tag: 'sessions', summary: 'Read a session with its transcript and runs', params: sessionIdParams, responses: { 200: { description: 'The session' }, 404: { description: 'No such session' } } },
   'PUT /api/sessions/:id': { tag: 'sessions', summary: 'Rename or annotate a session', params: sessionIdParams, body: sessionBodySchema, responses: { 200: { description: 'The session' }, 404: { description: 'No such session' } } },

@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import type { Session } from '../../domain/session.js';
 import { sessionIdSchema, transcriptEntrySchema } from '../../domain/session.js';
+import type { SessionListOptions } from '../../domain/session-repository.js';
 import { parseOrThrow } from '../http-error.js';
 
 /** Session fields a client may set. */
@@ -16,9 +17,24 @@ export const sessionBodySchema = z
   .strict();
 export type SessionBody = z.output<typeof sessionBodySchema>;
 
+/** Query of `GET /api/sessions`. */
+export const sessionListQuerySchema = z
+  .object({
+    limit: z.coerce.number().int().min(1).max(100_000).optional(),
+    search: z.string().max(200, 'search must be at most 200 characters').optional(),
+  })
+  .strict();
+
+/**
+ * `GET /api/sessions` without `limit` answers the newest this many sessions (with
+ * `truncated: true` when there are more): a sidebar polled every few seconds should not
+ * carry tens of thousands of sessions.
+ */
+export const DEFAULT_SESSIONS_LIMIT = 500;
+
 /** The session storage the routes need (src/store SessionStore). */
 export interface SessionsPort {
-  list(): Promise<unknown[]>;
+  list(options?: SessionListOptions): Promise<unknown[]>;
   get(id: string): Promise<Session>;
   create(input: SessionBody): Promise<Session>;
   update(id: string, patch: SessionBody): Promise<Session>;
@@ -29,7 +45,13 @@ export const sessionIdParams = z.object({ id: sessionIdSchema });
 
 /** `/api/sessions`: list, create, read, update, delete. Ids that could name a path are a 400. */
 export function sessionRoutes(app: FastifyInstance, options: { sessions: SessionsPort }): void {
-  app.get('/api/sessions', async () => ({ sessions: await options.sessions.list() }));
+  app.get('/api/sessions', async (request) => {
+    const query = parseOrThrow(sessionListQuerySchema, request.query, 'session list');
+    const limit = query.limit ?? DEFAULT_SESSIONS_LIMIT;
+    // One more than the limit tells whether there were more.
+    const sessions = await options.sessions.list({ limit: limit + 1, ...(query.search !== undefined ? { search: query.search } : {}) });
+    return sessions.length > limit ? { sessions: sessions.slice(0, limit), truncated: true, limit } : { sessions };
+  });
 
   app.post('/api/sessions', async (request, reply) => {
     const body = parseOrThrow(sessionBodySchema, request.body ?? {}, 'session');

@@ -1,9 +1,9 @@
-import type { Insertable, Transaction } from 'kysely';
+import { sql, type Insertable, type Transaction } from 'kysely';
 import { v7 as uuidv7 } from 'uuid';
 import { LabError } from '../../domain/errors.js';
 import { SESSION_ID_PATTERN, sessionSchema, toSession, type Session } from '../../domain/session.js';
 import { newSession, parseTranscript, startSession, toSessionDocument, toSessionListEntry, withChanges, withTurn } from '../../domain/session-edit.js';
-import type { AppendTurnOptions, SessionInput, SessionRepository, SessionSummary } from '../../domain/session-repository.js';
+import { searchWords, type AppendTurnOptions, type SessionInput, type SessionListOptions, type SessionRepository, type SessionSummary } from '../../domain/session-repository.js';
 import { databaseCall } from './database-error.js';
 import { replaceUnstorableCharacters } from './storable-text.js';
 import { timeOf } from './time-columns.js';
@@ -22,16 +22,19 @@ export class PostgresSessionStore implements SessionRepository {
     this.#db = options.db;
   }
 
-  /** Every session, newest first (by updated_at, then id). */
-  async list(): Promise<SessionSummary[]> {
-    const rows = await databaseCall('listing sessions', () =>
-      this.#db
-        .selectFrom('sessions')
-        .select(['id', 'name', 'created_at', 'updated_at', 'model_id', 'turns', 'runs'])
-        .orderBy('sort_at', (order) => order.desc().nullsLast())
-        .orderBy('id', 'desc')
-        .execute(),
-    );
+  /** Sessions newest first (by updated_at, then id; see SessionRepository.list). */
+  async list(options: SessionListOptions = {}): Promise<SessionSummary[]> {
+    let query = this.#db
+      .selectFrom('sessions')
+      .select(['id', 'name', 'created_at', 'updated_at', 'model_id', 'turns', 'runs'])
+      .orderBy('sort_at', (order) => order.desc().nullsLast())
+      .orderBy('id', 'desc');
+    // The words as text to find (strpos), not LIKE patterns: `%` and `_` in a search are literal.
+    for (const word of searchWords(options.search)) {
+      query = query.where(sql<boolean>`strpos(lower(${sql.ref('name')} || ' ' || ${sql.ref('id')} || ' ' || ${sql.ref('model_id')}), ${word}) > 0`);
+    }
+    if (options.limit !== undefined) query = query.limit(options.limit);
+    const rows = await databaseCall('listing sessions', () => query.execute());
     return rows.map((row) => ({ ...row }));
   }
 

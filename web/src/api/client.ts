@@ -127,8 +127,15 @@ export const api = {
   listModels: (): Promise<ModelCatalog> => json('/api/models'),
   refreshModels: (): Promise<ModelCatalog> => json('/api/models/refresh', { method: 'POST', body: '{}' }),
 
-  listSessions: async (): Promise<SessionListItem[]> =>
-    unwrapList<SessionListItem>(await json('/api/sessions'), 'sessions'),
+  /** The newest `limit` sessions matching `search`, and whether more are left (`truncated`). */
+  listSessions: async (query: { limit?: number; search?: string } = {}): Promise<{ sessions: SessionListItem[]; truncated: boolean }> => {
+    const params = new URLSearchParams();
+    if (query.limit !== undefined) params.set('limit', String(query.limit));
+    if (query.search) params.set('search', query.search);
+    const body = await json(`/api/sessions${params.size > 0 ? `?${params}` : ''}`);
+    const truncated = body !== null && typeof body === 'object' && (body as { truncated?: unknown }).truncated === true;
+    return { sessions: unwrapList<SessionListItem>(body, 'sessions'), truncated };
+  },
   getSession: async (id: string): Promise<Session> =>
     unwrapObject<Session>(await json(`/api/sessions/${encodeURIComponent(id)}`), 'session'),
   createSession: async (body: Record<string, unknown>): Promise<Session> =>

@@ -65,7 +65,8 @@ export function Sidebar(props: {
 }) {
   const { sessions, agents, currentSessionId, busy, readOnly } = props;
   const id = useId();
-  const [search, setSearch] = useState('');
+  // The server answers the search (older sessions too); the loaded list narrows at once meanwhile.
+  const { search, setSearch } = sessions;
   const [error, setError] = useState<string | null>(null);
 
   const groups = useMemo(() => {
@@ -125,6 +126,14 @@ export function Sidebar(props: {
               <SessionList sessions={group.sessions} {...{ currentSessionId, busy, readOnly, sessionsState: sessions, attempt, onLoad: props.onLoadSession }} />
             </section>
           ),
+        )}
+        {sessions.truncated && (
+          <p className="muted small sessions-more" data-testid="sessions-truncated">
+            The newest {sessions.sessions.length} sessions{search ? ' that match' : ''}.{' '}
+            <button type="button" className="link-button" onClick={sessions.showMore} disabled={sessions.loading} data-testid="sessions-more">
+              Show more
+            </button>
+          </p>
         )}
       </div>
 

@@ -1,14 +1,29 @@
-import { useCallback, useEffect, useState } from 'react';
+import { useCallback, useEffect, useRef, useState } from 'react';
 import { api } from '../api/client.js';
 import type { SessionListItem } from '../api/types.js';
 import { useLabChanged } from './lab-events.js';
 import { messageOf } from './use-models.js';
 
-/** The saved sessions (`GET /api/sessions`), newest first. */
+/** Sessions the sidebar asks for at first, and how many more each "Show more" adds. */
+export const SESSIONS_PAGE = 500;
+
+/** How long typing in the search pauses before the server is asked. */
+const SEARCH_DELAY_MS = 250;
+
+/**
+ * The saved sessions (`GET /api/sessions`), newest first: the newest SESSIONS_PAGE matching the
+ * search, more on request. The search is answered by the server, so it finds sessions older
+ * than the ones loaded.
+ */
 export interface SessionsState {
   sessions: SessionListItem[];
   loading: boolean;
   error: string | null;
+  /** True when the server has more sessions (matching the search) than are loaded. */
+  truncated: boolean;
+  search: string;
+  setSearch: (search: string) => void;
+  showMore: () => void;
   reload: () => Promise<void>;
   remove: (id: string) => Promise<void>;
 }
@@ -21,12 +36,21 @@ export function useSessions(): SessionsState {
   const [sessions, setSessions] = useState<SessionListItem[]>([]);
   const [loading, setLoading] = useState(true);
   const [error, setError] = useState<string | null>(null);
+  const [truncated, setTruncated] = useState(false);
+  const [search, setSearch] = useState('');
+  const [query, setQuery] = useState({ limit: SESSIONS_PAGE, search: '' });
+  const latestQuery = useRef(query);
+  latestQuery.current = query;
 
   const reload = useCallback(async () => {
+    const asked = latestQuery.current;
     setLoading(true);
     try {
-      const list = await api.listSessions();
-      setSessions([...list].sort(newestFirst));
+      const answer = await api.listSessions(asked);
+      // An answer to an older query (the search changed meanwhile) is dropped.
+      if (latestQuery.current !== asked) return;
+      setSessions([...answer.sessions].sort(newestFirst));
+      setTruncated(answer.truncated);
       setError(null);
     } catch (caught) {
       setError(messageOf(caught));
@@ -36,14 +60,22 @@ export function useSessions(): SessionsState {
   }, []);
 
   useEffect(() => {
+    const words = search.trim();
+    if (words === latestQuery.current.search) return;
+    const timer = setTimeout(() => setQuery({ limit: SESSIONS_PAGE, search: words }), SEARCH_DELAY_MS);
+    return () => clearTimeout(timer);
+  }, [search]);
+  useEffect(() => {
     void reload();
-  }, [reload]);
+  }, [query, reload]);
   useLabChanged(['sessions'], () => void reload());
+
+  const showMore = useCallback(() => setQuery((current) => ({ ...current, limit: current.limit + SESSIONS_PAGE })), []);
 
   const remove = useCallback(async (id: string) => {
     await api.deleteSession(id);
     setSessions((list) => list.filter((session) => session.id !== id));
   }, []);
 
-  return { sessions, loading, error, reload, remove };
+  return { sessions, loading, error, truncated, search, setSearch, showMore, reload, remove };
 }
