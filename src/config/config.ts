@@ -77,6 +77,9 @@ const envSchema = z.object({
       .refine(isPostgresUrl, 'must be a PostgreSQL URL such as postgres://user:password@host:5432/agent_lab (postgres:// or postgresql://, with a host and a database name)')
       .optional(),
   ),
+  DATABASE_POOL_SIZE: positiveInteger.max(1000, 'must be at most 1000').default(10),
+  // 0 = no limit, as PostgreSQL's own statement_timeout
+  DATABASE_STATEMENT_TIMEOUT_SECONDS: z.coerce.number({ message: 'must be a number' }).min(0, 'must be 0 (no limit) or more').max(86_400, 'must be at most 86400 (a day)').default(30),
   LOG_FILE: z.string().trim().min(1).default('./logs/app.log'),
   LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal']).default('info'),
   ACCESS_LOG: z.string().trim().min(1).default('./logs/access.log'),
@@ -132,6 +135,10 @@ export interface LabConfig {
   dataDir: string;
   /** `DATABASE_URL`: PostgreSQL mode when set (a secret: it holds the password; show `redactDatabaseUrl(...)`). */
   databaseUrl: string | undefined;
+  /** `DATABASE_POOL_SIZE`: the most connections one lab process opens to the database. */
+  databasePoolSize: number;
+  /** `DATABASE_STATEMENT_TIMEOUT_SECONDS` in ms: PostgreSQL cancels a query (lock waits included) running longer; 0 = no limit. */
+  databaseStatementTimeoutMs: number;
   logFile: string;
   logLevel: 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal';
   accessLog: string;
@@ -204,6 +211,8 @@ export function loadConfig(options: { env?: NodeJS.ProcessEnv; cwd?: string; dot
     openRouterBasicAuth: value.OPENROUTER_BASE_URL.basicAuth,
     dataDir: resolve(value.DATA_DIR),
     databaseUrl: value.DATABASE_URL,
+    databasePoolSize: value.DATABASE_POOL_SIZE,
+    databaseStatementTimeoutMs: Math.round(value.DATABASE_STATEMENT_TIMEOUT_SECONDS * 1000),
     logFile: resolve(value.LOG_FILE),
     logLevel: value.LOG_LEVEL,
     accessLog: resolve(value.ACCESS_LOG),

@@ -11,16 +11,16 @@ export const BACKUP_FORMAT = 'agent-lab-backup/1';
 
 /** One path segment: no separators, no `.`/`..`, no control characters, not hidden. */
 const SEGMENT = String.raw`[^/\\\u0000-\u001f\u007f-\u009f.][^/\\\u0000-\u001f\u007f-\u009f]*`;
-/** Every path a snapshot may hold: runs.csv.gz, scores.csv.gz, agents.json, sessions/<id>.json, agents/<id>.json. */
-const SNAPSHOT_PATH = new RegExp(String.raw`^(?:runs\.csv\.gz|scores\.csv\.gz|agents\.json|(?:sessions|agents)/${SEGMENT}\.json)$`, 'u');
+/** Every path a snapshot may hold: runs.csv.gz, scores.csv.gz, agents.json, revoked-sessions.json, sessions/<id>.json, agents/<id>.json. */
+const SNAPSHOT_PATH = new RegExp(String.raw`^(?:runs\.csv\.gz|scores\.csv\.gz|agents\.json|revoked-sessions\.json|(?:sessions|agents)/${SEGMENT}\.json)$`, 'u');
 
 const sha256Hex = z.string().regex(/^[0-9a-f]{64}$/, 'must be a SHA-256 in hex');
 const byteCount = z.number().int().nonnegative();
 
 export const backupFileEntrySchema = z
   .object({
-    /** Path inside the snapshot: `sessions/<id>.json`, `runs.csv.gz`, `scores.csv.gz`, `agents.json`, `agents/<id>.json`. */
-    path: z.string().regex(SNAPSHOT_PATH, 'is not a file a snapshot holds (runs.csv.gz, scores.csv.gz, agents.json, sessions/<id>.json, agents/<id>.json)'),
+    /** Path inside the snapshot: `sessions/<id>.json`, `runs.csv.gz`, `scores.csv.gz`, `agents.json`, `revoked-sessions.json`, `agents/<id>.json`. */
+    path: z.string().regex(SNAPSHOT_PATH, 'is not a file a snapshot holds (runs.csv.gz, scores.csv.gz, agents.json, revoked-sessions.json, sessions/<id>.json, agents/<id>.json)'),
     sha256: sha256Hex,
     bytes: byteCount,
     /** For `runs.csv.gz` / `scores.csv.gz`: the data file it restores to (only ever runs.csv / scores.csv)... */

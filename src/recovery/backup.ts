@@ -6,7 +6,7 @@ import { assertDataDir, listSessionFiles, readIfExists } from './check.js';
 import { dataPaths } from './data-paths.js';
 import { fsyncDirectory, linkOrCopy, removeTree, sha256, writeNewFile } from './file-utils.js';
 import { withRecoveryLock } from './lock.js';
-import { isProcessAlive } from '../store/index.js';
+import { isProcessAlive, REVOKED_SESSIONS_FILE } from '../store/index.js';
 import { mapLimit } from './parallel.js';
 import { noProgress, type ProgressCallback } from './progress.js';
 import { fromFileSystemError, RecoveryError } from './recovery-error.js';
@@ -17,7 +17,7 @@ export { BACKUP_FORMAT, type BackupFileEntry, type BackupManifest } from './back
 
 /**
  * `backup`: a dated, checksummed snapshot `BACKUP_DIR/<YYYYMMDD_HHMMSS>/` (UTC) of the
- * sessions, runs.csv and scores.csv (gzipped) and the agents, with `manifest.json` listing the SHA-256 of
+ * sessions, runs.csv and scores.csv (gzipped), the agents and the logouts (revoked-sessions.json), with `manifest.json` listing the SHA-256 of
  * every file. Session files unchanged since the previous snapshot are hard-linked to it.
  * The snapshot is built in a hidden temporary folder and renamed into place, so a partial
  * snapshot never exists under a snapshot's name.
@@ -183,8 +183,8 @@ export async function createBackup(options: {
     const previousHashes = new Map<string, BackupFileEntry>();
     for (const file of previous?.manifest.files ?? []) previousHashes.set(file.path, file);
 
-    // runs.csv and agents under the lock, so the snapshot never holds half an append.
-    const { runsCsv, scoresCsv, agentsJson, agentFiles } = await withRecoveryLock(paths.dataDir, async () => {
+    // runs.csv, agents and logouts under the lock, so the snapshot never holds half an append.
+    const { runsCsv, scoresCsv, agentsJson, agentFiles, revokedSessions } = await withRecoveryLock(paths.dataDir, async () => {
       const agentNames = (await listSessionFiles(paths.agentsDir)).map((name) => `agents/${name}`);
       const agentContents = await Promise.all(
         agentNames.map(async (name) => ({ name, bytes: await readIfExists(path.join(paths.dataDir, name)) })),
@@ -194,6 +194,7 @@ export async function createBackup(options: {
         scoresCsv: await readIfExists(paths.scoresCsv),
         agentsJson: await readIfExists(paths.agentsJson),
         agentFiles: agentContents,
+        revokedSessions: await readIfExists(paths.revokedSessionsJson),
       };
     });
 
@@ -214,6 +215,10 @@ export async function createBackup(options: {
     if (agentsJson !== undefined) {
       await writeNewFile(path.join(temporary, 'agents.json'), agentsJson);
       files.push({ path: 'agents.json', sha256: sha256(agentsJson), bytes: agentsJson.length });
+    }
+    if (revokedSessions !== undefined) {
+      await writeNewFile(path.join(temporary, REVOKED_SESSIONS_FILE), revokedSessions);
+      files.push({ path: REVOKED_SESSIONS_FILE, sha256: sha256(revokedSessions), bytes: revokedSessions.length });
     }
     if (agentFiles.length > 0) await mkdir(path.join(temporary, 'agents'));
     for (const { name, bytes } of agentFiles) {

@@ -9,9 +9,10 @@ import { checkRunsCsvBytes, type RunsCsvCheck } from './runs-csv-check.js';
 import { checkScoresCsvBytes } from './scores-csv-check.js';
 import { checkSessionBytes, type SessionProblem } from './session-check.js';
 import { checkAgentsBytes } from './agents-check.js';
+import { checkRevokedSessionsBytes, unexpiredRevocations } from './revoked-sessions-check.js';
 
 /**
- * `check`: validate every session file, runs.csv and scores.csv (and agents.json), as the playbook's
+ * `check`: validate every session file, runs.csv and scores.csv (and agents.json and revoked-sessions.json), as the playbook's
  * integrity scripts do, but with the lab's own schema and column types.
  */
 
@@ -31,6 +32,8 @@ export interface CheckReport {
   runsCsv: { exists: boolean; headerOk: boolean; rowsChecked: number; damagedRows: number };
   scoresCsv: { exists: boolean; headerOk: boolean; rowsChecked: number; damagedRows: number };
   agents: { exists: boolean; ok: boolean; count: number };
+  /** The logouts (revoked-sessions.json): `count` those whose cookie has not expired yet. */
+  revokedSessions: { exists: boolean; ok: boolean; count: number };
   problems: CheckProblem[];
   warnings: string[];
 }
@@ -116,7 +119,7 @@ function csvProblems(file: string, csv: RunsCsvCheck): CheckProblem[] {
 }
 
 /** Run every check on the data directory. Read-only; holds the data lock only to read runs.csv. */
-export async function checkData(options: { dataDir: string; onProgress?: ProgressCallback }): Promise<CheckReport> {
+export async function checkData(options: { dataDir: string; onProgress?: ProgressCallback; now?: () => Date }): Promise<CheckReport> {
   const paths = dataPaths(options.dataDir);
   const onProgress = options.onProgress ?? noProgress;
   await assertDataDir(paths.dataDir);
@@ -166,6 +169,13 @@ export async function checkData(options: { dataDir: string; onProgress?: Progres
     warnings.push(`agents.json has ${agents.invalidEntries} entries the lab cannot read (they are kept, but not listed)`);
   }
 
+  const revokedBytes = await readIfExists(paths.revokedSessionsJson);
+  const revoked = revokedBytes === undefined ? undefined : checkRevokedSessionsBytes(revokedBytes);
+  if (revoked?.problem) {
+    problems.push({ file: 'revoked-sessions.json', kind: 'revoked-sessions', message: `${revoked.problem.message}: logouts are not enforced until it is restored` });
+  }
+  const now = (options.now ?? (() => new Date()))().getTime();
+
   return {
     dataDir: paths.dataDir,
     ok: problems.length === 0,
@@ -188,6 +198,7 @@ export async function checkData(options: { dataDir: string; onProgress?: Progres
       damagedRows: scores?.damagedRows ?? 0,
     },
     agents: { exists: agentsBytes !== undefined, ok: agents?.problem === undefined, count: agents?.agents ?? 0 },
+    revokedSessions: { exists: revokedBytes !== undefined, ok: revoked?.problem === undefined, count: unexpiredRevocations(revoked?.entries ?? [], now).length },
     problems,
     warnings,
   };

@@ -1,4 +1,5 @@
 import path from 'node:path';
+import { REVOKED_SESSIONS_FILE } from '../store/index.js';
 
 /** Where the lab keeps its files inside DATA_DIR (docs/data-files.md). */
 export interface DataPaths {
@@ -10,6 +11,8 @@ export interface DataPaths {
   agentsJson: string;
   /** One file per agent, when the store keeps agents that way. */
   agentsDir: string;
+  /** Logouts that hold until the cookie would have expired (`revoked-sessions.json`). */
+  revokedSessionsJson: string;
   quarantineDir: string;
 }
 
@@ -22,6 +25,7 @@ export function dataPaths(dataDir: string): DataPaths {
     scoresCsv: path.join(root, 'scores.csv'),
     agentsJson: path.join(root, 'agents.json'),
     agentsDir: path.join(root, 'agents'),
+    revokedSessionsJson: path.join(root, REVOKED_SESSIONS_FILE),
     quarantineDir: path.join(root, 'quarantined'),
   };
 }

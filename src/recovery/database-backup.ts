@@ -18,17 +18,35 @@ import { formatStamp, formatStampMillis } from './timestamp.js';
  * (pg_dump's custom format) with a manifest holding its SHA-256 and each table's row count.
  * Restore verifies the checksum, saves the current tables to
  * `DATA_DIR/quarantined/pre-restore-<timestamp>/database.pgdump`, then replaces the chosen
- * tables with the snapshot's rows in one transaction: all of them land or none do.
+ * tables with the snapshot's rows in one transaction: all of them land or none do. `all` also
+ * brings back the logouts (`revoked_sessions`), merged with those made since the snapshot:
+ * replacing them would sign people back in.
  */
 
 export const DATABASE_BACKUP_FORMAT = 'agent-lab-postgres-backup/1';
 const DUMP_FILE = 'database.pgdump';
 /** The tables a restore `--type` names. */
-const TABLES_OF_TYPE = { sessions: ['sessions'], telemetry: ['runs'], scores: ['scores'], agents: ['agents'], all: ['agents', 'sessions', 'runs', 'scores'] } as const;
-type LabTable = 'agents' | 'sessions' | 'runs' | 'scores';
-const LAB_TABLES: readonly LabTable[] = ['agents', 'sessions', 'runs', 'scores'];
+const TABLES_OF_TYPE = {
+  sessions: ['sessions'],
+  telemetry: ['runs'],
+  scores: ['scores'],
+  agents: ['agents'],
+  all: ['agents', 'sessions', 'runs', 'scores', 'revoked_sessions'],
+} as const;
+type LabTable = 'agents' | 'sessions' | 'runs' | 'scores' | 'revoked_sessions';
+const LAB_TABLES: readonly LabTable[] = ['agents', 'sessions', 'runs', 'scores', 'revoked_sessions'];
+/** Tables a restore merges into instead of replacing: a logout is never undone. */
+const MERGED_TABLES: ReadonlySet<LabTable> = new Set(['revoked_sessions']);
 
-const rowCounts = z.object({ agents: z.number().int().nonnegative(), sessions: z.number().int().nonnegative(), runs: z.number().int().nonnegative(), scores: z.number().int().nonnegative() });
+const rowCount = z.number().int().nonnegative();
+const rowCounts = z.object({
+  agents: rowCount,
+  sessions: rowCount,
+  runs: rowCount,
+  scores: rowCount,
+  /** Absent in snapshots written before logouts were counted. */
+  revoked_sessions: rowCount.optional(),
+});
 export const databaseManifestSchema = z.object({
   format: z.literal(DATABASE_BACKUP_FORMAT),
   name: z.string(),
@@ -46,7 +64,7 @@ export async function countRows(db: Database): Promise<TableRows> {
   const counts = await Promise.all(
     LAB_TABLES.map(async (table) => Number((await db.selectFrom(table).select((builder) => builder.fn.countAll<string>().as('rows')).executeTakeFirstOrThrow()).rows)),
   );
-  return { agents: counts[0]!, sessions: counts[1]!, runs: counts[2]!, scores: counts[3]! };
+  return { agents: counts[0]!, sessions: counts[1]!, runs: counts[2]!, scores: counts[3]!, revoked_sessions: counts[4]! };
 }
 
 export interface DatabaseBackupResult {
@@ -158,12 +176,18 @@ export async function verifyDatabaseBackup(options: { backupDir: string; name?: 
   return verifyDatabaseSnapshot(snapshot);
 }
 
+/** One table a restore touched: replaced by the snapshot's rows, or (logouts) merged with them. */
+export type RestoredTable =
+  | { table: LabTable; rows_before: number; rows_after: number }
+  /** `rows_after` is counted after the merge (absent on a dry run); `snapshot_rows` is what the snapshot held. */
+  | { table: LabTable; merged: true; rows_before: number; snapshot_rows: number | null; rows_after?: number };
+
 export interface DatabaseRestoreResult {
   snapshot: string;
   snapshotDirectory: string;
   types: string[];
   dryRun: boolean;
-  tables: Array<{ table: LabTable; rows_before: number; rows_after: number }>;
+  tables: RestoredTable[];
   /** The dump of the tables as they were before the restore (not written on a dry run). */
   preRestoreFile: string | undefined;
   durationMs: number;
@@ -194,16 +218,20 @@ export async function restoreDatabase(options: {
   }
   const tables = [...TABLES_OF_TYPE[type]] as LabTable[];
   const before = await countRows(options.db);
-  const outcome = (preRestoreFile: string | undefined): DatabaseRestoreResult => ({
+  const outcome = (preRestoreFile: string | undefined, after: TableRows | undefined): DatabaseRestoreResult => ({
     snapshot: snapshot.name,
     snapshotDirectory: snapshot.directory,
     types: [type],
     dryRun: options.dryRun,
-    tables: tables.map((table) => ({ table, rows_before: before[table], rows_after: verified.rows[table] })),
+    tables: tables.map((table): RestoredTable => {
+      const rowsBefore = before[table] ?? 0;
+      if (!MERGED_TABLES.has(table)) return { table, rows_before: rowsBefore, rows_after: verified.rows[table] ?? 0 };
+      return { table, merged: true, rows_before: rowsBefore, snapshot_rows: verified.rows[table] ?? null, ...(after ? { rows_after: after[table] ?? 0 } : {}) };
+    }),
     preRestoreFile,
     durationMs: Math.round(performance.now() - started),
   });
-  if (options.dryRun) return outcome(undefined);
+  if (options.dryRun) return outcome(undefined, undefined);
 
   const preRestoreDirectory = path.join(path.resolve(options.dataDir), 'quarantined', `pre-restore-${formatStampMillis(new Date())}`);
   await mkdir(preRestoreDirectory, { recursive: true });
@@ -223,19 +251,26 @@ export async function restoreDatabase(options: {
     input: restoreScript({ tables, dump: path.join(snapshot.directory, DUMP_FILE) }),
     what: `restoring ${tables.join(', ')} from ${snapshot.name}`,
   });
-  return outcome(preRestoreFile);
+  return outcome(preRestoreFile, await countRows(options.db));
 }
 
 /**
  * The psql script of a restore: empty the tables, then the snapshot's rows as pg_restore
  * writes them (COPY), then the identity sequence of each table ordered by `seq` (all but
- * sessions) moved past its largest, so rows recorded after the restore sort after the restored ones.
+ * sessions and the logouts) moved past its largest, so rows recorded after the restore sort
+ * after the restored ones. The logouts are merged: the current rows are set aside (the table
+ * locked first, so a logout made meanwhile waits instead of being lost) and added back.
  */
 function restoreScript(options: { tables: LabTable[]; dump: string }): Readable {
   const quoted = options.tables.map((table) => `public.${table}`).join(', ');
+  const merged = options.tables.filter((table) => MERGED_TABLES.has(table));
   const program = findPostgresTool('pg_restore');
   return Readable.from(
     (async function* script() {
+      for (const table of merged) {
+        yield `LOCK TABLE public.${table} IN EXCLUSIVE MODE;\n`;
+        yield `CREATE TEMPORARY TABLE agent_lab_${table}_before ON COMMIT DROP AS SELECT * FROM public.${table};\n`;
+      }
       yield `TRUNCATE TABLE ${quoted};\n`;
       const child = spawn(program, ['--data-only', '--no-owner', ...options.tables.map((table) => `--table=${table}`), '--file=-', options.dump], {
         stdio: ['ignore', 'pipe', 'pipe'],
@@ -247,7 +282,15 @@ function restoreScript(options: { tables: LabTable[]; dump: string }): Readable 
       const status = await closed;
       // A failed pg_restore must fail the transaction: psql stops at this error and rolls back.
       if (status !== 0) yield `\\echo pg_restore failed: ${JSON.stringify(stderr.trim().slice(-500))}\nSELECT 1/0 AS pg_restore_failed;\n`;
-      for (const table of options.tables.filter((name) => name !== 'sessions')) {
+      // pg_restore's script empties search_path: every name below is qualified.
+      for (const table of merged) {
+        yield (
+          `INSERT INTO public.${table} (id, expires_at) SELECT id, expires_at FROM pg_temp.agent_lab_${table}_before ` +
+          `ON CONFLICT (id) DO UPDATE SET expires_at = GREATEST(public.${table}.expires_at, EXCLUDED.expires_at);\n` +
+          `DELETE FROM public.${table} WHERE expires_at <= pg_catalog.now();\n`
+        );
+      }
+      for (const table of options.tables.filter((name) => name !== 'sessions' && !MERGED_TABLES.has(name))) {
         yield `SELECT setval(pg_get_serial_sequence('public.${table}', 'seq'), coalesce((SELECT max(seq) FROM public.${table}), 0) + 1, false);\n`;
       }
     })(),

@@ -2,7 +2,7 @@ import { mkdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { gunzip as gunzipCallback } from 'node:zlib';
-import { writeFileAtomic, writeJsonAtomic } from '../store/index.js';
+import { REVOKED_SESSIONS_FILE, writeFileAtomic, writeJsonAtomic } from '../store/index.js';
 import { checkAgentsBytes } from './agents-check.js';
 import { resolveInside } from './contained-path.js';
 import { assertBackupDir, listBackups, readBackupManifest, verifySnapshot, type BackupFileEntry, type SnapshotInfo } from './backup.js';
@@ -13,6 +13,7 @@ import { withRecoveryLock } from './lock.js';
 import { noProgress, type ProgressCallback } from './progress.js';
 import { fromFileSystemError, RecoveryError } from './recovery-error.js';
 import { checkRunsCsvBytes } from './runs-csv-check.js';
+import { checkRevokedSessionsBytes, mergeRevocations } from './revoked-sessions-check.js';
 import { checkScoresCsvBytes } from './scores-csv-check.js';
 import { checkSessionBytes } from './session-check.js';
 import { formatStamp, parseDateArgument, parseTimeArgument } from './timestamp.js';
@@ -21,7 +22,8 @@ import { formatStamp, parseDateArgument, parseTimeArgument } from './timestamp.j
  * `restore`: bring files back from a snapshot. It picks the newest snapshot of a UTC day
  * (or the one named by `--time`), verifies every checksum before touching anything,
  * copies what it replaces to `data/quarantined/pre-restore-<timestamp>/`, and restores
- * missing and damaged files (every differing file with `overwrite`).
+ * missing and damaged files (every differing file with `overwrite`). `all` also brings back the
+ * logouts (revoked-sessions.json), merged with the current ones so no logout is ever undone.
  */
 
 const gunzip = promisify(gunzipCallback);
@@ -38,10 +40,12 @@ export type RestoreAction =
   /** The data file is valid and differs from the snapshot: kept (use overwrite to replace). */
   | 'kept'
   /** The snapshot's own copy is damaged (it was backed up damaged): never restored. */
-  | 'snapshot-damaged';
+  | 'snapshot-damaged'
+  /** revoked-sessions.json: the snapshot's unexpired logouts added to the current ones (never replaced). */
+  | 'merged';
 
 export interface RestoreFileOutcome {
-  /** Path relative to the data directory (`sessions/x.json`, `runs.csv`, `scores.csv`, `agents.json`). */
+  /** Path relative to the data directory (`sessions/x.json`, `runs.csv`, `scores.csv`, `agents.json`, `revoked-sessions.json`). */
   file: string;
   action: RestoreAction;
   /** Why a damaged file counted as damaged. */
@@ -67,7 +71,7 @@ export function parseRestoreType(value: string): RestoreType {
   const trimmed = value.trim().toLowerCase();
   if (!(RESTORE_TYPES as readonly string[]).includes(trimmed)) {
     throw new RecoveryError('usage:type', `--type "${value}" is not one of ${RESTORE_TYPES.join('|')}`, {
-      hint: 'sessions restores data/sessions, telemetry runs.csv, scores scores.csv, agents agents.json, all every one',
+      hint: 'sessions restores data/sessions, telemetry runs.csv, scores scores.csv, agents agents.json, all every one and the logouts',
     });
   }
   return trimmed as RestoreType;
@@ -101,9 +105,10 @@ interface PlannedFile {
   entry: BackupFileEntry;
   /** Path relative to the data directory. */
   target: string;
-  kind: 'session' | 'telemetry' | 'scores' | 'agents';
+  kind: 'session' | 'telemetry' | 'scores' | 'agents' | 'logouts';
 }
 
+/** The snapshot's files the chosen types restore; `all` (and only `all`) includes the logouts. */
 function plannedFiles(files: BackupFileEntry[], types: Set<string>): PlannedFile[] {
   const planned: PlannedFile[] = [];
   for (const entry of files) {
@@ -115,6 +120,8 @@ function plannedFiles(files: BackupFileEntry[], types: Set<string>): PlannedFile
       planned.push({ entry, target: entry.restores_to ?? 'scores.csv', kind: 'scores' });
     } else if ((entry.path === 'agents.json' || entry.path.startsWith('agents/')) && types.has('agents')) {
       planned.push({ entry, target: entry.path, kind: 'agents' });
+    } else if (entry.path === REVOKED_SESSIONS_FILE && types.has('all')) {
+      planned.push({ entry, target: entry.path, kind: 'logouts' });
     }
   }
   return planned;
@@ -127,6 +134,7 @@ function damageOf(kind: PlannedFile['kind'], bytes: Buffer): string | undefined 
     const check = kind === 'telemetry' ? checkRunsCsvBytes(bytes) : checkScoresCsvBytes(bytes);
     return check.problems.length > 0 ? `${check.problems.length} problem(s), first: line ${check.problems[0]!.line}: ${check.problems[0]!.message}` : undefined;
   }
+  if (kind === 'logouts') return checkRevokedSessionsBytes(bytes).problem?.message;
   return checkAgentsBytes(bytes).problem?.message;
 }
 
@@ -144,7 +152,7 @@ function decide(options: {
   return { file: planned.target, action: options.overwrite ? 'overwrite' : 'kept' };
 }
 
-const WRITES = new Set<RestoreAction>(['restore-missing', 'restore-damaged', 'overwrite']);
+const WRITES = new Set<RestoreAction>(['restore-missing', 'restore-damaged', 'overwrite', 'merged']);
 
 /** Restore from a snapshot. Refuses (RecoveryError) before changing anything when a checksum fails. */
 export async function restoreData(options: {
@@ -176,7 +184,7 @@ export async function restoreData(options: {
   }
   const manifest = await readBackupManifest(snapshot.directory);
   const types = type === 'all' ? (['sessions', 'telemetry', 'scores', 'agents'] as const) : ([type] as const);
-  const planned = plannedFiles(manifest.files, new Set<string>(types));
+  const planned = plannedFiles(manifest.files, new Set<string>([type, ...types]));
   const overwrite = options.overwrite ?? false;
 
   // The snapshot's bytes (decompressed for runs.csv), already verified against the manifest.
@@ -200,7 +208,26 @@ export async function restoreData(options: {
     for (const file of planned) {
       const current = await readIfExists(path.join(paths.dataDir, file.target));
       let outcome = decide({ planned: file, current, snapshotContentHash: contentHash(file), overwrite });
-      if (WRITES.has(outcome.action)) {
+      if (file.kind === 'logouts' && current !== undefined && (outcome.action === 'kept' || outcome.action === 'overwrite')) {
+        // A valid list of logouts is never replaced (that would undo logouts made since): merged.
+        const snapshotCopy = await contentOf(file);
+        const damage = damageOf(file.kind, snapshotCopy);
+        if (damage) {
+          outcome = { file: file.target, action: 'snapshot-damaged', reason: `the snapshot's copy: ${damage}` };
+        } else {
+          const merged = mergeRevocations({
+            current: checkRevokedSessionsBytes(current).entries,
+            snapshot: checkRevokedSessionsBytes(snapshotCopy).entries,
+            now: now().getTime(),
+          });
+          if (merged.added === 0) {
+            outcome = { file: file.target, action: 'unchanged', reason: 'already holds every unexpired logout of the snapshot' };
+          } else {
+            outcome = { file: file.target, action: 'merged', reason: `${merged.added} logout(s) of the snapshot added to the current ones` };
+            contents.set(file.target, Buffer.from(`${JSON.stringify({ revoked: merged.entries }, null, 2)}\n`));
+          }
+        }
+      } else if (WRITES.has(outcome.action)) {
         const content = await contentOf(file);
         const damage = damageOf(file.kind, content);
         if (damage) outcome = { file: file.target, action: 'snapshot-damaged', reason: `the snapshot's copy: ${damage}` };
@@ -221,6 +248,7 @@ export async function restoreData(options: {
       unchanged: 0,
       kept: 0,
       'snapshot-damaged': 0,
+      merged: 0,
     };
     for (const file of files) counts[file.action] += 1;
     return {

@@ -53,6 +53,8 @@ export async function createLab(options: { config: LabConfig; logger: Logger }):
   const postgres = config.databaseUrl
     ? await openPostgresStorage({
         url: config.databaseUrl,
+        maxConnections: config.databasePoolSize,
+        statementTimeoutMs: config.databaseStatementTimeoutMs,
         onIdleError: (error) => logger.warn({ err: error }, 'An idle database connection failed; it will be replaced'),
       })
     : undefined;

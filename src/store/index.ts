@@ -32,4 +32,5 @@ export type {
 } from './session-store.js';
 export { ScoresCsv, isScoresHeader, parseScoresCsv } from './scores-csv.js';
 export type { ScoresCsvContent, ScoresCsvInitResult } from './scores-csv.js';
-export { RevokedSessionsFile } from './revoked-sessions-file.js';
+export { REVOKED_SESSIONS_FILE, RevokedSessionsFile, revokedSessionSchema, revokedSessionsFileSchema } from './revoked-sessions-file.js';
+export type { RevokedSession } from './revoked-sessions-file.js';

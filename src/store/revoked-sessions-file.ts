@@ -10,9 +10,15 @@ import { withDataLock } from './data-lock.js';
  * cookie would have expired anyway. Written atomically under the data lock.
  */
 
-const revokedFileSchema = z.object({
-  revoked: z.array(z.object({ id: z.string().min(1).max(64), expires_at: z.iso.datetime() })),
-});
+/** The file's name inside DATA_DIR. */
+export const REVOKED_SESSIONS_FILE = 'revoked-sessions.json';
+
+/** One logout: the sign-in session's id and when its cookie would have expired. */
+export const revokedSessionSchema = z.object({ id: z.string().min(1).max(64), expires_at: z.iso.datetime() });
+export type RevokedSession = z.infer<typeof revokedSessionSchema>;
+
+/** The whole file, as the lab writes it (`agent-lab check` and `restore` read it through this too). */
+export const revokedSessionsFileSchema = z.object({ revoked: z.array(revokedSessionSchema) });
 
 export class RevokedSessionsFile {
   readonly path: string;
@@ -21,7 +27,7 @@ export class RevokedSessionsFile {
 
   constructor(options: { dataDir: string; now?: () => number }) {
     this.#dataDir = path.resolve(options.dataDir);
-    this.path = path.join(this.#dataDir, 'revoked-sessions.json');
+    this.path = path.join(this.#dataDir, REVOKED_SESSIONS_FILE);
     this.#now = options.now ?? Date.now;
   }
 
@@ -49,7 +55,7 @@ export class RevokedSessionsFile {
     });
   }
 
-  async #read(): Promise<z.infer<typeof revokedFileSchema>['revoked']> {
+  async #read(): Promise<RevokedSession[]> {
     let value: unknown;
     try {
       value = await readJsonFile(this.path);
@@ -57,7 +63,7 @@ export class RevokedSessionsFile {
       if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
       throw error;
     }
-    const parsed = revokedFileSchema.safeParse(value);
+    const parsed = revokedSessionsFileSchema.safeParse(value);
     if (!parsed.success) throw new DamagedFileError(this.path, `not a list of revoked sessions (${parsed.error.issues[0]?.message ?? 'invalid'})`);
     return parsed.data.revoked;
   }

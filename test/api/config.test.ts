@@ -22,7 +22,26 @@ describe('configuration', () => {
       breakerResetSeconds: 60,
       retryMaxAttempts: 3,
       fetchAllowlist: ['example.com', 'api.github.com', 'raw.githubusercontent.com'],
+      databasePoolSize: 10,
+      databaseStatementTimeoutMs: 30_000,
     });
+  });
+
+  it('reads the PostgreSQL pool size and statement timeout (0 = no limit, fractions of a second allowed)', () => {
+    expect(loadConfig({ env: { DATABASE_POOL_SIZE: '25', DATABASE_STATEMENT_TIMEOUT_SECONDS: '2.5' }, dotenvFile: false })).toMatchObject({
+      databasePoolSize: 25,
+      databaseStatementTimeoutMs: 2500,
+    });
+    expect(loadConfig({ env: { DATABASE_STATEMENT_TIMEOUT_SECONDS: '0' }, dotenvFile: false }).databaseStatementTimeoutMs).toBe(0);
+    for (const [env, message] of [
+      [{ DATABASE_POOL_SIZE: '0' }, 'DATABASE_POOL_SIZE must be at least 1'],
+      [{ DATABASE_POOL_SIZE: '2.5' }, 'DATABASE_POOL_SIZE must be a whole number'],
+      [{ DATABASE_POOL_SIZE: 'many' }, 'DATABASE_POOL_SIZE must be a number'],
+      [{ DATABASE_STATEMENT_TIMEOUT_SECONDS: '-1' }, 'DATABASE_STATEMENT_TIMEOUT_SECONDS must be 0 (no limit) or more'],
+      [{ DATABASE_STATEMENT_TIMEOUT_SECONDS: 'soon' }, 'DATABASE_STATEMENT_TIMEOUT_SECONDS must be a number'],
+    ] as const) {
+      expect(() => loadConfig({ env, dotenvFile: false }), message).toThrow(message);
+    }
   });
 
   it.each([

@@ -216,10 +216,19 @@ describe.skipIf(missing(CHROMIUM_PREREQUISITE))('the bake-off view', () => {
     await expect.poll(() => verdict.getAttribute('data-outcome'), { timeout: 20_000 }).toBe('A');
     expect(await ui.testId('judge-pairwise-headline').textContent()).toBe('A wins');
     expect(await ui.testId('judge-pairwise-reason').textContent()).toContain('mentions "hello"');
-    const runs = (await api(`${lab.url}/api/runs?experiment_id=e2e-pairwise`)).json.runs as Array<{ run_id: string; agent_id: string; task_label: string }>;
+    const runs = (await api(`${lab.url}/api/runs?experiment_id=e2e-pairwise`)).json.runs as Array<{ run_id: string; agent_id: string; task_label: string; session_id: string }>;
     const goodRun = runs.find((run) => run.agent_id === judging.good)!;
     const badRun = runs.find((run) => run.agent_id === judging.bad)!;
     expect(runs.filter((run) => run.task_label === 'judge')).toHaveLength(2); // asked in both orders
+
+    // The judge's calls share the experiment id: the sidebar files them with the bake-off, whose badge stays "bake-off".
+    const group = page.locator('[data-testid="session-group"]', { has: page.locator('.group-title', { hasText: /^e2e-pairwise$/ }) });
+    const sessionIds = [...new Set(runs.map((run) => run.session_id))];
+    await expect
+      .poll(() => group.locator('[data-testid="session-item"]').evaluateAll((nodes) => nodes.map((node) => node.getAttribute('data-session-id')).sort()), { timeout: 10_000 })
+      .toEqual(sessionIds.sort());
+    expect(await group.getAttribute('data-kind')).toBe('bake-off');
+    expect(await group.getByTestId('session-group-badge').textContent()).toBe('bake-off');
     expect(await ui.testId('judge-pairwise-legend').count()).toBe(0); // A and B are the lanes A and B
     const saved = (await api(`${lab.url}/api/scores?run_id=${goodRun.run_id}&kind=pairwise`)).json.scores as Array<{ value: number; opponent_run_id: string; scorer: string }>;
     expect(saved).toEqual([expect.objectContaining({ value: 1, opponent_run_id: badRun.run_id, scorer: 'Pair fair' })]);

@@ -195,6 +195,69 @@ describe.skipIf(missing(CHROMIUM_PREREQUISITE))('the rebuilt UI', () => {
     await ui.testId('session-new').click();
   });
 
+  it('switching agents with unsaved settings asks in the page: keep editing (or Esc), discard and switch, or save and switch', async () => {
+    const tryoutId = (await page.locator('[data-testid="agent-item"]', { hasText: 'Tryout' }).getAttribute('data-agent-id'))!;
+    const storedTemperature = async (id: string) => (await api(`${lab.url}/api/agents/${id}`)).json.temperature as number;
+    const helperTemperature = await storedTemperature(agentId);
+    const nativeDialogs: string[] = [];
+    page.on('dialog', (dialog) => {
+      nativeDialogs.push(dialog.message());
+      void dialog.dismiss();
+    });
+    const question = ui.testId('discard-dialog');
+    const tryoutItem = page.locator(`[data-testid="agent-item"][data-agent-id="${tryoutId}"]`);
+
+    await ui.openSettings();
+    await ui.testId('temperature-input').fill('1.1');
+    await eventually(() => ui.testId('chat-unsaved').textContent()).toContain('unsaved changes');
+
+    // The header's switch: asked, and Keep editing leaves agent and settings as they were.
+    await ui.testId('agent-select').selectOption(tryoutId);
+    await question.waitFor({ state: 'visible' });
+    expect(await ui.testId('discard-message').textContent()).toMatch(/“Helper” has settings you have not saved\. Switching to “Tryout”/);
+    await ui.screenshot('chat-discard-question-1440-light');
+    await ui.testId('discard-keep').click();
+    await question.waitFor({ state: 'hidden' });
+    expect(await ui.testId('agent-select').inputValue()).toBe(agentId);
+    expect(await ui.testId('temperature-input').inputValue()).toBe('1.1');
+
+    // The sidebar's agent: Esc keeps editing too.
+    await tryoutItem.getByTestId('agent-pick').click();
+    await question.waitFor({ state: 'visible' });
+    await page.keyboard.press('Escape');
+    await question.waitFor({ state: 'hidden' });
+    expect(await ui.testId('agent-select').inputValue()).toBe(agentId);
+    expect(await ui.testId('temperature-input').inputValue()).toBe('1.1');
+
+    // Edit on another agent, then Discard and switch: its saved settings, Helper's left unsaved.
+    await tryoutItem.getByTestId('agent-edit').click();
+    await question.waitFor({ state: 'visible' });
+    await ui.testId('discard-confirm').click();
+    await eventually(() => ui.testId('agent-select').inputValue()).toBe(tryoutId);
+    expect(await ui.testId('temperature-input').inputValue()).toBe('0.2');
+    expect(await storedTemperature(agentId)).toBe(helperTemperature);
+
+    // Save and switch: the changes land on the agent, then the switch happens.
+    await ui.testId('temperature-input').fill('0.9');
+    await eventually(() => ui.testId('chat-unsaved').textContent()).toContain('unsaved changes');
+    await ui.testId('agent-select').selectOption(agentId);
+    await question.waitFor({ state: 'visible' });
+    await ui.testId('discard-save').click();
+    await eventually(() => ui.testId('agent-select').inputValue()).toBe(agentId);
+    expect(await storedTemperature(tryoutId)).toBe(0.9);
+    expect(await question.isVisible()).toBe(false);
+
+    // Nothing unsaved: switching asks nothing.
+    await ui.testId('agent-select').selectOption(tryoutId);
+    await eventually(() => ui.testId('agent-select').inputValue()).toBe(tryoutId);
+    expect(await question.isVisible()).toBe(false);
+    await ui.testId('agent-select').selectOption(agentId);
+    await eventually(() => ui.testId('agent-select').inputValue()).toBe(agentId);
+    await ui.testId('settings-close').click();
+    expect(nativeDialogs).toEqual([]);
+    expect(pageErrors).toEqual([]);
+  });
+
   it('lists sessions by day with plain-text titles, and a bake-off’s sessions under its experiment with a badge — live, without a reload', async () => {
     await api(`${lab.url}/api/chat`, { body: { agent_id: agentId, message: '# **Markdown** title [[scenario:normal text="x"]]', stream: false } });
     await postSse({ url: `${lab.url}/api/bakeoff`, body: { message: 'Race [[scenario:normal text="go"]]', lanes: [{ agent_id: agentId }, { agent_id: agentId }], tags: { experiment_id: 'e2e-live' } } });

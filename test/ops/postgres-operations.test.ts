@@ -148,7 +148,7 @@ describe.skipIf(missing(postgresPrerequisite()))('PostgreSQL mode operations: im
     const backup = await cli(['backup', '--json']);
     expect(backup.code, backup.stderr).toBe(0);
     const snapshot = JSON.parse(backup.stdout);
-    expect(snapshot.rows).toEqual({ agents: expect.any(Number), sessions: 2, runs: 3, scores: 1 });
+    expect(snapshot.rows).toEqual({ agents: expect.any(Number), sessions: 2, runs: 3, scores: 1, revoked_sessions: 0 });
     expect(await readdir(snapshot.directory)).toEqual(['database.pgdump', 'manifest.json']);
     expect((await cli(['backup', '--verify'])).code).toBe(0);
 
@@ -230,6 +230,51 @@ describe.skipIf(missing(postgresPrerequisite()))('PostgreSQL mode operations: im
     } finally {
       await first.destroy();
       await second.destroy();
+    }
+  });
+
+  it('backup keeps the logouts; restore --type all merges them with those made since, so nobody is signed back in', async () => {
+    const token = 'restore-lab-token-0123';
+    const db = createDatabase({ url: databaseUrl, maxConnections: 2 });
+    const instance = () => createAuth({ token, revocations: new PostgresRevokedSessions({ db }) });
+    try {
+      const auth = instance();
+      const signIn = () => ({ headers: { cookie: auth.sessionCookie({ secure: false }).split(';')[0]! } }) as Parameters<typeof auth.authorized>[0];
+      const beforeBackup = signIn();
+      const afterBackup = signIn();
+      const stillIn = signIn();
+      expect(await auth.revoke(beforeBackup)).toBe(true);
+      const inForce = await count('revoked_sessions');
+      const backup = await cli(['backup', '--json']);
+      expect(backup.code, backup.stderr).toBe(0);
+      expect(JSON.parse(backup.stdout).rows.revoked_sessions).toBe(inForce);
+
+      // The incident: the logouts are lost; then someone signs out after the snapshot.
+      await client.query('delete from revoked_sessions');
+      expect(await auth.revoke(afterBackup)).toBe(true);
+      const lost = instance();
+      await lost.refreshRevocations();
+      expect(lost.authorized(beforeBackup)).toBe(true);
+
+      // Restoring runs alone leaves the logouts as they are.
+      expect((await cli(['restore', '--type', 'telemetry', '--date', today()])).code).toBe(0);
+      expect(await count('revoked_sessions')).toBe(1);
+
+      const dryRun = await cli(['restore', '--type', 'all', '--date', today(), '--dry-run']);
+      expect(dryRun.code, dryRun.stderr).toBe(0);
+      expect(dryRun.stdout).toContain(`Would merge the snapshot's ${inForce} logouts into revoked_sessions (1 rows;`);
+      expect(await count('revoked_sessions')).toBe(1);
+
+      const all = await cli(['restore', '--type', 'all', '--date', today(), '--json']);
+      expect(all.code, all.stderr).toBe(0);
+      expect(JSON.parse(all.stdout).tables).toContainEqual({ table: 'revoked_sessions', merged: true, rows_before: 1, snapshot_rows: inForce, rows_after: inForce + 1 });
+      const restarted = instance();
+      await restarted.refreshRevocations();
+      expect(restarted.authorized(beforeBackup)).toBe(false);
+      expect(restarted.authorized(afterBackup)).toBe(false);
+      expect(restarted.authorized(stillIn)).toBe(true);
+    } finally {
+      await db.destroy();
     }
   });
 

@@ -8,6 +8,7 @@ import type { Turn } from './chat/turn.js';
 import { useChat, type ReplaceExchange } from './chat/use-chat.js';
 import { AgentPanel } from './components/agent-panel.js';
 import { UnsavedChanges } from './components/unsaved-changes.js';
+import { DiscardChangesDialog } from './components/discard-changes-dialog.js';
 import { AuthPrompt } from './components/auth-prompt.js';
 import { Banners } from './components/banners.js';
 import { WebBadge, webBadgeState } from './components/web-badge.js';
@@ -17,6 +18,7 @@ import { Sidebar } from './components/sidebar.js';
 import { ThemeToggle } from './components/theme-toggle.js';
 import { notifyLabChanged } from './state/lab-events.js';
 import { useAgents } from './state/use-agents.js';
+import { useAgentSwitchGuard } from './state/use-agent-switch-guard.js';
 import { useLabStatus } from './state/use-lab-status.js';
 import { useModels } from './state/use-models.js';
 import { useRuns } from './state/use-runs.js';
@@ -79,6 +81,7 @@ export function App() {
   const models = useModels();
   const defaultModel = useMemo(() => pickDefaultModel(models.catalog, status?.api_key_configured), [models.catalog, status?.api_key_configured]);
   const agents = useAgents({ defaultModel });
+  const switchGuard = useAgentSwitchGuard(agents);
   const runs = useRuns();
   const sessions = useSessions();
   const touch = useTouchScreen();
@@ -166,14 +169,45 @@ export function App() {
     document.getElementById('chat-input')?.focus();
   }, [chat, setView, closeDrawerOnPhone]);
 
+  const agentLabel = useCallback((agentId: string) => `“${agents.agents.find((agent) => agent.id === agentId)?.name ?? 'another agent'}”`, [agents.agents]);
+
+  /** Another agent on the form (the header's switch, the sidebar's agent): asked first when unsaved settings would be lost. */
+  const switchAgent = useCallback(
+    (agentId: string) => {
+      if (agentId === agents.selectedId) return;
+      switchGuard.request({ target: agentLabel(agentId), proceed: () => agents.select(agentId) });
+    },
+    [agents, agentLabel, switchGuard.request],
+  );
+
   const editAgent = useCallback(
     (agentId: string | null) => {
-      if (agentId) agents.select(agentId);
-      setSettingsOpen(true);
-      setView('chat');
-      closeDrawerOnPhone();
+      const open = () => {
+        setSettingsOpen(true);
+        setView('chat');
+        closeDrawerOnPhone();
+      };
+      if (agentId === null) {
+        switchGuard.request({
+          target: 'a new agent',
+          proceed: () => {
+            agents.startNew();
+            open();
+          },
+        });
+      } else if (agentId === agents.selectedId) {
+        open(); // the agent on the form, with its changes
+      } else {
+        switchGuard.request({
+          target: agentLabel(agentId),
+          proceed: () => {
+            agents.select(agentId);
+            open();
+          },
+        });
+      }
     },
-    [agents, setView, closeDrawerOnPhone],
+    [agents, agentLabel, switchGuard.request, setView, closeDrawerOnPhone],
   );
 
   const ratings = useMemo(() => {
@@ -222,6 +256,8 @@ export function App() {
           onNewChat={newChat}
           onLoadSession={loadSession}
           onEditAgent={editAgent}
+          onPickAgent={switchAgent}
+          onSwitchAgent={switchGuard.request}
           onClose={() => toggleSidebar(false)}
         />
       </aside>
@@ -259,7 +295,7 @@ export function App() {
               id="agent-select"
               className="agent-switch"
               value={agents.selectedId ?? ''}
-              onChange={(event) => event.target.value && agents.select(event.target.value)}
+              onChange={(event) => event.target.value && switchAgent(event.target.value)}
               data-testid="agent-select"
             >
               <option value="">{agents.draft.name || 'Unsaved agent'} (unsaved)</option>
@@ -341,6 +377,7 @@ export function App() {
       <div className="visually-hidden" role="status" aria-live="polite" data-testid="status-live">
         {announcement}
       </div>
+      <DiscardChangesDialog guard={switchGuard} agents={agents} readOnly={readOnly} />
       <AuthPrompt />
     </div>
   );

@@ -4,12 +4,12 @@ import { checkDatabase } from '../../recovery/database-check.js';
 import { displayPath, EXIT_CODES_HELP, runRecoveryCommand, withDatabase, withUsageExit, type CommandContext } from '../../recovery/cli-support.js';
 import { EXIT_CODES } from '../../recovery/recovery-error.js';
 
-/** `agent-lab check`: validate every session file, runs.csv, scores.csv and agents.json. */
+/** `agent-lab check`: validate every session file, runs.csv, scores.csv, agents.json and revoked-sessions.json. */
 export function register(program: Command, context: CommandContext): void {
   const command = program
     .command('check')
     .description(
-      'validate every session file, runs.csv and scores.csv (header, field counts, column types) and agents.json; with DATABASE_URL, ' +
+      'validate every session file, runs.csv and scores.csv (header, field counts, column types), agents.json and revoked-sessions.json; with DATABASE_URL, ' +
         'the database: reachable, schema current, every agent and session document readable',
     )
     .option('--json', 'print the result as JSON, for scripts')
@@ -25,7 +25,7 @@ export function register(program: Command, context: CommandContext): void {
             const lines = [
               `Checked PostgreSQL ${report.database} (answered in ${report.ping_ms} ms)`,
               `Schema: ${report.schema.applied.length} migration(s) applied${report.schema.pending.length > 0 ? `, ${report.schema.pending.length} pending` : ''}`,
-              `Rows: ${report.rows.agents} agents, ${report.rows.sessions} sessions, ${report.rows.runs} runs, ${report.rows.scores} scores`,
+              `Rows: ${report.rows.agents} agents, ${report.rows.sessions} sessions, ${report.rows.runs} runs, ${report.rows.scores} scores, ${report.rows.revoked_sessions ?? 0} logouts`,
             ];
             for (const problem of report.problems.slice(0, 50)) lines.push(`  ${problem.table} ${problem.id}: ${problem.message}`);
             if (report.problems.length > 50) lines.push(`  ... and ${report.problems.length - 50} more (--json lists all)`);
@@ -44,6 +44,9 @@ export function register(program: Command, context: CommandContext): void {
               ? `scores.csv: ${report.scoresCsv.rowsChecked} rows checked, ${report.scoresCsv.damagedRows} damaged${report.scoresCsv.headerOk ? '' : ', header damaged'}`
               : 'scores.csv: none yet',
             report.agents.exists ? `agents.json: ${report.agents.ok ? `ok (${report.agents.count} agents)` : 'damaged'}` : 'agents.json: none yet',
+            report.revokedSessions.exists
+              ? `revoked-sessions.json: ${report.revokedSessions.ok ? `ok (${report.revokedSessions.count} logouts in force)` : 'damaged'}`
+              : 'revoked-sessions.json: none yet (no logouts)',
           ];
           const shown = report.problems.slice(0, 50);
           if (shown.length > 0) {

@@ -13,7 +13,7 @@ export function register(program: Command, context: CommandContext): void {
         'replaces to DATA_DIR/quarantined/pre-restore-<timestamp>/, restores missing and damaged files (all with --overwrite). ' +
         'With DATABASE_URL: replaces the tables --type names with the dump\'s rows in one transaction, the old rows saved first',
     )
-    .requiredOption('--type <type>', 'what to restore: sessions | telemetry (runs.csv) | scores (scores.csv) | agents | all')
+    .requiredOption('--type <type>', 'what to restore: sessions | telemetry (runs.csv) | scores (scores.csv) | agents | all (these and the logouts)')
     .requiredOption('--date <YYYYMMDD>', 'UTC day of the snapshot, e.g. $(date -u +%Y%m%d)')
     .option('--time <HHMMSS>', 'the snapshot of that day at this UTC time (default: the newest of the day)')
     .option('--dry-run', 'only report what would be restored')
@@ -48,8 +48,19 @@ export function register(program: Command, context: CommandContext): void {
             });
             const lines = [
               `Snapshot ${displayPath(result.snapshotDirectory)}: checksum verified`,
-              `${result.dryRun ? 'Would replace' : 'Replaced'} ${result.tables.map((table) => `${table.table} (${table.rows_before} rows → ${table.rows_after})`).join(', ')}${result.dryRun ? ' (dry run: nothing changed)' : ''}`,
+              `${result.dryRun ? 'Would replace' : 'Replaced'} ${result.tables
+                .filter((table) => !('merged' in table))
+                .map((table) => `${table.table} (${table.rows_before} rows → ${table.rows_after})`)
+                .join(', ')}${result.dryRun ? ' (dry run: nothing changed)' : ''}`,
             ];
+            for (const table of result.tables) {
+              if (!('merged' in table)) continue;
+              const after = table.rows_after === undefined ? '' : ` → ${table.rows_after}`;
+              lines.push(
+                `${result.dryRun ? 'Would merge' : 'Merged'} the snapshot's ${table.snapshot_rows ?? 'unknown number of'} logouts into ${table.table} ` +
+                  `(${table.rows_before} rows${after}; logouts made since are kept, expired ones dropped)`,
+              );
+            }
             if (result.preRestoreFile) lines.push(`The replaced rows were saved to ${displayPath(result.preRestoreFile)} (pg_restore reads it)`);
             return { exitCode: EXIT_CODES.ok, text: lines.join('\n'), json: result };
           }
@@ -71,7 +82,8 @@ export function register(program: Command, context: CommandContext): void {
           lines.push(
             `${counts['restore-missing']} missing ${would}restored, ${counts['restore-damaged']} damaged ${would}restored, ` +
               `${counts.overwrite} ${would}overwritten, ${counts.unchanged} unchanged, ${counts.kept} kept (valid and different; --overwrite replaces them)` +
-              (counts['snapshot-damaged'] > 0 ? `, ${counts['snapshot-damaged']} not restored (damaged in the snapshot too)` : ''),
+              (counts['snapshot-damaged'] > 0 ? `, ${counts['snapshot-damaged']} not restored (damaged in the snapshot too)` : '') +
+              (counts.merged > 0 ? `, ${counts.merged} ${would}merged (logouts: the snapshot's added to today's, none undone)` : ''),
           );
           if (result.preRestoreDirectory) lines.push(`Replaced files were copied to ${displayPath(result.preRestoreDirectory)}`);
           if (result.runsCsvRowsNotInSnapshot > 0) {

@@ -141,6 +141,11 @@ export function redactDatabaseUrl(url: string): string {
 export function createDatabase(options: {
   url: string;
   maxConnections?: number;
+  /**
+   * PostgreSQL's `statement_timeout` for every connection of the pool (ms; 0 or absent = none):
+   * the server cancels a longer query, lock waits included, so a stuck query fails instead of hanging.
+   */
+  statementTimeoutMs?: number;
   applicationName?: string;
   /** Told when an idle connection fails (the server restarted); the pool replaces it. */
   onIdleError?: (error: Error) => void;
@@ -152,6 +157,7 @@ export function createDatabase(options: {
     connectionTimeoutMillis: 5000,
     idleTimeoutMillis: 30_000,
     types: typeParsers,
+    ...(options.statementTimeoutMs ? { statement_timeout: options.statementTimeoutMs } : {}),
   });
   // An idle client's connection dying (the server restarted) must not crash the lab: the pool
   // drops the client, and the next query opens a new connection.

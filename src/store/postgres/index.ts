@@ -5,7 +5,8 @@
 export { createDatabase, redactDatabaseUrl } from './database.js';
 export type { AgentsTable, Database, JsonDocument, LabDatabase, RevokedSessionsTable, RunsTable, ScoresTable, SessionsTable } from './database.js';
 export { MIGRATIONS, MIGRATION_LOCK_TABLE, MIGRATION_TABLE, MigrationError, migrateToLatest } from './migrations.js';
-export { databaseCall, withoutNulCharacters } from './database-error.js';
+export { databaseCall } from './database-error.js';
+export { replaceUnstorableCharacters } from './storable-text.js';
 export { PostgresAgentStore, agentRow } from './postgres-agent-store.js';
 export { PostgresRunHistory, runRow, toRunRecord } from './postgres-run-history.js';
 export { PostgresScoreHistory, scoreRow, toScoreRecord } from './postgres-score-history.js';

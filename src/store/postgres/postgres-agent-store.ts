@@ -4,7 +4,8 @@ import type { z } from 'zod';
 import { agentSchema, type Agent, type AgentUpdate, type agentInputSchema } from '../../domain/agent.js';
 import type { AgentRepository } from '../../domain/agent-repository.js';
 import { LabError } from '../../domain/errors.js';
-import { databaseCall, withoutNulCharacters } from './database-error.js';
+import { databaseCall } from './database-error.js';
+import { replaceUnstorableCharacters } from './storable-text.js';
 import type { Insertable } from 'kysely';
 import type { AgentsTable, Database } from './database.js';
 
@@ -45,7 +46,7 @@ export class PostgresAgentStore implements AgentRepository {
 
   async create(input: z.output<typeof agentInputSchema>): Promise<Agent> {
     const now = new Date().toISOString();
-    const agent = withoutNulCharacters<Agent>({ id: uuidv7(), ...input, created_at: now, updated_at: now });
+    const agent = replaceUnstorableCharacters<Agent>({ id: uuidv7(), ...input, created_at: now, updated_at: now });
     await databaseCall('saving an agent', () => this.#db.insertInto('agents').values(agentRow(agent)).execute());
     return agent;
   }
@@ -53,7 +54,7 @@ export class PostgresAgentStore implements AgentRepository {
   /** Under a transaction-scoped advisory lock, so instances starting together create one agent. */
   async createIfNone(input: z.output<typeof agentInputSchema>): Promise<Agent | undefined> {
     const now = new Date().toISOString();
-    const agent = withoutNulCharacters<Agent>({ id: uuidv7(), ...input, created_at: now, updated_at: now });
+    const agent = replaceUnstorableCharacters<Agent>({ id: uuidv7(), ...input, created_at: now, updated_at: now });
     return databaseCall('saving an agent', () =>
       this.#db.transaction().execute(async (transaction) => {
         await sql`select pg_advisory_xact_lock(hashtext('agent-lab:first-agent'))`.execute(transaction);
@@ -72,7 +73,7 @@ export class PostgresAgentStore implements AgentRepository {
         const current = row ? readAgent(row.document) : undefined;
         if (!current) throw notFound(id);
         const defined = Object.fromEntries(Object.entries(patch).filter(([, value]) => value !== undefined));
-        const updated = withoutNulCharacters<Agent>({ ...current, ...defined, id: current.id, created_at: current.created_at, updated_at: new Date().toISOString() });
+        const updated = replaceUnstorableCharacters<Agent>({ ...current, ...defined, id: current.id, created_at: current.created_at, updated_at: new Date().toISOString() });
         await transaction
           .updateTable('agents')
           .set({ name: updated.name, updated_at: updated.updated_at, document: JSON.stringify(updated) })
@@ -91,6 +92,6 @@ export class PostgresAgentStore implements AgentRepository {
 
 /** An agent as a row of `agents` (for `agent-lab import`, which keeps ids and times). */
 export function agentRow(agent: Agent): Insertable<AgentsTable> {
-  const clean = withoutNulCharacters(agent);
+  const clean = replaceUnstorableCharacters(agent);
   return { id: clean.id, name: clean.name, created_at: clean.created_at, updated_at: clean.updated_at, document: JSON.stringify(clean) };
 }

@@ -2,7 +2,8 @@ import { sql, type Expression, type ExpressionBuilder, type Insertable, type Sel
 import { foldAsciiCase, runTimeIso, type ExperimentQuery, type ExperimentRecord, type RunFilter, type RunHistory, type RunsSummary } from '../../domain/history.js';
 import type { ModelListSource, RunRecord, WebStatus } from '../../domain/run.js';
 import { compareModelSummaries, summariseModel } from '../../domain/run-summary.js';
-import { databaseCall, withoutNulCharacters } from './database-error.js';
+import { databaseCall } from './database-error.js';
+import { replaceUnstorableCharacters } from './storable-text.js';
 import { atOrAfter, timeOf } from './time-columns.js';
 import type { Database, LabDatabase, RunsTable } from './database.js';
 
@@ -182,7 +183,7 @@ export function runConditions(builder: ExpressionBuilder<LabDatabase, 'runs'>, f
 
 /** A run as a row of `runs` (for appending, and for `agent-lab import`). */
 export function runRow(run: RunRecord): Insertable<RunsTable> {
-  const clean = withoutNulCharacters(run);
+  const clean = replaceUnstorableCharacters(run);
   return {
     run_id: clean.run_id,
     ts: clean.ts,

@@ -1,7 +1,8 @@
 import { sql, type Expression, type Insertable, type Selectable, type SqlBool } from 'kysely';
 import type { ScoreFilter, ScoreHistory } from '../../domain/history.js';
 import type { ScoreKind, ScoreRecord } from '../../domain/score.js';
-import { databaseCall, withoutNulCharacters } from './database-error.js';
+import { databaseCall } from './database-error.js';
+import { replaceUnstorableCharacters } from './storable-text.js';
 import { atOrAfter, timeOf } from './time-columns.js';
 import type { Database, ScoresTable } from './database.js';
 
@@ -58,7 +59,7 @@ export class PostgresScoreHistory implements ScoreHistory {
 
 /** A score as a row of `scores` (for appending, and for `agent-lab import`). */
 export function scoreRow(score: ScoreRecord): Insertable<ScoresTable> {
-  const clean = withoutNulCharacters(score);
+  const clean = replaceUnstorableCharacters(score);
   return { ...clean, scored_at: timeOf(clean.ts) };
 }
 

@@ -4,7 +4,8 @@ import { LabError } from '../../domain/errors.js';
 import { SESSION_ID_PATTERN, sessionSchema, toSession, type Session } from '../../domain/session.js';
 import { newSession, parseTranscript, startSession, toSessionDocument, toSessionListEntry, withChanges, withTurn } from '../../domain/session-edit.js';
 import { searchWords, type AppendTurnOptions, type SessionInput, type SessionListOptions, type SessionRepository, type SessionSummary } from '../../domain/session-repository.js';
-import { databaseCall, withoutNulCharacters } from './database-error.js';
+import { databaseCall } from './database-error.js';
+import { replaceUnstorableCharacters } from './storable-text.js';
 import { timeOf } from './time-columns.js';
 import type { Database, LabDatabase, SessionsTable } from './database.js';
 
@@ -128,7 +129,7 @@ async function lockedSession(transaction: Transaction<LabDatabase>, id: string):
 
 /** A session as a row of `sessions` (for saving, and for `agent-lab import`). */
 export function sessionRow(session: Session): Insertable<SessionsTable> & { id: string } {
-  const clean = withoutNulCharacters(session);
+  const clean = replaceUnstorableCharacters(session);
   const entry = toSessionListEntry(clean);
   return {
     id: clean.id,

@@ -26,21 +26,31 @@ export interface PostgresStorage {
 /**
  * Open the database, bring its schema up to date (under the migration lock, so instances
  * starting together are safe) and build the stores. Rejects when the database cannot be
- * reached or migrated; the error never holds the password.
+ * reached or migrated; the error never holds the password. The migrations run on a connection
+ * of their own without the statement timeout: waiting for another instance's migration, or
+ * building an index on a long table, may rightly take longer than any one query should.
  */
-export async function openPostgresStorage(options: { url: string; maxConnections?: number; onIdleError?: (error: Error) => void }): Promise<PostgresStorage> {
+export async function openPostgresStorage(options: {
+  url: string;
+  maxConnections?: number;
+  /** PostgreSQL's statement_timeout for the stores' queries (ms; 0 or absent = none). */
+  statementTimeoutMs?: number;
+  onIdleError?: (error: Error) => void;
+}): Promise<PostgresStorage> {
+  const onIdleError = options.onIdleError ? { onIdleError: options.onIdleError } : {};
+  const migrator = createDatabase({ url: options.url, maxConnections: 1, ...onIdleError });
+  let migrationsApplied: string[];
+  try {
+    migrationsApplied = await migrateToLatest(migrator);
+  } finally {
+    await migrator.destroy().catch(() => undefined);
+  }
   const db = createDatabase({
     url: options.url,
     ...(options.maxConnections ? { maxConnections: options.maxConnections } : {}),
-    ...(options.onIdleError ? { onIdleError: options.onIdleError } : {}),
+    ...(options.statementTimeoutMs ? { statementTimeoutMs: options.statementTimeoutMs } : {}),
+    ...onIdleError,
   });
-  let migrationsApplied: string[];
-  try {
-    migrationsApplied = await migrateToLatest(db);
-  } catch (error) {
-    await db.destroy().catch(() => undefined);
-    throw error;
-  }
   return {
     db,
     displayUrl: redactDatabaseUrl(options.url),

@@ -1,6 +1,7 @@
 import { useId, useMemo, useState } from 'react';
 import type { RunRecord, SessionListItem } from '../api/types.js';
 import { groupSessions, plainTitle } from '../lib/session-groups.js';
+import type { AgentSwitch } from '../state/use-agent-switch-guard.js';
 import type { AgentsState } from '../state/use-agents.js';
 import type { SessionsState } from '../state/use-sessions.js';
 import { Icon } from './icons.js';
@@ -54,7 +55,12 @@ export function Sidebar(props: {
   readOnly: boolean;
   onNewChat: () => void;
   onLoadSession: (id: string) => Promise<void>;
+  /** Edit an agent's settings (null: a new agent); asks first when unsaved settings would be lost. */
   onEditAgent: (id: string | null) => void;
+  /** Put an agent on the form; asks first when unsaved settings would be lost. */
+  onPickAgent: (id: string) => void;
+  /** Any other change of the agent on the form (a duplicate is selected), through the same question. */
+  onSwitchAgent: (change: AgentSwitch) => void;
   onClose: () => void;
 }) {
   const { sessions, agents, currentSessionId, busy, readOnly } = props;
@@ -140,10 +146,7 @@ export function Sidebar(props: {
           <button
             type="button"
             className="small-button"
-            onClick={() => {
-              agents.startNew();
-              props.onEditAgent(null);
-            }}
+            onClick={() => props.onEditAgent(null)}
             disabled={readOnly}
             data-testid="agent-new"
           >
@@ -153,7 +156,7 @@ export function Sidebar(props: {
         <ul className="agent-list" data-testid="agent-list">
           {agents.agents.map((agent) => (
             <li key={agent.id} className={agent.id === agents.selectedId ? 'agent-item current' : 'agent-item'} data-testid="agent-item" data-agent-id={agent.id}>
-              <button type="button" className="link-button agent-pick" onClick={() => agents.select(agent.id)} data-testid="agent-pick">
+              <button type="button" className="link-button agent-pick" onClick={() => props.onPickAgent(agent.id)} data-testid="agent-pick">
                 <span className="agent-name">{agent.name}</span>
                 <span className="muted small mono">{agent.model}</span>
               </button>
@@ -166,7 +169,7 @@ export function Sidebar(props: {
                   className="icon-button"
                   title="Duplicate"
                   aria-label={`Duplicate ${agent.name}`}
-                  onClick={() => attempt(() => agents.duplicate(agent.id))}
+                  onClick={() => props.onSwitchAgent({ target: `a copy of “${agent.name}”`, proceed: () => attempt(() => agents.duplicate(agent.id)) })}
                   disabled={readOnly}
                   data-testid="agent-duplicate"
                 >

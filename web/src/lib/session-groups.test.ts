@@ -32,6 +32,29 @@ describe('the sidebar groups', () => {
     ]);
   });
 
+  it("keeps a bake-off's or eval's badge when a judge's calls share its experiment id (judge only for judge calls alone)", () => {
+    const sessions: SessionListItem[] = [
+      { id: 'judge-newest', name: 'judge call', updated_at: '2026-12-01T10:00:00Z' },
+      { id: 'lane-a', name: 'Race', updated_at: '2026-12-01T09:00:00Z' },
+      { id: 'eval-judge', name: 'judge call', updated_at: '2026-12-01T08:00:00Z' },
+      { id: 'eval-case', name: 'case', updated_at: '2026-12-01T07:00:00Z' },
+      { id: 'judge-only', name: 'judge call', updated_at: '2026-12-01T06:00:00Z' },
+    ];
+    const runs = [
+      run({ session_id: 'judge-newest', experiment_id: 'race-1', task_label: 'judge' }),
+      run({ session_id: 'lane-a', experiment_id: 'race-1', bakeoff_id: 'x' }),
+      run({ session_id: 'eval-judge', experiment_id: 'eval-greet', task_label: 'judge' }),
+      run({ session_id: 'eval-case', experiment_id: 'eval-greet' }),
+      run({ session_id: 'judge-only', experiment_id: 'graded-by-hand', task_label: 'judge' }),
+    ];
+    const groups = groupSessions({ sessions, runs, now: new Date('2026-12-01T12:00:00Z') });
+    expect(groups.map((group) => [group.label, group.badge, group.sessions.map((session) => session.id)])).toEqual([
+      ['race-1', 'bake-off', ['judge-newest', 'lane-a']],
+      ['eval-greet', 'eval', ['eval-judge', 'eval-case']],
+      ['graded-by-hand', 'judge', ['judge-only']],
+    ]);
+  });
+
   it('shows titles as plain text, never raw markdown', () => {
     expect(plainTitle('# **Bold** title with `code` and [a link](https://x.example)')).toBe('Bold title with code and a link');
     expect(plainTitle('- item\n> quote')).toBe('item quote');

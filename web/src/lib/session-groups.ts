@@ -29,6 +29,16 @@ export function plainTitle(text: string | null | undefined): string {
     .trim();
 }
 
+/**
+ * Which kind names a group when its sessions differ: a judge's calls share the experiment id of
+ * what they judged (a bake-off, an eval), so "judge" badges a group only when nothing else is in it.
+ */
+const KIND_PRECEDENCE: Record<ExperimentKind, number> = { judge: 0, batch: 1, eval: 2, 'bake-off': 3 };
+
+function strongerKind(current: ExperimentKind | undefined, candidate: ExperimentKind): ExperimentKind {
+  return current !== undefined && KIND_PRECEDENCE[current] >= KIND_PRECEDENCE[candidate] ? current : candidate;
+}
+
 /** What made a session's runs, when it was not a plain chat. */
 function experimentKind(run: Pick<RunRecord, 'bakeoff_id' | 'experiment_id' | 'task_label'>): ExperimentKind | null {
   if (run.task_label === 'judge') return 'judge';
@@ -56,7 +66,9 @@ export function groupSessions(options: { sessions: SessionListItem[]; runs: RunR
   for (const run of options.runs) {
     // A judge's calls are runs too: their sessions go with the experiment judged, or under "judge calls".
     const kind = run.session_id ? experimentKind(run) : null;
-    if (kind && (run.experiment_id || kind === 'judge')) bySession.set(run.session_id, { experimentId: run.experiment_id || 'judge calls', kind });
+    if (!kind || !(run.experiment_id || kind === 'judge')) continue;
+    const known = bySession.get(run.session_id);
+    bySession.set(run.session_id, { experimentId: run.experiment_id || 'judge calls', kind: strongerKind(known?.kind, kind) });
   }
   const groups = new Map<string, SessionGroup>();
   for (const session of options.sessions) {
@@ -69,6 +81,7 @@ export function groupSessions(options: { sessions: SessionListItem[]; runs: RunR
         : { key, label: key.slice(4), badge: null, sessions: [] };
       groups.set(key, group);
     }
+    if (experiment && group.badge) group.badge = strongerKind(group.badge, experiment.kind);
     group.sessions.push(session);
   }
   return [...groups.values()];

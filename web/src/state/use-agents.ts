@@ -20,6 +20,11 @@ export interface AgentsState {
   selectedId: string | null;
   draft: AgentInput;
   dirty: boolean;
+  /**
+   * True when the form holds settings the user changed and has not saved (a saved agent's
+   * unsaved changes, or a new agent's typed values): what switching agents would throw away.
+   */
+  unsavedWork: boolean;
   saving: boolean;
   error: string | null;
   setDraft: (update: (draft: AgentInput) => AgentInput) => void;
@@ -44,6 +49,8 @@ export function useAgents(options: { defaultModel: string }): AgentsState {
   const [selectedId, setSelectedId] = useState<string | null>(null);
   const [draft, setDraftState] = useState<AgentInput>(() => defaultDraft(''));
   const [saved, setSaved] = useState<AgentInput | null>(null);
+  /** The user changed the form since an agent (or a new one) was put on it. */
+  const [edited, setEdited] = useState(false);
   const [saving, setSaving] = useState(false);
   const [error, setError] = useState<string | null>(null);
   const latest = useRef({ draft, saved, selectedId, agents });
@@ -80,7 +87,10 @@ export function useAgents(options: { defaultModel: string }): AgentsState {
     if (selectedId) localStorage.setItem('agent-lab:agent', selectedId);
   }, [selectedId]);
 
-  const setDraft = useCallback((update: (draft: AgentInput) => AgentInput) => setDraftState(update), []);
+  const setDraft = useCallback((update: (draft: AgentInput) => AgentInput) => {
+    setDraftState(update);
+    setEdited(true);
+  }, []);
 
   const select = useCallback((id: string) => {
     const agent = latest.current.agents.find((candidate) => candidate.id === id);
@@ -88,6 +98,7 @@ export function useAgents(options: { defaultModel: string }): AgentsState {
     setSelectedId(agent.id);
     setDraftState(toDraft(agent));
     setSaved(toDraft(agent));
+    setEdited(false);
     setError(null);
   }, []);
 
@@ -95,6 +106,7 @@ export function useAgents(options: { defaultModel: string }): AgentsState {
     setSelectedId(null);
     setSaved(null);
     setDraftState((current) => ({ ...defaultDraft(current.model || defaultModel), name: 'New agent' }));
+    setEdited(false);
     setError(null);
   }, [defaultModel]);
 
@@ -110,6 +122,7 @@ export function useAgents(options: { defaultModel: string }): AgentsState {
       });
       setSelectedId(agent.id);
       setSaved(values);
+      setEdited(false);
       latest.current = { ...latest.current, selectedId: agent.id, saved: values };
       notifyLabChanged('agents');
       return agent;
@@ -124,6 +137,7 @@ export function useAgents(options: { defaultModel: string }): AgentsState {
   const revert = useCallback(() => {
     const { saved: savedValues } = latest.current;
     if (savedValues) setDraftState(savedValues);
+    setEdited(false);
     setError(null);
   }, []);
 
@@ -153,6 +167,7 @@ export function useAgents(options: { defaultModel: string }): AgentsState {
         setSelectedId(null);
         setSaved(null);
       }
+      setEdited(false);
     },
     [defaultModel],
   );
@@ -165,6 +180,7 @@ export function useAgents(options: { defaultModel: string }): AgentsState {
     setSelectedId(copy.id);
     setDraftState(toDraft(copy));
     setSaved(toDraft(copy));
+    setEdited(false);
     notifyLabChanged('agents');
   }, []);
 
@@ -179,5 +195,6 @@ export function useAgents(options: { defaultModel: string }): AgentsState {
   }, []);
 
   const dirty = saved === null || !sameDraft(draft, saved);
-  return { agents, loaded, selectedId, draft, dirty, saving, error, setDraft, select, startNew, save, revert, forRequest, restore, duplicate, remove };
+  const unsavedWork = dirty && edited;
+  return { agents, loaded, selectedId, draft, dirty, unsavedWork, saving, error, setDraft, select, startNew, save, revert, forRequest, restore, duplicate, remove };
 }
