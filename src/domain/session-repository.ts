@@ -1,3 +1,4 @@
+import { foldAsciiCase } from './history.js';
 import type { RunRecord } from './run.js';
 import type { Session, TranscriptEntry } from './session.js';
 
@@ -10,8 +11,8 @@ import type { Session, TranscriptEntry } from './session.js';
 export interface SessionRepository {
   /**
    * Sessions newest first (the files engine also lists damaged files): every one, or the
-   * newest `limit`; with `search`, only those whose name, id or model contain every word of it
-   * (case-insensitive).
+   * newest `limit`; with `q`, only those whose name, id or model contain every word of it
+   * (A–Z and a–z alike, as in `GET /api/experiments`).
    */
   list(options?: SessionListOptions): Promise<SessionSummary[]>;
   get(id: string): Promise<Session>;
@@ -29,18 +30,18 @@ export interface SessionRepository {
 
 export interface SessionListOptions {
   limit?: number;
-  search?: string;
+  q?: string;
 }
 
-/** The words of a session-list search, lower-cased (none for a blank search). */
-export function searchWords(search: string | undefined): string[] {
-  return (search ?? '').toLowerCase().split(/\s+/).filter(Boolean);
+/** The words of a session-list search with A–Z lowered (none for a blank search). */
+export function searchWords(q: string | undefined): string[] {
+  return foldAsciiCase(q ?? '').split(/\s+/).filter(Boolean);
 }
 
 /** Whether a listed session matches every search word (in its name, id or model). */
 export function matchesSearch(summary: SessionSummary, words: readonly string[]): boolean {
   if (words.length === 0) return true;
-  const haystack = (summary.damaged ? summary.id : `${summary.name} ${summary.id} ${summary.model_id}`).toLowerCase();
+  const haystack = foldAsciiCase(summary.damaged ? summary.id : `${summary.name} ${summary.id} ${summary.model_id}`);
   return words.every((word) => haystack.includes(word));
 }
 

@@ -74,7 +74,7 @@ export class SessionStore implements SessionRepository {
     }
     const live = new Set(files.map((name) => name.slice(0, -'.json'.length)));
     for (const id of this.#summaries.keys()) if (!live.has(id)) this.#summaries.delete(id);
-    const words = searchWords(options.search);
+    const words = searchWords(options.q);
     const matching = words.length === 0 ? entries : entries.filter((entry) => matchesSearch(entry.summary, words));
     matching.sort((a, b) => b.time - a.time || (a.summary.id < b.summary.id ? 1 : a.summary.id > b.summary.id ? -1 : 0));
     return matching.slice(0, options.limit ?? matching.length).map((entry) => entry.summary);

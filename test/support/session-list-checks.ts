@@ -3,7 +3,7 @@ import { api } from './sse-client.js';
 
 /**
  * What `GET /api/sessions` promises in either engine: newest first, `limit` with `truncated`
- * when more are left, `search` by every word in name, id or model, and a 400 naming a bad
+ * when more are left, `q`: every word in name, id or model, and a 400 naming a bad
  * query. Creates its own sessions, named with `token` so other tests' sessions don't count.
  */
 export async function checkSessionList(labUrl: string, token: string): Promise<void> {
@@ -14,19 +14,19 @@ export async function checkSessionList(labUrl: string, token: string): Promise<v
   }
   const list = async (query: string) => (await api(`${labUrl}/api/sessions?${query}`)).json as { sessions: Array<{ id: string; name: string }>; truncated?: boolean; limit?: number };
 
-  const mine = await list(`search=${token}`);
+  const mine = await list(`q=${token}`);
   expect(mine.sessions.map((session) => session.id)).toEqual([...created].reverse());
   expect(mine.truncated).toBeUndefined();
 
-  const newestTwo = await list(`search=${token}&limit=2`);
+  const newestTwo = await list(`q=${token}&limit=2`);
   expect(newestTwo).toMatchObject({ truncated: true, limit: 2 });
   expect(newestTwo.sessions.map((session) => session.name)).toEqual([`${token} alpha three`, `${token} beta two`]);
 
   // Every word, any case, in any order; `%` and `_` are text, not patterns.
-  expect((await list(`search=${encodeURIComponent(`ALPHA ${token}`)}`)).sessions.map((session) => session.name)).toEqual([`${token} alpha three`, `${token} alpha one`]);
-  expect((await list(`search=${encodeURIComponent(`${token} gpt-4o-mini two`)}`)).sessions.map((session) => session.name)).toEqual([`${token} beta two`]);
-  expect((await list(`search=${encodeURIComponent(`${token} %`)}`)).sessions).toEqual([]);
-  expect((await list(`search=${created[0]}`)).sessions.map((session) => session.id)).toEqual([created[0]]);
+  expect((await list(`q=${encodeURIComponent(`ALPHA ${token}`)}`)).sessions.map((session) => session.name)).toEqual([`${token} alpha three`, `${token} alpha one`]);
+  expect((await list(`q=${encodeURIComponent(`${token} gpt-4o-mini two`)}`)).sessions.map((session) => session.name)).toEqual([`${token} beta two`]);
+  expect((await list(`q=${encodeURIComponent(`${token} %`)}`)).sessions).toEqual([]);
+  expect((await list(`q=${created[0]}`)).sessions.map((session) => session.id)).toEqual([created[0]]);
 
   for (const query of ['limit=0', 'limit=ten', 'colour=blue']) {
     const answer = await api(`${labUrl}/api/sessions?${query}`);

@@ -104,7 +104,7 @@ export const API_ROUTES: RouteDocs = {
     tag: 'sessions',
     summary: 'List sessions (newest first)',
     query: sessionListQuerySchema,
-    responses: { 200: { description: '`{sessions: [session summary]}`: the newest 500 (or `limit`) matching `search`, with `truncated: true` and `limit` when more are left' } },
+    responses: { 200: { description: '`{sessions: [session summary]}`: the newest 500 (or `limit`) with every word of `q` in name, id or model, with `truncated: true` and `limit` when more are left' } },
   },
   'POST /api/sessions': { tag: 'sessions', summary: 'Create a session', body: sessionBodySchema, responses: { 201: { description: 'The session' } } },
   'GET /api/sessions/:id': { tag: 'sessions', summary: 'Read a session with its transcript and runs', params: sessionIdParams, responses: { 200: { description: 'The session' }, 404: { description: 'No such session' } } },

@@ -21,7 +21,7 @@ export type SessionBody = z.output<typeof sessionBodySchema>;
 export const sessionListQuerySchema = z
   .object({
     limit: z.coerce.number().int().min(1).max(100_000).optional(),
-    search: z.string().max(200, 'search must be at most 200 characters').optional(),
+    q: z.string().max(200, 'q must be at most 200 characters').optional(),
   })
   .strict();
 
@@ -49,7 +49,7 @@ export function sessionRoutes(app: FastifyInstance, options: { sessions: Session
     const query = parseOrThrow(sessionListQuerySchema, request.query, 'session list');
     const limit = query.limit ?? DEFAULT_SESSIONS_LIMIT;
     // One more than the limit tells whether there were more.
-    const sessions = await options.sessions.list({ limit: limit + 1, ...(query.search !== undefined ? { search: query.search } : {}) });
+    const sessions = await options.sessions.list({ limit: limit + 1, ...(query.q !== undefined ? { q: query.q } : {}) });
     return sessions.length > limit ? { sessions: sessions.slice(0, limit), truncated: true, limit } : { sessions };
   });
 

@@ -127,11 +127,11 @@ export const api = {
   listModels: (): Promise<ModelCatalog> => json('/api/models'),
   refreshModels: (): Promise<ModelCatalog> => json('/api/models/refresh', { method: 'POST', body: '{}' }),
 
-  /** The newest `limit` sessions matching `search`, and whether more are left (`truncated`). */
-  listSessions: async (query: { limit?: number; search?: string } = {}): Promise<{ sessions: SessionListItem[]; truncated: boolean }> => {
+  /** The newest `limit` sessions with every word of `q`, and whether more are left (`truncated`). */
+  listSessions: async (query: { limit?: number; q?: string } = {}): Promise<{ sessions: SessionListItem[]; truncated: boolean }> => {
     const params = new URLSearchParams();
     if (query.limit !== undefined) params.set('limit', String(query.limit));
-    if (query.search) params.set('search', query.search);
+    if (query.q) params.set('q', query.q);
     const body = await json(`/api/sessions${params.size > 0 ? `?${params}` : ''}`);
     const truncated = body !== null && typeof body === 'object' && (body as { truncated?: unknown }).truncated === true;
     return { sessions: unwrapList<SessionListItem>(body, 'sessions'), truncated };

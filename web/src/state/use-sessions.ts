@@ -38,7 +38,7 @@ export function useSessions(): SessionsState {
   const [error, setError] = useState<string | null>(null);
   const [truncated, setTruncated] = useState(false);
   const [search, setSearch] = useState('');
-  const [query, setQuery] = useState({ limit: SESSIONS_PAGE, search: '' });
+  const [query, setQuery] = useState({ limit: SESSIONS_PAGE, q: '' });
   const latestQuery = useRef(query);
   latestQuery.current = query;
 
@@ -61,8 +61,8 @@ export function useSessions(): SessionsState {
 
   useEffect(() => {
     const words = search.trim();
-    if (words === latestQuery.current.search) return;
-    const timer = setTimeout(() => setQuery({ limit: SESSIONS_PAGE, search: words }), SEARCH_DELAY_MS);
+    if (words === latestQuery.current.q) return;
+    const timer = setTimeout(() => setQuery({ limit: SESSIONS_PAGE, q: words }), SEARCH_DELAY_MS);
     return () => clearTimeout(timer);
   }, [search]);
   useEffect(() => {
