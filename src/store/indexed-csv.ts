@@ -44,9 +44,13 @@ export interface SyncedIndex<Index extends CsvRowIndex> {
 
 export const TAIL_CHECK_BYTES = 256;
 const CHUNK_BYTES = 8 << 20;
-/** Records read back in one positioned read at most, and reads in flight at once. */
-const SPAN_BYTES = 4 << 20;
-const PARALLEL_READS = 16;
+/**
+ * Records read back in one positioned read at most, and reads in flight at once: each read
+ * goes into one of PARALLEL_READS buffers kept for the query, so reading back rows spread
+ * through the whole file (a common model's) does not allocate the file again span by span.
+ */
+const SPAN_BYTES = 1 << 20;
+const PARALLEL_READS = 4;
 /** Rows at most this far apart are read together with the bytes between them. */
 const GAP_BYTES = 16 << 10;
 
@@ -275,18 +279,25 @@ export class IndexedCsv<Index extends CsvRowIndex, Row> {
     }
     const handle = await open(this.path, 'r');
     const pieces: Buffer[] = [];
+    const scratch: Buffer[] = [];
     try {
       for (let first = 0; first < spans.length; first += PARALLEL_READS) {
         const batch = spans.slice(first, first + PARALLEL_READS);
-        const read = await Promise.all(batch.map((span) => readRange(handle, span.start, span.end)));
+        const read = await Promise.all(
+          batch.map((span, slot) => {
+            // A span longer than SPAN_BYTES (one very long row) gets a buffer of its own.
+            if (span.end - span.start > SPAN_BYTES) return readRange(handle, span.start, span.end);
+            scratch[slot] ??= Buffer.allocUnsafe(SPAN_BYTES);
+            return readRange(handle, span.start, span.end, scratch[slot]);
+          }),
+        );
         const batchPieces: Buffer[] = [];
         batch.forEach((span, spanIndex) => {
           const bytes = read[spanIndex] as Buffer;
           for (const row of span.rows) batchPieces.push(bytes.subarray(row.start - span.start, row.end - span.start));
         });
-        // The rows' bytes copied out batch by batch, so the spans read (rows and the gaps between
-        // them: the whole file, for a common model) are garbage before the next batch, not all held at once.
-        pieces.push(batchPieces.length === 1 ? (batchPieces[0] as Buffer) : Buffer.concat(batchPieces));
+        // The rows' bytes copied out (always: the scratch buffers are read into again by the next batch).
+        pieces.push(Buffer.concat(batchPieces));
       }
     } finally {
       await handle.close();
@@ -321,10 +332,11 @@ export function statKey(info: { ino: number; size: number; mtimeMs: number }): s
   return `${info.ino}:${info.size}:${info.mtimeMs}`;
 }
 
-/** The bytes of [start, end) (fewer when the file ends first). */
-export async function readRange(handle: FileHandle, start: number, end: number): Promise<Buffer> {
+/** The bytes of [start, end) (fewer when the file ends first), read into `into` when given (it must be long enough). */
+export async function readRange(handle: FileHandle, start: number, end: number, into?: Buffer): Promise<Buffer> {
   // Not zero-filled: only the bytes read are returned, and zero-filling megabyte spans cost as much as reading them.
-  const buffer = Buffer.allocUnsafe(Math.max(0, end - start));
+  const length = Math.max(0, end - start);
+  const buffer = into ? into.subarray(0, length) : Buffer.allocUnsafe(length);
   let done = 0;
   while (done < buffer.length) {
     const { bytesRead } = await handle.read(buffer, done, buffer.length - done, start + done);

@@ -118,6 +118,19 @@ describe('RunsCsv through its run index', () => {
     expect(await runs.getRun('absent')).toBeUndefined();
   });
 
+  it('reads back rows spread far apart (many separate reads, more than are in flight at once) exactly', async () => {
+    const runs = openRuns();
+    await runs.init();
+    // 20 KB notes keep every row beyond the gap that joins reads, so each row is its own read.
+    const spread = variedRuns(60, 3).map((run, index) => ({ ...run, run_notes: `${index}:${'n'.repeat(20_000)}` }));
+    for (const run of spread) await runs.append(run);
+    const all = await runs.readRuns();
+    for (const filter of FILTERS) {
+      expect(await runs.findRuns(filter), JSON.stringify(filter)).toEqual(applyRunFilter(all, filter));
+      expect(await runs.findRunIds(filter), JSON.stringify(filter)).toEqual(applyRunFilter(all, filter).map((run) => run.run_id));
+    }
+  });
+
   it('reads the same index however runs.csv is cut into chunks while scanning', async () => {
     const runs = openRuns();
     await runs.init();
