@@ -84,6 +84,25 @@ describe.skipIf(missing(postgresPrerequisite()))('PostgreSQL mode (DATABASE_URL)
     expect(existsSync(path.join(lab.dataDir, 'sessions'))).toBe(false);
   });
 
+  it('answers queries holding U+0000 (which PostgreSQL text cannot hold) or bytes that are not UTF-8 as files mode does, never with a 5xx', async () => {
+    const queries = [
+      '/api/runs?experiment_id=nul%00exp',
+      '/api/runs?model=%ED%B0%80%ff',
+      '/api/runs/summary?experiment_id=nul%00exp',
+      '/api/runs.csv?agent=%00',
+      '/api/scores?experiment_id=nul%00exp',
+      '/api/experiments?q=nul%00',
+      '/api/leaderboard?experiment_id=nul%00exp',
+      '/api/sessions?q=%00',
+      '/api/compare?a=%00&b=x',
+    ];
+    for (const query of queries) {
+      const answer = await fetch(`${lab.url}${query}`);
+      expect(answer.status, `${query}: ${await answer.text()}`).toBe(200);
+    }
+    expect((await api(`${lab.url}/api/runs/nul%00id`)).status).toBe(404);
+  });
+
   it('answers sessions CRUD with the same errors as files mode', async () => {
     const created = await api(`${lab.url}/api/sessions`, { body: { name: 'Notes', transcript: [{ role: 'user', content: 'hi' }] } });
     expect(created.status).toBe(201);

@@ -62,7 +62,7 @@ export class PostgresRunHistory implements RunHistory {
             .select(['experiment_id', sql<number>`count(*)::int`.as('runs'), sql<string>`min(seq)`.as('first_seq'), sql<string>`max(seq)`.as('last_seq')])
             .where('experiment_id', '<>', '');
           if (query.q !== undefined) {
-            grouped = grouped.where(sql<SqlBool>`strpos(translate(experiment_id, 'ABCDEFGHIJKLMNOPQRSTUVWXYZ', 'abcdefghijklmnopqrstuvwxyz'), ${foldAsciiCase(query.q)}) > 0`);
+            grouped = grouped.where(sql<SqlBool>`strpos(translate(experiment_id, 'ABCDEFGHIJKLMNOPQRSTUVWXYZ', 'abcdefghijklmnopqrstuvwxyz'), ${foldAsciiCase(replaceUnstorableCharacters(query.q))}) > 0`);
           }
           return grouped.groupBy('experiment_id').orderBy('last_seq', 'desc').limit(query.limit);
         })
@@ -103,7 +103,7 @@ export class PostgresRunHistory implements RunHistory {
   }
 
   async getRun(runId: string): Promise<RunRecord | undefined> {
-    const row = await databaseCall('reading a run', () => this.#db.selectFrom('runs').selectAll().where('run_id', '=', runId).executeTakeFirst());
+    const row = await databaseCall('reading a run', () => this.#db.selectFrom('runs').selectAll().where('run_id', '=', replaceUnstorableCharacters(runId)).executeTakeFirst());
     return row ? toRunRecord(row) : undefined;
   }
 
@@ -168,8 +168,13 @@ export class PostgresRunHistory implements RunHistory {
   }
 }
 
-/** The WHERE of a RunFilter (without `limit`): the reference meaning of `applyRunFilter`. */
-export function runConditions(builder: ExpressionBuilder<LabDatabase, 'runs'>, filter: RunFilter): Expression<SqlBool> {
+/**
+ * The WHERE of a RunFilter (without `limit`): the reference meaning of `applyRunFilter`. Its
+ * text goes through replaceUnstorableCharacters as stored values did: PostgreSQL refuses a
+ * U+0000 in a query parameter too (a 503 for a bad query, before).
+ */
+export function runConditions(builder: ExpressionBuilder<LabDatabase, 'runs'>, query: RunFilter): Expression<SqlBool> {
+  const filter = replaceUnstorableCharacters(query);
   const conditions: Array<Expression<SqlBool>> = [];
   if (filter.experiment_id !== undefined) conditions.push(builder('experiment_id', '=', filter.experiment_id));
   if (filter.task_label !== undefined) conditions.push(builder('task_label', '=', filter.task_label));

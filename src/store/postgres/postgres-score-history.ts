@@ -36,7 +36,9 @@ export class PostgresScoreHistory implements ScoreHistory {
     );
   }
 
-  async findScores(filter: ScoreFilter): Promise<ScoreRecord[]> {
+  async findScores(query: ScoreFilter): Promise<ScoreRecord[]> {
+    // Text as stored: PostgreSQL refuses a U+0000 in a query parameter too.
+    const filter = replaceUnstorableCharacters(query);
     if (filter.run_ids !== undefined && filter.run_ids.length === 0) return [];
     const rows = await databaseCall('reading scores', () => {
       const query = this.#db

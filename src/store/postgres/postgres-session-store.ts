@@ -32,7 +32,7 @@ export class PostgresSessionStore implements SessionRepository {
     // The words as text to find (strpos), not LIKE patterns: `%` and `_` in a search are
     // literal; translate() lowers A–Z only, as searchWords does, whatever the database's locale.
     const haystack = sql`translate(${sql.ref('name')} || ' ' || ${sql.ref('id')} || ' ' || ${sql.ref('model_id')}, 'ABCDEFGHIJKLMNOPQRSTUVWXYZ', 'abcdefghijklmnopqrstuvwxyz')`;
-    for (const word of searchWords(options.q)) query = query.where(sql<boolean>`strpos(${haystack}, ${word}) > 0`);
+    for (const word of searchWords(replaceUnstorableCharacters(options.q))) query = query.where(sql<boolean>`strpos(${haystack}, ${word}) > 0`);
     if (options.limit !== undefined) query = query.limit(options.limit);
     const rows = await databaseCall('listing sessions', () => query.execute());
     return rows.map((row) => ({ ...row }));
