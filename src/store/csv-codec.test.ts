@@ -46,6 +46,12 @@ describe('the CSV codec', () => {
     expect(pythonRecords(bytes)).toEqual([fields, fields]);
   });
 
+  it('writes a U+0000 in a field as U+FFFD, so the record is not read back as garbage', () => {
+    const [record] = decodeCsvRecords(Buffer.from(encodeCsvRecord(['tag\u0000with a NUL', 'plain'])));
+    expect(record?.fields).toEqual(['tag\uFFFDwith a NUL', 'plain']);
+    expect(record?.problems).toEqual([]);
+  });
+
   it('the store and check agree on a lone CR outside quotes (the two old scanners did not)', async () => {
     const { dataDir, cleanup } = await temporaryDataDir();
     try {

@@ -128,12 +128,18 @@ function countLineBreaks(bytes: Buffer): number {
   return count;
 }
 
-/** One record as CSV text: RFC 4180 quoting (a lone CR is quoted too), LF line ending. */
+/**
+ * One record as CSV text: RFC 4180 quoting (a lone CR is quoted too), LF line ending. A
+ * U+0000 in a field (a client's tag may hold one) is written as U+FFFD, as PostgreSQL mode
+ * stores it: reading, `check` calls NUL bytes garbage, so a run written with one would be
+ * reported damaged and quarantined. (Lone surrogates already become U+FFFD in UTF-8.)
+ */
 export function encodeCsvRecord(fields: readonly string[]): string {
-  return stringify([fields], { record_delimiter: '\n', quoted_match: /\r/ });
+  return encodeCsvRecords([fields]);
 }
 
 /** Several records as CSV text, each as `encodeCsvRecord` writes it. */
 export function encodeCsvRecords(records: ReadonlyArray<readonly string[]>): string {
-  return stringify(records as string[][], { record_delimiter: '\n', quoted_match: /\r/ });
+  const text = stringify(records as string[][], { record_delimiter: '\n', quoted_match: /\r/ });
+  return text.includes('\u0000') ? text.replaceAll('\u0000', '\uFFFD') : text;
 }

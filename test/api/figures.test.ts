@@ -3,7 +3,7 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { parse } from 'csv-parse/sync';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startLab, type RunningLab } from '../support/start-lab.js';
+import { CLI_ENTRY, startLab, type RunningLab } from '../support/start-lab.js';
 import { api, postSse } from '../support/sse-client.js';
 
 /**
@@ -139,6 +139,16 @@ describe('a Stop that lands after the answer finished', () => {
       },
     });
     expect(result.events.find((event) => event.event === 'run-end')!.data.run.aborted).toBe(true);
+  });
+});
+
+describe('a tag holding U+0000', () => {
+  it('is recorded with U+FFFD in its place, so `agent-lab check` does not call the run garbage', async () => {
+    const run = await chat({ message: 'NUL tag [[scenario:normal text="ok"]]', tags: { experiment_id: 'exp-nul', run_notes: 'before\u0000after' } });
+    expect((await csvRows()).find((row) => row.run_id === run.run_id)!.run_notes).toBe('before\uFFFDafter');
+    const check = spawnSync(process.execPath, [CLI_ENTRY, 'check'], { cwd: lab.cwd, env: { PATH: process.env.PATH ?? '', HOME: lab.cwd, DATA_DIR: lab.dataDir }, encoding: 'utf8' });
+    expect(check.stdout + check.stderr).not.toMatch(/garbage|damaged runs|NUL/);
+    expect(check.status, check.stdout + check.stderr).toBe(0);
   });
 });
 
