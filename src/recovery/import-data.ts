@@ -5,6 +5,7 @@ import { RUN_COLUMNS } from '../domain/run.js';
 import { SCORE_COLUMNS, parseScoreRow } from '../domain/score.js';
 import { AgentStore } from '../store/agent-store.js';
 import { checkRunRow, parseRunRow } from '../store/run-row.js';
+import { REVOKED_SESSIONS_FILE, RevokedSessionsFile } from '../store/revoked-sessions-file.js';
 import { SessionStore } from '../store/session-store.js';
 import { agentRow, runRow, scoreRow, sessionRow, type Database } from '../store/postgres/index.js';
 import { readCsvFileRows } from './csv-file-rows.js';
@@ -14,7 +15,7 @@ import { RecoveryError } from './recovery-error.js';
 
 /**
  * `agent-lab import DIR`: load a files data directory (agents.json, sessions/*.json,
- * runs.csv, scores.csv; docs/data-files.md) into the PostgreSQL database of DATABASE_URL.
+ * runs.csv, scores.csv, and the logouts still in force; docs/data-files.md) into the PostgreSQL database of DATABASE_URL.
  * Idempotent: a record whose id is already in the database is skipped, so an interrupted
  * import is finished by running it again. Runs and scores go in file order, so the database
  * keeps the files' order. Nothing unreadable is imported: each such record is a problem in
@@ -45,6 +46,8 @@ export interface ImportReport {
   sessions: ImportCounts;
   runs: ImportCounts;
   scores: ImportCounts;
+  /** Logouts still in force (revoked-sessions.json). */
+  logouts: ImportCounts;
   /** Records left out because they could not be read. */
   problems: ImportProblem[];
   durationMs: number;
@@ -71,6 +74,7 @@ export async function importDataDirectory(options: { sourceDir: string; db: Data
     sessions: emptyCounts(),
     runs: emptyCounts(),
     scores: emptyCounts(),
+    logouts: emptyCounts(),
     problems,
     durationMs: 0,
   };
@@ -86,6 +90,19 @@ export async function importDataDirectory(options: { sourceDir: string; db: Data
   report.agents = await insertInBatches({
     items: agents,
     insert: async (batch) => countInserted(await db.insertInto('agents').values(batch.map(agentRow)).onConflict((conflict) => conflict.column('id').doNothing()).execute()),
+  });
+
+  // Logouts still in force (revoked-sessions.json): imported so no signed-out cookie works again
+  // on the database's instances.
+  let logouts: Array<{ id: string; expires_at: Date }> = [];
+  try {
+    logouts = [...(await new RevokedSessionsFile({ dataDir: sourceDir }).load())].map(([id, expiresAt]) => ({ id, expires_at: new Date(expiresAt) }));
+  } catch (error) {
+    problems.push({ file: REVOKED_SESSIONS_FILE, message: `not imported: ${(error as Error).message}` });
+  }
+  report.logouts = await insertInBatches({
+    items: logouts,
+    insert: async (batch) => countInserted(await db.insertInto('revoked_sessions').values(batch).onConflict((conflict) => conflict.column('id').doNothing()).execute()),
   });
 
   // Sessions: every readable file; a damaged one is a problem (`agent-lab check` names why).

@@ -91,14 +91,18 @@ describe.skipIf(missing(postgresPrerequisite()))('PostgreSQL mode operations: im
     if (filesDir) await rm(path.dirname(filesDir), { recursive: true, force: true });
   });
 
-  it('import loads agents, sessions, runs and scores; a second import adds nothing; a damaged row is named and left out', async () => {
+  it('import loads agents, sessions, runs, scores and the logouts in force; a second import adds nothing; a damaged row is named and left out', async () => {
     await appendFile(path.join(filesDir, 'runs.csv'), 'not,a,run\n');
+    const day = 24 * 3600_000;
+    const logouts = { revoked: [{ id: 'signed-out', expires_at: new Date(Date.now() + day).toISOString() }, { id: 'long-expired', expires_at: new Date(Date.now() - day).toISOString() }] };
+    await writeFile(path.join(filesDir, 'revoked-sessions.json'), JSON.stringify(logouts));
     const first = await cli(['import', filesDir, '--json']);
     expect(first.code, first.stderr).toBe(1);
     const report = JSON.parse(first.stdout);
     expect(report.runs).toEqual({ read: 3, imported: 3, skipped: 0 });
     expect(report.sessions).toEqual({ read: 2, imported: 2, skipped: 0 });
     expect(report.scores).toEqual({ read: 1, imported: 1, skipped: 0 });
+    expect(report.logouts).toEqual({ read: 1, imported: 1, skipped: 0 }); // the expired one is not in force
     expect(report.agents.imported).toBeGreaterThanOrEqual(1);
     // Line 6: the header, then three runs, the first spanning two lines (its note holds a newline).
     expect(report.problems).toEqual([expect.objectContaining({ file: 'runs.csv', line: 6 })]);
@@ -107,6 +111,7 @@ describe.skipIf(missing(postgresPrerequisite()))('PostgreSQL mode operations: im
     expect(again.code).toBe(1);
     expect(again.stdout).toContain('runs: 0 imported, 3 already there (of 3 read)');
     expect(again.stdout).toContain('runs.csv:6');
+    expect(again.stdout).toContain('logouts: 0 imported, 1 already there (of 1 read)');
     expect(await count('runs')).toBe(3);
     expect(await count('sessions')).toBe(2);
   });
@@ -148,7 +153,7 @@ describe.skipIf(missing(postgresPrerequisite()))('PostgreSQL mode operations: im
     const backup = await cli(['backup', '--json']);
     expect(backup.code, backup.stderr).toBe(0);
     const snapshot = JSON.parse(backup.stdout);
-    expect(snapshot.rows).toEqual({ agents: expect.any(Number), sessions: 2, runs: 3, scores: 1, revoked_sessions: 0 });
+    expect(snapshot.rows).toEqual({ agents: expect.any(Number), sessions: 2, runs: 3, scores: 1, revoked_sessions: 1 });
     expect(await readdir(snapshot.directory)).toEqual(['database.pgdump', 'manifest.json']);
     expect((await cli(['backup', '--verify'])).code).toBe(0);
 

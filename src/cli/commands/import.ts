@@ -34,6 +34,7 @@ export function register(program: Command, context: CommandContext): void {
             line('sessions', report.sessions),
             line('runs', report.runs),
             line('scores', report.scores),
+            line('logouts', report.logouts),
           ];
           for (const problem of report.problems.slice(0, 50)) lines.push(`  ${problem.file}${problem.line === undefined ? '' : `:${problem.line}`}: ${problem.message}`);
           if (report.problems.length > 50) lines.push(`  ... and ${report.problems.length - 50} more (--json lists all)`);
