@@ -159,6 +159,36 @@ describe('SessionStore', () => {
     expect((await store.list()).map((entry) => entry.id)).not.toContain(first.id);
   });
 
+  it('lists from its cache between checks: its own writes and files others add or remove show at once, another tool rewriting a file shows at the next check', async () => {
+    let clock = 0;
+    const cached = new SessionStore({ dataDir, now: () => clock, listVerifyMs: 30_000 });
+    const names = async () => (await cached.list()).map((entry) => (entry.damaged ? `damaged:${entry.id}` : entry.name)).sort();
+    const first = await cached.create({ name: 'first' });
+    const second = await cached.create({ name: 'second' });
+    expect(await names()).toEqual(['first', 'second']);
+
+    // Another tool adds a session and removes one: the directory is read every time.
+    const document = JSON.parse(await readFile(path.join(dataDir, 'sessions', `${first.id}.json`), 'utf8'));
+    await writeFile(path.join(dataDir, 'sessions', 'added-by-hand.json'), JSON.stringify({ ...document, id: 'added-by-hand', name: 'added' }));
+    await rm(path.join(dataDir, 'sessions', `${second.id}.json`));
+    expect(await names()).toEqual(['added', 'first']);
+
+    // Another tool rewrites a file in place: the cached summary stands until the next check.
+    await writeFile(path.join(dataDir, 'sessions', `${first.id}.json`), JSON.stringify({ ...document, name: 'renamed by hand' }));
+    expect(await names()).toEqual(['added', 'first']);
+    clock += 30_000;
+    expect(await names()).toEqual(['added', 'renamed by hand']);
+
+    // The store's own writes show at once.
+    await cached.update(first.id, { name: 'renamed here' });
+    await cached.appendTurn({ sessionId: 'added-by-hand', entries: [{ role: 'user', content: 'q' }, { role: 'assistant', content: 'a', run_id: 'r' }], run: sampleRun({ run_id: 'r' }) });
+    const list = await cached.list();
+    expect(list.map((entry) => (entry.damaged ? entry.id : entry.name))).toEqual(['added', 'renamed here']);
+    expect(list[0]).toMatchObject({ id: 'added-by-hand', turns: 1, runs: 1 });
+    await cached.delete(first.id);
+    expect(await names()).toEqual(['added']);
+  });
+
   it('keeps every turn when many runs finish on one session at once', async () => {
     const sessionId = '0199a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b';
     await Promise.all(

@@ -31,6 +31,13 @@ export type {
 } from '../domain/session-repository.js';
 
 const LIST_CONCURRENCY = 32;
+/**
+ * How long the list trusts a session's cached summary without checking its file (a `stat`
+ * each, which at 50,000 sessions took 2-3 s per list). The store's own writes refresh their
+ * session's summary at once, and files added or removed by others show at once (the
+ * directory is read every time); another tool's rewrite of an existing file shows within this.
+ */
+export const LIST_VERIFY_MS = 30_000;
 /** Sessions of one group commit written at the same time. */
 const SAVE_CONCURRENCY = 32;
 /** Recently saved sessions kept in memory (reused while their file is unchanged): count and JSON bytes. */
@@ -44,13 +51,21 @@ type TurnJob = SessionTurn;
 export class SessionStore implements SessionRepository {
   readonly dataDir: string;
   readonly directory: string;
-  readonly #summaries = new Map<string, { key: string; summary: SessionSummary }>();
+  readonly #summaries = new Map<string, { key: string; summary: SessionSummary; time: number }>();
+  /** When the list last checked every cached summary against its file. */
+  #verifiedAt = Number.NEGATIVE_INFINITY;
+  /** Counts this store's writes, so a list that raced one does not cache what it read before it. */
+  #writes = 0;
+  readonly #now: () => number;
+  readonly #listVerifyMs: number;
   /** Sessions as last saved by this store, by id (least recently saved first), with their file's identity. */
   readonly #recent = new Map<string, { key: string; session: Session; bytes: number }>();
   #recentBytes = 0;
   readonly #turns: GroupCommit<TurnJob, Session>;
 
-  constructor(options: { dataDir: string }) {
+  constructor(options: { dataDir: string; now?: () => number; listVerifyMs?: number }) {
+    this.#now = options.now ?? (() => performance.now());
+    this.#listVerifyMs = options.listVerifyMs ?? LIST_VERIFY_MS;
     this.dataDir = path.resolve(options.dataDir);
     this.directory = path.join(this.dataDir, 'sessions');
     this.#turns = new GroupCommit(this.dataDir, (jobs) => this.#commitTurns(jobs));
@@ -66,12 +81,23 @@ export class SessionStore implements SessionRepository {
       throw error;
     }
     const files = names.filter((name) => name.endsWith('.json') && !name.startsWith('.'));
+    const startedAt = this.#now();
+    const verify = startedAt - this.#verifiedAt >= this.#listVerifyMs;
+    const writes = this.#writes;
     const entries: Array<{ summary: SessionSummary; time: number }> = [];
-    for (let index = 0; index < files.length; index += LIST_CONCURRENCY) {
-      const batch = files.slice(index, index + LIST_CONCURRENCY);
-      const results = await Promise.all(batch.map((name) => this.#summarise(name.slice(0, -'.json'.length))));
+    const unknown: string[] = [];
+    for (const name of files) {
+      const id = name.slice(0, -'.json'.length);
+      const cached = verify ? undefined : this.#summaries.get(id);
+      if (cached) entries.push(cached);
+      else unknown.push(id);
+    }
+    for (let index = 0; index < unknown.length; index += LIST_CONCURRENCY) {
+      const batch = unknown.slice(index, index + LIST_CONCURRENCY);
+      const results = await Promise.all(batch.map((id) => this.#summarise(id, writes)));
       for (const result of results) if (result) entries.push(result);
     }
+    if (verify) this.#verifiedAt = startedAt;
     const live = new Set(files.map((name) => name.slice(0, -'.json'.length)));
     for (const id of this.#summaries.keys()) if (!live.has(id)) this.#summaries.delete(id);
     const words = searchWords(options.q);
@@ -80,7 +106,8 @@ export class SessionStore implements SessionRepository {
     return matching.slice(0, options.limit ?? matching.length).map((entry) => entry.summary);
   }
 
-  async #summarise(id: string): Promise<{ summary: SessionSummary; time: number } | undefined> {
+  /** A session's summary from its file (reread only when the file changed); cached unless this store wrote since `writes`. */
+  async #summarise(id: string, writes: number): Promise<{ summary: SessionSummary; time: number } | undefined> {
     let info;
     try {
       info = await stat(this.#pathOf(id, { validate: false }));
@@ -90,18 +117,19 @@ export class SessionStore implements SessionRepository {
       throw error;
     }
     const key = `${info.ino}:${info.size}:${info.mtimeMs}`;
-    let summary = this.#summaries.get(id)?.key === key ? this.#summaries.get(id)?.summary : undefined;
-    if (!summary) {
-      try {
-        summary = toSessionListEntry(await this.#load(id));
-      } catch (error) {
-        if (error instanceof LabError && error.code === 'not_found:session') return undefined;
-        summary = { id, damaged: true, error: error instanceof Error ? error.message : String(error) };
-      }
-      this.#summaries.set(id, { key, summary });
+    const cached = this.#summaries.get(id);
+    if (cached?.key === key) return cached;
+    let summary: SessionSummary;
+    try {
+      summary = toSessionListEntry(await this.#load(id));
+    } catch (error) {
+      if (error instanceof LabError && error.code === 'not_found:session') return undefined;
+      summary = { id, damaged: true, error: error instanceof Error ? error.message : String(error) };
     }
     const time = summary.damaged ? info.mtimeMs : Date.parse(summary.updated_at) || Date.parse(summary.created_at) || info.mtimeMs;
-    return { summary, time };
+    const entry = { key, summary, time };
+    if (this.#writes === writes) this.#summaries.set(id, entry);
+    return entry;
   }
 
   /**
@@ -145,6 +173,7 @@ export class SessionStore implements SessionRepository {
         throw error;
       }
       await fsyncDirectory(this.directory);
+      this.#writes += 1;
       this.#summaries.delete(id);
       this.#forget(id);
     });
@@ -271,6 +300,9 @@ export class SessionStore implements SessionRepository {
     if (options.syncDirectory ?? true) await mkdir(this.directory, { recursive: true });
     const text = `${JSON.stringify(toSessionDocument(session), null, 2)}\n`;
     await writeFileAtomic(file, text, { syncDirectory: options.syncDirectory ?? true });
+    // The list reads this session's file again (one stat and read), not every file.
+    this.#writes += 1;
+    this.#summaries.delete(session.id);
     if (options.cache === false || text.length > RECENT_MAX_BYTES / 4) return;
     // The file is written: failing to stat it only means it is read again next time.
     const key = await fileKey(file).catch(() => undefined);
