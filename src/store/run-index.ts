@@ -103,18 +103,19 @@ class Dictionary {
     this.values.push(value);
     this.#codes.set(value, code);
     if (code >= this.last.length) {
-      const first = new Int32Array(this.first.length * 2).fill(NONE);
-      first.set(this.first);
-      this.first = first;
-      const last = new Int32Array(this.last.length * 2).fill(NONE);
-      last.set(this.last);
-      this.last = last;
-      const counts = new Int32Array(this.counts.length * 2);
-      counts.set(this.counts);
-      this.counts = counts;
+      this.first = doubled(this.first, NONE);
+      this.last = doubled(this.last, NONE);
+      this.counts = doubled(this.counts, 0);
     }
     return code;
   }
+}
+
+/** A copy of `array` twice as long, the new half filled with `fill`. */
+function doubled(array: Int32Array, fill: number): Int32Array {
+  const next = new Int32Array(array.length * 2).fill(fill);
+  next.set(array);
+  return next;
 }
 
 /** Rows of room a restored index keeps for appends before its arrays grow. */

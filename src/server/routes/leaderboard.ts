@@ -3,7 +3,7 @@ import { hasRunCriteria } from '../../domain/history.js';
 import { buildLeaderboard } from '../../domain/leaderboard.js';
 import type { ScoreService } from '../../evals/score-service.js';
 import { parseOrThrow } from '../http-error.js';
-import { DEFAULT_RUNS_LIMIT, runFilterSchema } from './runs.js';
+import { DEFAULT_RUNS_LIMIT, findRunsCapped, runFilterSchema } from './runs.js';
 
 const leaderboardQuerySchema = runFilterSchema;
 
@@ -16,11 +16,7 @@ export function leaderboardRoutes(app: FastifyInstance, options: { service: Scor
   const { service } = options;
   app.get('/api/leaderboard', async (request) => {
     const filter = parseOrThrow(leaderboardQuerySchema, request.query, 'filter');
-    const capped = !hasRunCriteria(filter) && filter.limit === undefined;
-    // One more than the cap tells whether there were more.
-    let runs = await service.stores.runs.findRuns(capped ? { limit: DEFAULT_RUNS_LIMIT + 1 } : filter);
-    const truncated = capped && runs.length > DEFAULT_RUNS_LIMIT;
-    if (truncated) runs = runs.slice(1);
+    const { runs, truncated } = hasRunCriteria(filter) ? { runs: await service.stores.runs.findRuns(filter), truncated: false } : await findRunsCapped(service.stores.runs, filter);
     const scores = await service.stores.scores.findScores({ run_ids: runs.map((run) => run.run_id) });
     const board = buildLeaderboard({ runs, scores });
     return {

@@ -31,6 +31,14 @@ export const runFilterSchema = z
  */
 export const DEFAULT_RUNS_LIMIT = 10_000;
 
+/** The runs matching `filter`; without `limit`, the newest DEFAULT_RUNS_LIMIT, `truncated` when there were more. */
+export async function findRunsCapped(history: Pick<RunHistory, 'findRuns'>, filter: RunFilter): Promise<{ runs: RunRecord[]; truncated: boolean }> {
+  if (filter.limit !== undefined) return { runs: await history.findRuns(filter), truncated: false };
+  // One more than the cap tells whether there were more.
+  const runs = await history.findRuns({ ...filter, limit: DEFAULT_RUNS_LIMIT + 1 });
+  return runs.length > DEFAULT_RUNS_LIMIT ? { runs: runs.slice(1), truncated: true } : { runs, truncated: false };
+}
+
 /** Runs per page of the streamed `/api/runs.csv`. */
 const DOWNLOAD_PAGE_RUNS = 5_000;
 
@@ -45,14 +53,8 @@ function downloadFields(run: RunRecord): string[] {
 export function runRoutes(app: FastifyInstance, options: { runs: RunHistory }): void {
   app.get('/api/runs', async (request) => {
     const filter = parseOrThrow(runFilterSchema, request.query, 'filter');
-    if (filter.limit !== undefined) {
-      const runs = await options.runs.findRuns(filter);
-      return { count: runs.length, runs };
-    }
-    // One more than the cap tells whether there were more.
-    const runs = await options.runs.findRuns({ ...filter, limit: DEFAULT_RUNS_LIMIT + 1 });
-    if (runs.length <= DEFAULT_RUNS_LIMIT) return { count: runs.length, runs };
-    return { count: DEFAULT_RUNS_LIMIT, runs: runs.slice(1), truncated: true, limit: DEFAULT_RUNS_LIMIT };
+    const { runs, truncated } = await findRunsCapped(options.runs, filter);
+    return truncated ? { count: runs.length, runs, truncated, limit: DEFAULT_RUNS_LIMIT } : { count: runs.length, runs };
   });
 
   app.get('/api/runs.csv', async (request, reply) => {

@@ -3,13 +3,11 @@ import { api } from '../api/client.js';
 import type { ExperimentRecord } from '../api/eval-types.js';
 import { formatDateTime } from '../lib/format.js';
 import { useLabChanged } from '../state/lab-events.js';
+import { SEARCH_PAUSE_MS, useDebounced } from '../state/use-debounced.js';
 import { LeaderboardTable, useLeaderboard } from './leaderboard-panel.js';
 import { paretoPoints } from './quality.js';
 
 const ParetoChart = lazy(() => import('./pareto-chart.js'));
-
-/** How long typing pauses before the search asks the server. */
-const SEARCH_DELAY_MS = 250;
 
 /**
  * The Evaluations view: every experiment of the whole history (`GET /api/experiments`,
@@ -25,29 +23,23 @@ export default function EvaluationsView({ active }: { active: boolean }) {
   const [selected, setSelected] = useState<string | null>(null);
   const [generation, setGeneration] = useState(0);
   useLabChanged(['runs'], () => setGeneration((value) => value + 1));
+  // Cleared at once; typed text once typing pauses.
+  const q = useDebounced(search.trim(), search === '' ? 0 : SEARCH_PAUSE_MS);
   useEffect(() => {
     if (!active) return;
     const controller = new AbortController();
-    const timer = setTimeout(
-      () => {
-        api.listExperiments(search.trim() === '' ? {} : { q: search.trim() }, controller.signal).then(
-          (listed) => {
-            setExperiments(listed.experiments);
-            setTruncated(listed.truncated);
-            setError(null);
-          },
-          (caught: unknown) => {
-            if (!controller.signal.aborted) setError(caught instanceof Error ? caught.message : String(caught));
-          },
-        );
+    api.listExperiments(q === '' ? {} : { q }, controller.signal).then(
+      (listed) => {
+        setExperiments(listed.experiments);
+        setTruncated(listed.truncated);
+        setError(null);
       },
-      search === '' ? 0 : SEARCH_DELAY_MS,
+      (caught: unknown) => {
+        if (!controller.signal.aborted) setError(caught instanceof Error ? caught.message : String(caught));
+      },
     );
-    return () => {
-      clearTimeout(timer);
-      controller.abort();
-    };
-  }, [active, generation, search]);
+    return () => controller.abort();
+  }, [active, generation, q]);
   const current = selected ?? experiments[0]?.experiment_id ?? null;
   const { board, error: boardError, missing } = useLeaderboard(current);
   const points = useMemo(() => paretoPoints(board?.entries ?? []), [board]);

@@ -2,13 +2,11 @@ import { useCallback, useEffect, useRef, useState } from 'react';
 import { api } from '../api/client.js';
 import type { SessionListItem } from '../api/types.js';
 import { useLabChanged } from './lab-events.js';
+import { SEARCH_PAUSE_MS, useDebounced } from './use-debounced.js';
 import { messageOf } from './use-models.js';
 
 /** Sessions the sidebar asks for at first, and how many more each "Show more" adds. */
 export const SESSIONS_PAGE = 500;
-
-/** How long typing in the search pauses before the server is asked. */
-const SEARCH_DELAY_MS = 250;
 
 /**
  * The saved sessions (`GET /api/sessions`), newest first: the newest SESSIONS_PAGE matching the
@@ -59,12 +57,8 @@ export function useSessions(): SessionsState {
     }
   }, []);
 
-  useEffect(() => {
-    const words = search.trim();
-    if (words === latestQuery.current.q) return;
-    const timer = setTimeout(() => setQuery({ limit: SESSIONS_PAGE, q: words }), SEARCH_DELAY_MS);
-    return () => clearTimeout(timer);
-  }, [search]);
+  const q = useDebounced(search.trim(), SEARCH_PAUSE_MS);
+  useEffect(() => setQuery((current) => (current.q === q ? current : { limit: SESSIONS_PAGE, q })), [q]);
   useEffect(() => {
     void reload();
   }, [query, reload]);
